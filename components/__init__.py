@@ -1,0 +1,1 @@
+"""Production-grade AWS serverless patterns as typed Pulumi components."""

@@ -1,0 +1,45 @@
+"""The account-level CloudWatch role API Gateway needs to write stage access and execution logs."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import pulumi
+import pulumi_aws as aws
+
+from components.core import iam
+from components.core.base import PatternComponent
+
+LOG_ACTIONS = ["logs:CreateLogGroup", "logs:CreateLogStream", "logs:DescribeLogStreams", "logs:PutLogEvents",
+               "logs:GetLogEvents", "logs:FilterLogEvents"]
+
+
+class ApiGatewayAccountLogging(PatternComponent):
+    """One per account and Region: the role API Gateway assumes to push logs, set on the account.
+
+    Setting it replaces any role the account already had in this Region (it is a singleton);
+    turn it off with `apiGatewayAccountLogging: false` where another stack owns it.
+    """
+
+    def __init__(self, name: str, tags: Mapping[str, str] | None = None,
+                 opts: pulumi.ResourceOptions | None = None) -> None:
+        super().__init__(name, tags, opts)
+        env = self.env
+        self.role = aws.iam.Role(
+            self.child_name("role"),
+            description="Lets API Gateway write access and execution logs in this account and Region",
+            assume_role_policy=iam.service_trust("apigateway.amazonaws.com", source_account=env.account_id),
+            tags=self.tags,
+            opts=self.child_opts())
+        aws.iam.RolePolicy(
+            self.child_name("policy"),
+            role=self.role.id,
+            policy=iam.document(
+                iam.allow(LOG_ACTIONS, [env.arn("logs", "log-group:*")], sid="ApiGatewayLogGroups"),
+                iam.allow(["logs:DescribeLogGroups"], ["*"], sid="ListLogGroups")),
+            opts=self.child_opts())
+        self.account = aws.apigateway.Account(
+            self.child_name("account"),
+            cloudwatch_role_arn=self.role.arn,
+            opts=self.child_opts())
+        self.finish({"roleArn": self.role.arn})

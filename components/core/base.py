@@ -1,0 +1,75 @@
+"""The base every pattern component derives from: one place for the conventions.
+
+- type token `serverless-patterns:index:<ClassName>`;
+- children are created with `self.child_opts()` (so `parent=self`, and the providers given
+  to the component, e.g. `providers={"aws": account_b}`, flow to every child);
+- one tag set (`self.tags`) for every taggable child;
+- `self.env`: account, Region and partition of the component's own provider, for ARNs;
+- `self.finish(outputs)` calls `register_outputs` last.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import pulumi
+import pulumi_aws as aws
+
+from components.core.args import Validator
+from components.core.naming import child_name, standard_tags, type_token
+
+
+@dataclass(frozen=True)
+class AwsEnv:
+    """Account, Region and partition seen through a given provider."""
+
+    account_id: pulumi.Output[str]
+    region: pulumi.Output[str]
+    partition: pulumi.Output[str]
+    dns_suffix: pulumi.Output[str]
+
+    @classmethod
+    def of(cls, resource: pulumi.Resource, provider: aws.Provider | None = None) -> AwsEnv:
+        opts = pulumi.InvokeOutputOptions(parent=resource, provider=provider)
+        identity = aws.get_caller_identity_output(opts=opts)
+        region = aws.get_region_output(opts=opts)
+        partition = aws.get_partition_output(opts=opts)
+        return cls(identity.account_id, region.region, partition.partition, partition.dns_suffix)
+
+    def arn(self, service: str, resource: pulumi.Input[str], *, region: bool = True,
+            account: bool = True) -> pulumi.Output[str]:
+        """An ARN in this account and Region (`region=False`/`account=False` for global services like IAM, S3)."""
+        return pulumi.Output.concat("arn:", self.partition, ":", service, ":", self.region if region else "", ":",
+                                    self.account_id if account else "", ":", resource)
+
+
+class PatternComponent(pulumi.ComponentResource):
+    """Base class of the pattern components (and of the shared `PythonFunction`)."""
+
+    def __init__(self, name: str, tags: Mapping[str, str] | None = None,
+                 opts: pulumi.ResourceOptions | None = None) -> None:
+        cls = type(self).__name__
+        super().__init__(type_token(cls), name, None, opts)
+        self.component_name = name
+        self.validator = Validator(cls)
+        self.tags = standard_tags(cls, name, tags)
+        self._env: AwsEnv | None = None
+
+    @property
+    def env(self) -> AwsEnv:
+        if self._env is None:
+            self._env = AwsEnv.of(self)
+        return self._env
+
+    def child_name(self, suffix: str) -> str:
+        return child_name(self.component_name, suffix)
+
+    def child_opts(self, **kwargs: Any) -> pulumi.ResourceOptions:
+        return pulumi.ResourceOptions(parent=self, **kwargs)
+
+    def finish(self, outputs: Mapping[str, Any]) -> None:
+        """Register the component's outputs (last step of `__init__`); the program exports `self.outputs`."""
+        self.outputs: dict[str, Any] = dict(outputs)
+        self.register_outputs(self.outputs)

@@ -1,0 +1,167 @@
+"""`PythonFunction`: a Lambda function packaged from `lambdas/`, with its own role and log group.
+
+Every function the components create goes through here, so each one gets: the newest
+Python runtime pulumi-aws offers, arm64 by default, an explicit log group with retention
+(JSON logs), X-Ray active tracing, the Powertools layer, and a role of its own whose
+inline policy is exactly the statements the caller passes plus logging and tracing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import TypedDict
+
+import pulumi
+import pulumi_aws as aws
+
+from components.core import iam
+from components.core.args import Validator
+from components.core.base import PatternComponent
+from components.core.packaging import (
+    DEFAULT_POWERTOOLS_LAYER_VERSION,
+    code_archive,
+    package_files,
+    powertools_layer_arn,
+)
+
+
+def newest_python_runtime() -> str:
+    """The newest `pythonX.Y` Lambda runtime in the installed pulumi-aws."""
+    versions = []
+    for runtime in aws.lambda_.Runtime:
+        name = runtime.value
+        if name.startswith("python3."):
+            versions.append((int(name.split(".")[1]), name))
+    return max(versions)[1]
+
+
+DEFAULT_RUNTIME = newest_python_runtime()
+ARCHITECTURES = ("arm64", "x86_64")
+#: The retention values CloudWatch Logs accepts.
+LOG_RETENTION_DAYS = (1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557,
+                      2922, 3288, 3653)
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
+
+
+class FunctionSettings(TypedDict, total=False):
+    """Settings shared by all functions of a component (stack config `lambda`)."""
+
+    architecture: str
+    """`arm64` (default) or `x86_64`."""
+    runtime: str
+    """A `pythonX.Y` Lambda runtime; defaults to the newest one pulumi-aws offers."""
+    log_retention_days: int
+    """Days CloudWatch keeps the logs; one of the values CloudWatch accepts (default 30)."""
+    log_level: str
+    """Powertools log level: DEBUG, INFO (default), WARNING or ERROR."""
+    powertools_layer_version: int
+    """Version of the public Powertools v3 layer (default 27)."""
+
+
+def validate_settings(component: str, settings: FunctionSettings | None, field: str = "function_settings"
+                      ) -> FunctionSettings:
+    """Fill defaults and check every setting; errors name `<field>.<setting>`."""
+    v = Validator(component)
+    s = dict(settings or {})
+    v.mapping(field, s, known=FunctionSettings.__annotations__)
+    resolved: FunctionSettings = {
+        "architecture": v.choice(f"{field}.architecture", s.get("architecture", "arm64"), ARCHITECTURES),
+        "runtime": v.choice(f"{field}.runtime", s.get("runtime", DEFAULT_RUNTIME),
+                            sorted({r.value for r in aws.lambda_.Runtime if r.value.startswith("python3.1")})),
+        "log_retention_days": v.choice(f"{field}.log_retention_days", s.get("log_retention_days", 30),
+                                       LOG_RETENTION_DAYS),
+        "log_level": v.choice(f"{field}.log_level", s.get("log_level", "INFO"), LOG_LEVELS),
+        "powertools_layer_version": v.integer(f"{field}.powertools_layer_version",
+                                              s.get("powertools_layer_version", DEFAULT_POWERTOOLS_LAYER_VERSION),
+                                              minimum=1),
+    }
+    return resolved
+
+
+class PythonFunction(PatternComponent):
+    """A Python Lambda function with its role, log group and Powertools configuration."""
+
+    function: aws.lambda_.Function
+    role: aws.iam.Role
+    log_group: aws.cloudwatch.LogGroup
+
+    def __init__(self, name: str, *, code: str, service: str, handler: str = "app.handler",
+                 statements: Sequence[iam.Statement] = (), environment: Mapping[str, pulumi.Input[str]] | None = None,
+                 settings: FunctionSettings | None = None, memory_mb: int = 256, timeout_seconds: int = 15,
+                 description: str = "", reserved_concurrency: int | None = None,
+                 tags: Mapping[str, str] | None = None, opts: pulumi.ResourceOptions | None = None) -> None:
+        super().__init__(name, tags, opts)
+        v = self.validator
+        v.integer("memory_mb", memory_mb, minimum=128, maximum=10240)
+        v.integer("timeout_seconds", timeout_seconds, minimum=1, maximum=900)
+        s = validate_settings("PythonFunction", settings, "settings")
+        self.settings = s
+
+        self.log_group = aws.cloudwatch.LogGroup(
+            self.child_name("logs"),
+            name_prefix=f"/aws/lambda/{name}-",
+            retention_in_days=s["log_retention_days"],
+            tags=self.tags,
+            opts=self.child_opts())
+
+        self.role = aws.iam.Role(
+            self.child_name("role"),
+            assume_role_policy=iam.service_trust("lambda.amazonaws.com"),
+            description=f"Execution role of {name}",
+            tags=self.tags,
+            opts=self.child_opts())
+
+        base = [
+            iam.allow(["logs:CreateLogStream", "logs:PutLogEvents"],
+                      [pulumi.Output.concat(self.log_group.arn, ":*")], sid="WriteOwnLogs"),
+            iam.allow(["xray:PutTraceSegments", "xray:PutTelemetryRecords"], ["*"], sid="XRayTracing"),
+        ]
+        self.role_policy = aws.iam.RolePolicy(
+            self.child_name("policy"),
+            role=self.role.id,
+            policy=iam.document(*base, *statements),
+            opts=self.child_opts())
+
+        env = {
+            "POWERTOOLS_SERVICE_NAME": service,
+            "POWERTOOLS_METRICS_NAMESPACE": "ServerlessPatterns",
+            "POWERTOOLS_LOG_LEVEL": s["log_level"],
+            **(environment or {}),
+        }
+        files = package_files(code, runtime=s["runtime"], architecture=s["architecture"])
+        self.function = aws.lambda_.Function(
+            self.child_name("fn"),
+            description=description or f"{service} ({name})",
+            runtime=s["runtime"],
+            architectures=[s["architecture"]],
+            handler=handler,
+            code=code_archive(files),
+            role=self.role.arn,
+            memory_size=memory_mb,
+            timeout=timeout_seconds,
+            layers=[powertools_layer_arn(self.env.partition, self.env.region, s["runtime"], s["architecture"],
+                                         s["powertools_layer_version"])],
+            tracing_config={"mode": "Active"},
+            logging_config={"log_format": "JSON", "log_group": self.log_group.name,
+                            "application_log_level": s["log_level"], "system_log_level": "INFO"},
+            environment={"variables": env},
+            reserved_concurrent_executions=reserved_concurrency,
+            tags=self.tags,
+            opts=self.child_opts(depends_on=[self.role_policy, self.log_group]))
+
+        self.arn = self.function.arn
+        self.function_name = self.function.name
+        self.invoke_arn = self.function.invoke_arn
+        self.finish({"arn": self.arn, "name": self.function_name})
+
+    def allow_invoke(self, suffix: str, principal: str, source_arn: pulumi.Input[str],
+                     source_account: pulumi.Input[str] | None = None) -> aws.lambda_.Permission:
+        """Let one AWS service invoke this function, only from `source_arn` (confused-deputy safe)."""
+        return aws.lambda_.Permission(
+            self.child_name(suffix),
+            action="lambda:InvokeFunction",
+            function=self.function.name,
+            principal=principal,
+            source_arn=source_arn,
+            source_account=source_account if source_account is not None else self.env.account_id,
+            opts=self.child_opts())

@@ -1,0 +1,184 @@
+"""Deterministic Lambda packaging from the folders under `lambdas/`.
+
+- Code: an `AssetArchive` of the folder's files (sorted, caches excluded). Pulumi hashes
+  an asset map from names and contents only, so the same content gives the same archive
+  hash and a second preview shows no diff.
+- Powertools: the public Powertools for AWS Lambda (Python) v3 layer, by partition, Region,
+  runtime, architecture and a configurable layer version.
+- Other third-party dependencies (a `requirements.txt` next to the handler, fully pinned)
+  are built for the function's architecture with pip's `--platform`/`--only-binary` and
+  cached under `.build/deps/<hash of requirements, runtime, architecture>`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import zipfile
+from collections.abc import Callable, Mapping
+from pathlib import Path
+
+import pulumi
+
+import lambdas
+
+#: Where the function folders live (inside the installed package, so the code ships with it).
+LAMBDAS_DIR = Path(lambdas.__file__).resolve().parent
+
+#: Files and folders never packaged: caches, editor litter and the pinned requirements themselves.
+EXCLUDED_DIRS = frozenset({"__pycache__", ".pytest_cache", ".mypy_cache", ".ruff_cache", "tests"})
+EXCLUDED_SUFFIXES = (".pyc", ".pyo")
+EXCLUDED_NAMES = frozenset({".DS_Store", "requirements.txt", "Dockerfile", ".dockerignore"})
+
+#: Accounts that publish the Powertools layer, by partition.
+POWERTOOLS_LAYER_ACCOUNTS = {"aws": "017000801446", "aws-cn": "498634801083"}
+DEFAULT_POWERTOOLS_LAYER_VERSION = 27
+
+#: pip platform tags per Lambda architecture (newest glibc first; Lambda's Python runtimes run on AL2023).
+PIP_PLATFORMS = {
+    "arm64": ("manylinux_2_34_aarch64", "manylinux_2_28_aarch64", "manylinux2014_aarch64"),
+    "x86_64": ("manylinux_2_34_x86_64", "manylinux_2_28_x86_64", "manylinux2014_x86_64"),
+}
+
+
+class PackagingError(RuntimeError):
+    """A function folder or its dependencies could not be packaged."""
+
+
+def function_dir(code: str) -> Path:
+    """The folder of a function, by its path under `lambdas/` (e.g. `glacier_restore/cost_estimate`)."""
+    path = (LAMBDAS_DIR / code).resolve()
+    if not path.is_dir() or LAMBDAS_DIR not in path.parents:
+        raise PackagingError(f"no Lambda code folder 'lambdas/{code}' (looked in {LAMBDAS_DIR})")
+    return path
+
+
+def collect_files(root: Path) -> dict[str, Path]:
+    """Every file to package under `root`, keyed by its POSIX path in the archive, sorted."""
+    files: dict[str, Path] = {}
+    for dirpath, dirnames, filenames in os.walk(root):
+        dirnames[:] = sorted(d for d in dirnames if d not in EXCLUDED_DIRS and not d.endswith(".egg-info"))
+        for filename in sorted(filenames):
+            if filename in EXCLUDED_NAMES or filename.endswith(EXCLUDED_SUFFIXES):
+                continue
+            path = Path(dirpath) / filename
+            files[path.relative_to(root).as_posix()] = path
+    return dict(sorted(files.items()))
+
+
+def package_files(code: str, *, runtime: str, architecture: str,
+                  builder: Callable[[Path, str, str], Path | None] | None = None) -> dict[str, Path]:
+    """The archive content of a function: its dependencies (if any) overlaid by its own code."""
+    folder = function_dir(code)
+    files: dict[str, Path] = {}
+    deps = (builder or build_dependencies)(folder / "requirements.txt", runtime, architecture)
+    if deps is not None:
+        files.update(collect_files(deps))
+    files.update(collect_files(folder))
+    return dict(sorted(files.items()))
+
+
+def code_archive(files: Mapping[str, Path]) -> pulumi.AssetArchive:
+    """An asset map archive of the files (Pulumi hashes it from names and contents only)."""
+    return pulumi.AssetArchive({name: pulumi.FileAsset(str(path)) for name, path in sorted(files.items())})
+
+
+def content_digest(files: Mapping[str, Path]) -> str:
+    """sha256 over names and contents, in archive order: equal digests mean an equal archive hash."""
+    digest = hashlib.sha256()
+    for name, path in sorted(files.items()):
+        data = path.read_bytes()
+        digest.update(f"{name}\0{len(data)}\0".encode())
+        digest.update(data)
+    return digest.hexdigest()
+
+
+def zip_bytes(files: Mapping[str, Path]) -> bytes:
+    """The zip Lambda receives, with fixed timestamps (as Pulumi writes it); used to measure its size."""
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        for name, path in sorted(files.items()):
+            info = zipfile.ZipInfo(name, date_time=(1990, 1, 1, 0, 0, 0))
+            info.external_attr = 0o644 << 16
+            info.compress_type = zipfile.ZIP_DEFLATED
+            archive.writestr(info, path.read_bytes())
+    return buffer.getvalue()
+
+
+def powertools_layer_arn(partition: pulumi.Input[str], region: pulumi.Input[str], runtime: str, architecture: str,
+                         version: int = DEFAULT_POWERTOOLS_LAYER_VERSION) -> pulumi.Output[str]:
+    """ARN of the public Powertools for AWS Lambda (Python) v3 layer for this runtime and architecture."""
+    python = runtime.replace(".", "")
+
+    def build(parts: list[str]) -> str:
+        part, reg = parts
+        account = POWERTOOLS_LAYER_ACCOUNTS.get(part)
+        if account is None:
+            raise PackagingError(f"the Powertools layer is not published in partition {part!r}; "
+                                 f"known partitions: {', '.join(POWERTOOLS_LAYER_ACCOUNTS)}")
+        return f"arn:{part}:lambda:{reg}:{account}:layer:AWSLambdaPowertoolsPythonV3-{python}-{architecture}:{version}"
+
+    return pulumi.Output.all(partition, region).apply(build)
+
+
+def requirement_lines(requirements: Path) -> list[str]:
+    """The meaningful lines of a requirements file (comments and blanks dropped)."""
+    if not requirements.is_file():
+        return []
+    lines = []
+    for raw in requirements.read_text().splitlines():
+        line = raw.split("#", 1)[0].strip()
+        if line:
+            lines.append(line)
+    return lines
+
+
+def build_cache_root() -> Path:
+    """`.build/deps` under the program's folder, or `SERVERLESS_PATTERNS_BUILD_DIR`."""
+    return Path(os.environ.get("SERVERLESS_PATTERNS_BUILD_DIR", Path.cwd() / ".build")) / "deps"
+
+
+def dependency_cache_key(lines: list[str], runtime: str, architecture: str) -> str:
+    payload = "\n".join([runtime, architecture, *sorted(lines)])
+    return hashlib.sha256(payload.encode()).hexdigest()[:24]
+
+
+def build_dependencies(requirements: Path, runtime: str, architecture: str) -> Path | None:
+    """Install pinned third-party dependencies for Lambda's platform; cached by their hash.
+
+    Returns the folder to overlay into the archive, or None when there is nothing to build.
+    """
+    lines = requirement_lines(requirements)
+    if not lines:
+        return None
+    unpinned = [line for line in lines if "==" not in line]
+    if unpinned:
+        raise PackagingError(f"{requirements}: pin every requirement with '==' (deterministic builds): {unpinned}")
+    if architecture not in PIP_PLATFORMS:
+        raise PackagingError(f"unknown architecture {architecture!r}; expected one of {', '.join(PIP_PLATFORMS)}")
+    target = build_cache_root() / dependency_cache_key(lines, runtime, architecture)
+    if target.is_dir():
+        return target
+    target.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix="deps-", dir=target.parent))
+    python_version = runtime.removeprefix("python")
+    command = [sys.executable, "-m", "pip", "install", "--quiet", "--disable-pip-version-check", "--no-compile",
+               "--target", str(staging), "--implementation", "cp", "--python-version", python_version,
+               "--only-binary=:all:", "--requirement", str(requirements)]
+    for platform in PIP_PLATFORMS[architecture]:
+        command += ["--platform", platform]
+    result = subprocess.run(command, capture_output=True, text=True, check=False)
+    if result.returncode != 0:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise PackagingError(f"building {requirements} for {runtime}/{architecture} failed:\n{result.stderr.strip()}")
+    shutil.rmtree(staging / "bin", ignore_errors=True)
+    try:
+        staging.rename(target)
+    except OSError:  # another process built the same key first
+        shutil.rmtree(staging, ignore_errors=True)
+    return target

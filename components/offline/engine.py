@@ -1,0 +1,203 @@
+"""Run a Pulumi program under the offline engine and return what it registered.
+
+`run_program(project_dir, stack)` reads `Pulumi.yaml` and `Pulumi.<stack>.yaml` as the
+CLI would, installs `AwsMocks` with a `CapturingMonitor`, runs the real `__main__.py`
+and returns a `CapturedStack`: every resource (type, name, parent, inputs, outputs,
+dependencies) and the stack outputs. Other programs' tests can use it as it is.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import runpy
+import sys
+from collections import Counter
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pulumi
+import yaml
+from pulumi.runtime import settings as runtime_settings
+from pulumi.runtime.mocks import set_mocks
+from pulumi.runtime.stack import run_pulumi_func
+from pulumi.runtime.sync_await import _sync_await
+
+from components.offline.mocks import DEFAULT_ACCOUNT, DEFAULT_REGION, AwsMocks, CapturedResource, CapturingMonitor
+
+SECRET_PLACEHOLDER = "[secret]"
+
+
+class StackConfigFileError(ValueError):
+    """`Pulumi.yaml` or `Pulumi.<stack>.yaml` is missing or malformed."""
+
+
+@dataclass
+class CapturedStack:
+    """Everything a program registered, in registration order."""
+
+    project: str
+    stack: str
+    config: dict[str, str]
+    resources: list[CapturedResource]
+    outputs: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def stack_urn(self) -> str:
+        return f"urn:pulumi:{self.stack}::{self.project}::pulumi:pulumi:Stack::{self.project}-{self.stack}"
+
+    def of_type(self, typ: str) -> list[CapturedResource]:
+        return [r for r in self.resources if r.type == typ]
+
+    def one(self, typ: str, name: str | None = None) -> CapturedResource:
+        """The single resource of `typ` (whose logical name contains `name`, if given)."""
+        found = [r for r in self.of_type(typ) if name is None or name in r.name]
+        if len(found) != 1:
+            raise LookupError(f"expected one {typ}{f' named *{name}*' if name else ''}, found {len(found)}: "
+                              f"{[r.name for r in found]}")
+        return found[0]
+
+    def by_urn(self, urn: str) -> CapturedResource | None:
+        return next((r for r in self.resources if r.urn == urn), None)
+
+    def children(self, urn: str) -> list[CapturedResource]:
+        return [r for r in self.resources if r.parent == urn]
+
+    def descendants(self, urn: str) -> list[CapturedResource]:
+        out = []
+        for child in self.children(urn):
+            out.append(child)
+            out.extend(self.descendants(child.urn))
+        return out
+
+    def roots(self) -> list[CapturedResource]:
+        return [r for r in self.resources if r.parent in ("", self.stack_urn)]
+
+    def components(self) -> list[CapturedResource]:
+        return [r for r in self.resources if not r.custom and not r.type.startswith("pulumi:providers:")]
+
+    def counts_by_type(self) -> dict[str, int]:
+        return dict(sorted(Counter(r.type for r in self.resources).items()))
+
+
+def read_project(project_dir: Path) -> str:
+    path = project_dir / "Pulumi.yaml"
+    try:
+        data = yaml.safe_load(path.read_text())
+    except FileNotFoundError:
+        raise StackConfigFileError(f"{path}: not found (is this a Pulumi project folder?)") from None
+    except yaml.YAMLError as error:
+        raise StackConfigFileError(f"{path}: not valid YAML: {error}") from None
+    if not isinstance(data, dict) or not isinstance(data.get("name"), str):
+        raise StackConfigFileError(f"{path}: needs a 'name' (the project name)")
+    return data["name"]
+
+
+def read_stack_config(project_dir: Path, project: str, stack: str) -> tuple[dict[str, str], list[str]]:
+    """The config as the CLI hands it to a program: `ns:key` -> string (objects as JSON)."""
+    path = project_dir / f"Pulumi.{stack}.yaml"
+    try:
+        data = yaml.safe_load(path.read_text()) or {}
+    except FileNotFoundError:
+        stacks = sorted(p.name[len("Pulumi."):-len(".yaml")] for p in project_dir.glob("Pulumi.*.yaml"))
+        raise StackConfigFileError(f"{path}: no such stack config; stacks here: {', '.join(stacks) or 'none'}"
+                                   ) from None
+    except yaml.YAMLError as error:
+        raise StackConfigFileError(f"{path}: not valid YAML: {error}") from None
+    if not isinstance(data, dict) or not isinstance(data.get("config", {}), dict):
+        raise StackConfigFileError(f"{path}: expected a top-level 'config:' mapping")
+    config: dict[str, str] = {}
+    secrets: list[str] = []
+    for key, value in (data.get("config") or {}).items():
+        full = key if ":" in key else f"{project}:{key}"
+        if isinstance(value, dict) and set(value) == {"secure"}:
+            # Encrypted values cannot be decrypted offline; the program sees a placeholder.
+            config[full] = SECRET_PLACEHOLDER
+            secrets.append(full)
+        elif isinstance(value, str):
+            config[full] = value
+        else:
+            config[full] = json.dumps(value)
+    return config, secrets
+
+
+@contextmanager
+def _program_context(project_dir: Path) -> Iterator[None]:
+    """Run with the project folder as cwd and first on sys.path, as the language host does."""
+    old_cwd, old_path = os.getcwd(), list(sys.path)
+    os.chdir(project_dir)
+    sys.path.insert(0, str(project_dir))
+    try:
+        yield
+    finally:
+        os.chdir(old_cwd)
+        sys.path[:] = old_path
+
+
+def run_program(project_dir: str | Path = ".", stack: str = "dev", *, preview: bool = True,
+                config_overrides: dict[str, str] | None = None) -> CapturedStack:
+    """Run `project_dir/__main__.py` for `stack` under the offline engine."""
+    project_dir = Path(project_dir).resolve()
+    project = read_project(project_dir)
+    config, secrets = read_stack_config(project_dir, project, stack)
+    config.update(config_overrides or {})
+
+    def program() -> None:
+        with _program_context(project_dir):
+            runpy.run_path(str(project_dir / "__main__.py"), run_name="__main__")
+
+    return run_callable(program, project=project, stack=stack, config=config, secret_keys=secrets,
+                        preview=preview)
+
+
+def run_callable(program: Callable[[], Any], *, project: str = "test", stack: str = "test",
+                 config: dict[str, str] | None = None, secret_keys: list[str] | None = None,
+                 account: str | None = None, region: str | None = None, preview: bool = True) -> CapturedStack:
+    """Run any callable as a Pulumi program (e.g. `lambda: GlacierRestore("gr", args)`) and capture it.
+
+    Account and Region default to `aws:allowedAccountIds[0]` and `aws:region` in `config`.
+    """
+    config = dict(config or {})
+    region = region or config.get("aws:region", DEFAULT_REGION)
+    if account is None:
+        account = DEFAULT_ACCOUNT
+        allowed = config.get("aws:allowedAccountIds")
+        if allowed:
+            try:
+                account = str(json.loads(allowed)[0])
+            except (ValueError, IndexError, TypeError):
+                raise StackConfigFileError(f"aws:allowedAccountIds must be a list of account ids, got {allowed!r}"
+                                           ) from None
+
+    # A fresh event loop per run, closed afterwards, so runs and tests never share loop state.
+    loop = asyncio.new_event_loop()
+    asyncio.set_event_loop(loop)
+    mocks = AwsMocks(account=account, region=region)
+    monitor = CapturingMonitor(mocks)
+    runtime_settings.ROOT.set(None)
+    pulumi.runtime.set_all_config(config, secret_keys or [])
+    set_mocks(mocks, project=project, stack=stack, preview=preview, monitor=monitor)
+    runtime_settings.SETTINGS.rpc_manager.clear()
+    runtime_settings.SETTINGS.outputs.clear()
+
+    outputs: dict[str, Any] = {}
+
+    async def main() -> None:
+        program()
+        root = runtime_settings.get_root_resource()
+        exported = getattr(root, "outputs", {}) or {}
+        outputs.update(await pulumi.Output.from_input(exported).future() or {})
+
+    try:
+        _sync_await(run_pulumi_func(main))
+    finally:
+        loop.run_until_complete(loop.shutdown_asyncgens())
+        loop.close()
+        monitor.close_thread_loops()
+        asyncio.set_event_loop(asyncio.new_event_loop())
+    return CapturedStack(project=project, stack=stack, config=config, resources=list(monitor.captured),
+                         outputs=outputs)

@@ -1,0 +1,34 @@
+"""The patterns a stack can switch on, by their key under `serverless-patterns:patterns`.
+
+Each pattern module exposes `from_config(name, section, stack) -> PatternComponent`,
+which reads its own config section (rejecting unknown keys) and builds the component.
+Modules are imported only when their pattern is enabled.
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Mapping
+from typing import Any, Protocol
+
+from components.core.base import PatternComponent
+from components.core.config import StackConfig
+
+
+class PatternLoader(Protocol):
+    def __call__(self, name: str, section: Mapping[str, Any], stack: StackConfig) -> PatternComponent: ...
+
+
+#: config key -> (module under `components`, logical name of the component in the program)
+PATTERNS: dict[str, tuple[str, str]] = {
+    "glacierRestore": ("glacier_restore", "glacier-restore"),
+    "progressTracker": ("progress_tracker", "progress"),
+    "multiTenantApi": ("multi_tenant_api", "tenant-api"),
+    "crossAccountEcr": ("cross_account_ecr", "shared-images"),
+}
+
+
+def loader(pattern: str) -> PatternLoader:
+    module_name, _ = PATTERNS[pattern]
+    module = importlib.import_module(f"components.{module_name}")
+    return module.from_config
