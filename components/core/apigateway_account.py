@@ -31,7 +31,7 @@ class ApiGatewayAccountLogging(PatternComponent):
             assume_role_policy=iam.service_trust("apigateway.amazonaws.com", source_account=env.account_id),
             tags=self.tags,
             opts=self.child_opts())
-        aws.iam.RolePolicy(
+        policy = aws.iam.RolePolicy(
             self.child_name("policy"),
             role=self.role.id,
             policy=iam.document(
@@ -41,5 +41,5 @@ class ApiGatewayAccountLogging(PatternComponent):
         self.account = aws.apigateway.Account(
             self.child_name("account"),
             cloudwatch_role_arn=self.role.arn,
-            opts=self.child_opts())
+            opts=self.child_opts(depends_on=[policy]))
         self.finish({"roleArn": self.role.arn})

@@ -9,6 +9,7 @@ inline policy is exactly the statements the caller passes plus logging and traci
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from pathlib import Path
 from typing import TypedDict
 
 import pulumi
@@ -85,7 +86,7 @@ class PythonFunction(PatternComponent):
     role: aws.iam.Role
     log_group: aws.cloudwatch.LogGroup
 
-    def __init__(self, name: str, *, code: str, service: str, handler: str = "app.handler",
+    def __init__(self, name: str, *, code: str | Path, service: str, handler: str = "app.handler",
                  statements: Sequence[iam.Statement] = (), environment: Mapping[str, pulumi.Input[str]] | None = None,
                  settings: FunctionSettings | None = None, memory_mb: int = 256, timeout_seconds: int = 15,
                  description: str = "", reserved_concurrency: int | None = None,

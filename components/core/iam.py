@@ -43,12 +43,14 @@ class Statement:
             raise PolicyError("a statement needs at least one action")
         for action in self.actions:
             if not _ACTION_RE.match(action):
-                raise PolicyError(f"action {action!r} is not an exact 'service:Action' name (wildcards are not allowed)")
+                raise PolicyError(
+                    f"action {action!r} is not an exact 'service:Action' name (wildcards are not allowed)")
         if "*" in self.resources and self.effect == "Allow":
             scoped = [a for a in self.actions if not is_unscopable(a)]
             if scoped:
                 raise PolicyError(
-                    f"Resource '*' is only allowed for actions AWS cannot scope ({', '.join(sorted(UNSCOPABLE_ACTIONS))});"
+                    "Resource '*' is only allowed for actions AWS cannot scope "
+                    f"({', '.join(sorted(UNSCOPABLE_ACTIONS))});"
                     f" scope {', '.join(scoped)} to ARNs")
 
     def to_dict(self) -> dict[str, Any]:

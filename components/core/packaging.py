@@ -50,8 +50,14 @@ class PackagingError(RuntimeError):
     """A function folder or its dependencies could not be packaged."""
 
 
-def function_dir(code: str) -> Path:
-    """The folder of a function, by its path under `lambdas/` (e.g. `glacier_restore/cost_estimate`)."""
+def function_dir(code: str | Path) -> Path:
+    """The folder of a function: a path under `lambdas/` (e.g. `glacier_restore/cost_estimate`),
+    or an absolute path to a folder of the calling program's own."""
+    if isinstance(code, Path) or Path(code).is_absolute():
+        path = Path(code).resolve()
+        if not path.is_dir():
+            raise PackagingError(f"no Lambda code folder {path}")
+        return path
     path = (LAMBDAS_DIR / code).resolve()
     if not path.is_dir() or LAMBDAS_DIR not in path.parents:
         raise PackagingError(f"no Lambda code folder 'lambdas/{code}' (looked in {LAMBDAS_DIR})")
@@ -71,7 +77,7 @@ def collect_files(root: Path) -> dict[str, Path]:
     return dict(sorted(files.items()))
 
 
-def package_files(code: str, *, runtime: str, architecture: str,
+def package_files(code: str | Path, *, runtime: str, architecture: str,
                   builder: Callable[[Path, str, str], Path | None] | None = None) -> dict[str, Path]:
     """The archive content of a function: its dependencies (if any) overlaid by its own code."""
     folder = function_dir(code)

@@ -38,7 +38,7 @@ class StackConfigFileError(ValueError):
 
 @dataclass
 class CapturedStack:
-    """Everything a program registered, in registration order."""
+    """Everything a program registered, ordered by URN (registration order varies between runs)."""
 
     project: str
     stack: str
@@ -54,8 +54,10 @@ class CapturedStack:
         return [r for r in self.resources if r.type == typ]
 
     def one(self, typ: str, name: str | None = None) -> CapturedResource:
-        """The single resource of `typ` (whose logical name contains `name`, if given)."""
-        found = [r for r in self.of_type(typ) if name is None or name in r.name]
+        """The single resource of `typ` named `name` (exactly, or else containing it), if given."""
+        candidates = self.of_type(typ)
+        exact = [r for r in candidates if r.name == name]
+        found = exact or [r for r in candidates if name is None or name in r.name]
         if len(found) != 1:
             raise LookupError(f"expected one {typ}{f' named *{name}*' if name else ''}, found {len(found)}: "
                               f"{[r.name for r in found]}")
@@ -199,5 +201,6 @@ def run_callable(program: Callable[[], Any], *, project: str = "test", stack: st
         loop.close()
         monitor.close_thread_loops()
         asyncio.set_event_loop(asyncio.new_event_loop())
-    return CapturedStack(project=project, stack=stack, config=config, resources=list(monitor.captured),
-                         outputs=outputs)
+    # Registrations arrive from several threads; order them by URN so every run reads the same.
+    resources = sorted(monitor.captured, key=lambda r: r.urn)
+    return CapturedStack(project=project, stack=stack, config=config, resources=resources, outputs=outputs)

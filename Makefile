@@ -1,0 +1,39 @@
+# One entry point for newcomers and CI. Every target sets up what it needs.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed-$(shell sha256sum pyproject.toml | cut -c1-12)
+STACK  ?= dev
+
+.PHONY: setup plan test lint bench browser clean
+
+# Create the virtual environment and install the library with its pinned dev dependencies.
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --disable-pip-version-check -e '.[dev]'
+	rm -f $(VENV)/.installed-* && touch $(STAMP)
+
+setup: $(STAMP)
+
+## The main job: the offline plan of a stack (default dev), with the policy pack.
+plan: $(STAMP)
+	$(BIN)/python -m components.offline.plan --stack $(STACK)
+
+## Headless Chromium for the browser-client tests (Debian package).
+browser:
+	@command -v chromium >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && apt-get install -y -qq chromium >/dev/null; \
+	  else sudo apt-get update -qq && sudo apt-get install -y -qq chromium >/dev/null; fi; }
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+
+## Lint, then the whole test suite.
+test: $(STAMP) browser lint
+	$(BIN)/pytest
+
+bench: $(STAMP)
+	$(BIN)/python -m benchmarks.bench
+
+clean:
+	rm -rf $(VENV) .build .pytest_cache .ruff_cache

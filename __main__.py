@@ -1,0 +1,19 @@
+"""The serverless-patterns program: builds the patterns the stack config switches on."""
+
+import pulumi
+
+from components.core.apigateway_account import ApiGatewayAccountLogging
+from components.core.config import enabled, load_stack_config
+from components.registry import PATTERNS, loader
+
+stack = load_stack_config(known_patterns=list(PATTERNS))
+
+if stack.api_gateway_account_logging:
+    # API Gateway writes stage access logs through one role per account and Region.
+    ApiGatewayAccountLogging("api-gateway-logging", tags=stack.tags)
+
+for key, (_, name) in PATTERNS.items():
+    section = stack.patterns.get(key)
+    if enabled(section, f"patterns.{key}"):
+        component = loader(key)(name, section, stack)
+        pulumi.export(key, component.outputs)

@@ -1,0 +1,149 @@
+"""The offline plan: `pulumi preview` for machines without cloud credentials or the Pulumi CLI.
+
+Runs the program for a stack through the offline engine, then prints a preview-like
+report: the component tree, counts by resource type, the stack outputs and every
+policy-pack violation. Exit codes: 0 clean, 1 mandatory policy violations, 2 invalid
+configuration or component arguments, 3 the program failed for another reason.
+
+    python -m components.offline.plan [--stack dev] [--json] [--project-dir .]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+import traceback
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass, is_dataclass
+from pathlib import Path
+from typing import Any
+
+from components.core.args import ComponentArgsError
+from components.offline.engine import CapturedStack, StackConfigFileError, run_program
+from components.offline.mocks import CapturedResource
+
+EXIT_OK, EXIT_VIOLATIONS, EXIT_INVALID, EXIT_FAILED = 0, 1, 2, 3
+
+
+@dataclass
+class PlanResult:
+    stack: CapturedStack
+    violations: list[Any]
+    policy_ran: bool
+    seconds: float
+
+    @property
+    def mandatory(self) -> list[Any]:
+        return [v for v in self.violations if v.enforcement_level == "mandatory"]
+
+
+def run_policies(stack: CapturedStack) -> tuple[bool, list[Any]]:
+    """Run the policy pack over the captured stack (when the pack is installed with the library)."""
+    try:
+        from policies.runner import analyze
+    except ImportError:
+        return False, []
+    return True, list(analyze(stack))
+
+
+def plan(project_dir: str | Path = ".", stack: str = "dev", *, policies: bool = True) -> PlanResult:
+    started = time.perf_counter()
+    captured = run_program(project_dir, stack)
+    ran, violations = run_policies(captured) if policies else (False, [])
+    return PlanResult(captured, violations, ran, time.perf_counter() - started)
+
+
+def _tree(stack: CapturedStack, resource: CapturedResource) -> dict[str, Any]:
+    return {"type": resource.type, "name": resource.name, "urn": resource.urn,
+            "children": [_tree(stack, child) for child in stack.children(resource.urn)]}
+
+
+def _violation_dict(violation: Any) -> dict[str, Any]:
+    return asdict(violation) if is_dataclass(violation) else dict(vars(violation))
+
+
+def to_json(result: PlanResult) -> dict[str, Any]:
+    stack = result.stack
+    return {
+        "project": stack.project,
+        "stack": stack.stack,
+        "ok": not result.mandatory,
+        "summary": {"resources": len(stack.resources), "components": len(stack.components()),
+                    "custom": sum(1 for r in stack.resources if r.custom), "seconds": round(result.seconds, 3)},
+        "tree": [_tree(stack, r) for r in stack.roots()],
+        "counts": stack.counts_by_type(),
+        "outputs": stack.outputs,
+        "policy": {"ran": result.policy_ran, "mandatory": len(result.mandatory),
+                   "advisory": len(result.violations) - len(result.mandatory),
+                   "violations": [_violation_dict(v) for v in result.violations]},
+    }
+
+
+def render(result: PlanResult) -> str:
+    stack = result.stack
+    lines = [f"Offline plan of stack '{stack.stack}' (project {stack.project}, "
+             f"region {stack.config.get('aws:region', 'default')}) — no cloud calls were made", ""]
+
+    def walk(resource: CapturedResource, depth: int) -> None:
+        marker = "+" if resource.custom else "≡"
+        lines.append(f"{'    ' * depth}{marker} {resource.type}  {resource.name}")
+        for child in stack.children(resource.urn):
+            walk(child, depth + 1)
+
+    lines.append("Resources (≡ component, + resource to create):")
+    for root in stack.roots():
+        walk(root, 1)
+    lines += ["", "Counts by type:"]
+    lines += [f"    {count:4d}  {typ}" for typ, count in stack.counts_by_type().items()]
+    lines += ["", "Outputs:"]
+    if stack.outputs:
+        for key, value in stack.outputs.items():
+            rendered = json.dumps(value, indent=2, sort_keys=True, default=str).replace("\n", "\n        ")
+            lines.append(f"    {key}: {rendered}")
+    else:
+        lines.append("    (none)")
+    lines += ["", "Policy pack:"]
+    if not result.policy_ran:
+        lines.append("    not run (policy pack not installed)")
+    elif not result.violations:
+        lines.append("    no violations")
+    for v in result.violations:
+        lines.append(f"    [{v.enforcement_level}] {v.policy_name}: {v.resource_type} {v.resource_name}")
+        lines.append("        " + str(v.message).replace("\n", "\n        "))
+    lines += ["", f"{len(stack.resources)} resources ({len(stack.components())} components), "
+              f"{len(result.mandatory)} mandatory and {len(result.violations) - len(result.mandatory)} advisory "
+              f"violations, {result.seconds:.2f}s"]
+    return "\n".join(lines)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="serverless-patterns-plan",
+                                     description="Preview a stack offline: no cloud credentials, no Pulumi CLI.")
+    parser.add_argument("--stack", "-s", default="dev", help="stack name: reads Pulumi.<stack>.yaml (default dev)")
+    parser.add_argument("--project-dir", "-C", default=".", help="folder with Pulumi.yaml (default .)")
+    parser.add_argument("--json", action="store_true", help="print the plan as JSON")
+    parser.add_argument("--no-policies", action="store_true", help="skip the policy pack")
+    parser.add_argument("--debug", action="store_true", help="print a traceback when the program fails")
+    args = parser.parse_args(argv)
+    try:
+        result = plan(args.project_dir, args.stack, policies=not args.no_policies)
+    except (ComponentArgsError, StackConfigFileError) as error:
+        print(f"error: {error}", file=sys.stderr)
+        return EXIT_INVALID
+    except Exception as error:
+        if args.debug:
+            traceback.print_exc()
+        print(f"error: the program failed: {type(error).__name__}: {error}"
+              + ("" if args.debug else " (run with --debug for a traceback)"), file=sys.stderr)
+        return EXIT_FAILED
+    if args.json:
+        print(json.dumps(to_json(result), indent=2, sort_keys=True, default=str))
+    else:
+        print(render(result))
+    return EXIT_VIOLATIONS if result.mandatory else EXIT_OK
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,60 @@
+import json
+
+import pulumi
+import pytest
+
+from components.core import iam
+from components.offline import run_callable
+
+
+def test_wildcard_actions_are_refused() -> None:
+    for action in ["s3:*", "*", "s3:Get*", "dynamodb:PutItem*"]:
+        with pytest.raises(iam.PolicyError, match="wildcards are not allowed"):
+            iam.allow([action], ["arn:aws:s3:::b/*"])
+
+
+def test_star_resource_only_for_unscopable_actions() -> None:
+    iam.allow(["xray:PutTraceSegments", "pricing:GetProducts"], ["*"])
+    with pytest.raises(iam.PolicyError, match="scope s3:GetObject to ARNs"):
+        iam.allow(["xray:PutTraceSegments", "s3:GetObject"], ["*"])
+
+
+def test_deny_may_use_star_resources() -> None:
+    statement = iam.deny(["s3:GetObject"], ["*"], conditions={"Bool": {"aws:SecureTransport": "false"}})
+    assert statement.to_dict()["Effect"] == "Deny"
+
+
+def test_document_shape_and_outputs_resolve() -> None:
+    arn = pulumi.Output.from_input("arn:aws:dynamodb:eu-west-1:111111111111:table/t")
+
+    def program() -> None:
+        doc = iam.document(iam.allow(["dynamodb:GetItem", "dynamodb:PutItem"], [arn], sid="Table"),
+                           iam.allow(["ses:SendEmail"], ["arn:aws:ses:eu-west-1:111111111111:identity/x"],
+                                     conditions={"StringEquals": {"ses:FromAddress": "a@b.org"}}))
+        pulumi.export("doc", doc)
+
+    stack = run_callable(program)
+    doc = json.loads(stack.outputs["doc"])
+    assert doc["Version"] == "2012-10-17"
+    assert doc["Statement"][0] == {"Sid": "Table", "Effect": "Allow",
+                                   "Action": ["dynamodb:GetItem", "dynamodb:PutItem"],
+                                   "Resource": "arn:aws:dynamodb:eu-west-1:111111111111:table/t"}
+    assert doc["Statement"][1]["Condition"] == {"StringEquals": {"ses:FromAddress": "a@b.org"}}
+
+
+def test_service_trust_carries_confused_deputy_conditions() -> None:
+    def program() -> None:
+        pulumi.export("trust", iam.service_trust("states.amazonaws.com", source_account="111111111111",
+                                                 source_arn="arn:aws:states:eu-west-1:111111111111:*"))
+
+    trust = json.loads(run_callable(program).outputs["trust"])
+    statement = trust["Statement"][0]
+    assert statement["Principal"] == {"Service": "states.amazonaws.com"}
+    assert statement["Action"] == "sts:AssumeRole"
+    assert statement["Condition"] == {"StringEquals": {"aws:SourceAccount": "111111111111"},
+                                      "ArnLike": {"aws:SourceArn": "arn:aws:states:eu-west-1:111111111111:*"}}
+
+
+def test_empty_documents_are_refused() -> None:
+    with pytest.raises(iam.PolicyError):
+        iam.document_data()

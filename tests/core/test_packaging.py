@@ -1,0 +1,110 @@
+import zipfile
+from io import BytesIO
+from pathlib import Path
+
+import pulumi
+import pytest
+
+from components.core import packaging
+from components.core.packaging import (
+    PackagingError,
+    build_dependencies,
+    collect_files,
+    content_digest,
+    dependency_cache_key,
+    powertools_layer_arn,
+    zip_bytes,
+)
+from components.offline import run_callable
+
+
+def make_function(root: Path) -> Path:
+    (root / "pkg").mkdir(parents=True)
+    (root / "app.py").write_text("def handler(e, c):\n    return e\n")
+    (root / "pkg" / "util.py").write_text("X = 1\n")
+    return root
+
+
+def test_caches_and_requirements_are_excluded(tmp_path: Path) -> None:
+    folder = make_function(tmp_path / "fn")
+    (folder / "__pycache__").mkdir()
+    (folder / "__pycache__" / "app.cpython-311.pyc").write_bytes(b"\0")
+    (folder / "pkg" / "util.pyc").write_bytes(b"\0")
+    (folder / "requirements.txt").write_text("six==1.17.0\n")
+    (folder / ".DS_Store").write_bytes(b"\0")
+    assert list(collect_files(folder)) == ["app.py", "pkg/util.py"]
+
+
+def test_same_content_same_digest_and_zip(tmp_path: Path) -> None:
+    first = make_function(tmp_path / "a")
+    second = make_function(tmp_path / "b")
+    (second / "__pycache__").mkdir()
+    (second / "__pycache__" / "app.cpython-311.pyc").write_bytes(b"cache")
+    assert content_digest(collect_files(first)) == content_digest(collect_files(second))
+    assert zip_bytes(collect_files(first)) == zip_bytes(collect_files(second))
+    (second / "app.py").write_text("def handler(e, c):\n    return None\n")
+    assert content_digest(collect_files(first)) != content_digest(collect_files(second))
+
+
+def test_zip_has_fixed_timestamps(tmp_path: Path) -> None:
+    folder = make_function(tmp_path / "fn")
+    with zipfile.ZipFile(BytesIO(zip_bytes(collect_files(folder)))) as archive:
+        assert {info.date_time for info in archive.infolist()} == {(1990, 1, 1, 0, 0, 0)}
+        assert archive.namelist() == ["app.py", "pkg/util.py"]
+
+
+def test_unknown_function_folder_is_a_clear_error() -> None:
+    with pytest.raises(PackagingError, match="no Lambda code folder 'lambdas/nope'"):
+        packaging.function_dir("nope")
+    with pytest.raises(PackagingError, match="no Lambda code folder"):
+        packaging.function_dir("../components")
+
+
+def test_powertools_layer_by_partition_region_runtime_architecture() -> None:
+    def program() -> None:
+        pulumi.export("arm", powertools_layer_arn("aws", "eu-west-1", "python3.14", "arm64", 27))
+        pulumi.export("cn", powertools_layer_arn("aws-cn", "cn-north-1", "python3.13", "x86_64", 3))
+
+    outputs = run_callable(program).outputs
+    assert outputs["arm"] == ("arn:aws:lambda:eu-west-1:017000801446:layer:"
+                              "AWSLambdaPowertoolsPythonV3-python314-arm64:27")
+    assert outputs["cn"] == ("arn:aws-cn:lambda:cn-north-1:498634801083:layer:"
+                             "AWSLambdaPowertoolsPythonV3-python313-x86_64:3")
+
+
+def test_unpinned_requirements_are_refused(tmp_path: Path) -> None:
+    requirements = tmp_path / "requirements.txt"
+    requirements.write_text("requests>=2\n")
+    with pytest.raises(PackagingError, match="pin every requirement"):
+        build_dependencies(requirements, "python3.14", "arm64")
+
+
+def test_no_requirements_means_nothing_to_build(tmp_path: Path) -> None:
+    (tmp_path / "requirements.txt").write_text("# nothing beyond the layer\n")
+    assert build_dependencies(tmp_path / "requirements.txt", "python3.14", "arm64") is None
+    assert build_dependencies(tmp_path / "missing.txt", "python3.14", "arm64") is None
+
+
+def test_cache_key_depends_on_requirements_runtime_and_architecture() -> None:
+    base = dependency_cache_key(["six==1.17.0"], "python3.14", "arm64")
+    assert base == dependency_cache_key(["six==1.17.0"], "python3.14", "arm64")
+    assert base != dependency_cache_key(["six==1.17.0"], "python3.14", "x86_64")
+    assert base != dependency_cache_key(["six==1.17.0"], "python3.13", "arm64")
+    assert base != dependency_cache_key(["six==1.16.0"], "python3.14", "arm64")
+
+
+def test_dependencies_are_built_for_the_platform_and_cached(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("SERVERLESS_PATTERNS_BUILD_DIR", str(tmp_path / "build"))
+    requirements = tmp_path / "requirements.txt"
+    # cffi ships platform wheels: the aarch64 build proves pip's --platform was honoured.
+    requirements.write_text("cffi==2.0.0\n")
+    built = build_dependencies(requirements, "python3.14", "arm64")
+    assert built is not None
+    binaries = [p.name for p in built.rglob("*.so")]
+    assert binaries and all("aarch64" in name for name in binaries), binaries
+    assert not list(built.rglob("__pycache__"))
+    # A second build with the same pins is the cached folder, untouched.
+    marker = built / "cached-marker"
+    marker.write_text("x")
+    assert build_dependencies(requirements, "python3.14", "arm64") == built
+    assert marker.exists()

@@ -1,0 +1,122 @@
+from pathlib import Path
+
+import pulumi
+import pulumi_aws as aws
+import pytest
+
+from components.offline import UnmockedInvokeError, run_callable, run_program
+from components.offline.engine import SECRET_PLACEHOLDER, StackConfigFileError
+
+FIXTURE = Path(__file__).parent / "fixtures" / "program"
+
+
+def test_program_is_captured_with_types_names_parents_and_inputs() -> None:
+    stack = run_program(FIXTURE, "dev")
+    assert stack.counts_by_type()["aws:lambda/function:Function"] == 2
+    home = stack.one("serverless-patterns:index:PythonFunction", "echo-remote")
+    assert {r.name for r in stack.children(home.urn)} == {
+        "echo-remote-logs", "echo-remote-role", "echo-remote-policy", "echo-remote-fn"}
+    fn = stack.one("aws:lambda/function:Function", "echo-fn")
+    assert fn.inputs["memorySize"] == 512  # from the stack's structured config
+    assert fn.parent == stack.one("serverless-patterns:index:PythonFunction", "echo").urn
+
+
+def test_dependencies_are_captured() -> None:
+    stack = run_program(FIXTURE, "dev")
+    fn = stack.one("aws:lambda/function:Function", "echo-fn")
+    role = stack.one("aws:iam/role:Role", "echo-role")
+    table = stack.one("aws:dynamodb/table:Table")
+    assert role.urn in fn.property_dependencies["role"]
+    assert table.urn in fn.property_dependencies["environment"]
+    assert stack.one("aws:iam/rolePolicy:RolePolicy", "echo-policy").urn in fn.dependencies
+
+
+def test_outputs_are_realistic_and_follow_the_provider_account() -> None:
+    stack = run_program(FIXTURE, "dev")
+    assert stack.outputs["homeArn"].startswith("arn:aws:lambda:eu-central-1:444444444444:function:echo-fn-")
+    assert stack.outputs["remoteArn"].startswith("arn:aws:lambda:eu-central-1:555555555555:function:")
+    fn = stack.one("aws:lambda/function:Function", "echo-fn").outputs
+    assert fn["invokeArn"] == (f"arn:aws:apigateway:eu-central-1:lambda:path/2015-03-31/functions/"
+                               f"{fn['arn']}/invocations")
+    assert stack.one("aws:dynamodb/table:Table").outputs["arn"].startswith(
+        "arn:aws:dynamodb:eu-central-1:444444444444:table/items-")
+
+
+def comparable(outputs: dict) -> dict:
+    """Archives compare by identity; compare what they contain instead."""
+    return {k: ({n: a.path for n, a in v.assets.items()} if isinstance(v, pulumi.AssetArchive) else v)
+            for k, v in outputs.items()}
+
+
+def test_runs_are_deterministic() -> None:
+    first, second = run_program(FIXTURE, "dev"), run_program(FIXTURE, "dev")
+    assert first.outputs == second.outputs
+    assert [(r.urn, comparable(r.outputs)) for r in first.resources] == \
+           [(r.urn, comparable(r.outputs)) for r in second.resources]
+
+
+def test_secrets_are_placeholders_offline() -> None:
+    assert run_program(FIXTURE, "dev").outputs["secret"] == SECRET_PLACEHOLDER
+
+
+def test_api_outputs() -> None:
+    def program() -> None:
+        api = aws.apigatewayv2.Api("ws", protocol_type="WEBSOCKET", route_selection_expression="$request.body.action")
+        stage = aws.apigatewayv2.Stage("ws-stage", api_id=api.id, name="live")
+        rest = aws.apigateway.RestApi("rest")
+        repo = aws.ecr.Repository("images")
+        pulumi.export("ws", api.api_endpoint)
+        pulumi.export("wsExec", api.execution_arn)
+        pulumi.export("stage", stage.invoke_url)
+        pulumi.export("root", rest.root_resource_id)
+        pulumi.export("restExec", rest.execution_arn)
+        pulumi.export("repo", repo.repository_url)
+
+    out = run_callable(program, region="eu-west-1", account="111111111111").outputs
+    api_id = out["ws"].split("//")[1].split(".")[0]
+    assert out["ws"] == f"wss://{api_id}.execute-api.eu-west-1.amazonaws.com"
+    assert out["wsExec"] == f"arn:aws:execute-api:eu-west-1:111111111111:{api_id}"
+    assert out["stage"] == f"wss://{api_id}.execute-api.eu-west-1.amazonaws.com/live"
+    assert len(out["root"]) == 10
+    assert out["restExec"].startswith("arn:aws:execute-api:eu-west-1:111111111111:")
+    assert out["repo"].startswith("111111111111.dkr.ecr.eu-west-1.amazonaws.com/images-")
+
+
+def test_invokes_answer_identity_region_partition() -> None:
+    def program() -> None:
+        pulumi.export("account", aws.get_caller_identity_output().account_id)
+        pulumi.export("region", aws.get_region_output().region)
+        pulumi.export("partition", aws.get_partition_output().partition)
+
+    out = run_callable(program, region="cn-north-1", account="999999999999").outputs
+    assert out == {"account": "999999999999", "region": "cn-north-1", "partition": "aws-cn"}
+
+
+def test_unmocked_invokes_fail_loudly() -> None:
+    def program() -> None:
+        aws.ec2.get_vpc(default=True)
+
+    with pytest.raises(Exception, match="does not emulate the invoke 'aws:ec2/getVpc:getVpc'") as raised:
+        run_callable(program)
+    assert isinstance(raised.value, UnmockedInvokeError) or "UnmockedInvokeError" in repr(raised.value) \
+        or "does not emulate" in str(raised.value)
+
+
+def test_missing_stack_config_names_the_stacks_there() -> None:
+    with pytest.raises(StackConfigFileError, match="stacks here: dev, other"):
+        run_program(FIXTURE, "prod")
+
+
+def test_malformed_stack_file(tmp_path: Path) -> None:
+    (tmp_path / "Pulumi.yaml").write_text("name: x\nruntime: python\n")
+    (tmp_path / "Pulumi.dev.yaml").write_text("config: [1, 2\n")
+    with pytest.raises(StackConfigFileError, match="not valid YAML"):
+        run_program(tmp_path, "dev")
+    (tmp_path / "Pulumi.dev.yaml").write_text("config: [1, 2]\n")
+    with pytest.raises(StackConfigFileError, match="top-level 'config:' mapping"):
+        run_program(tmp_path, "dev")
+
+
+def test_missing_project_file(tmp_path: Path) -> None:
+    with pytest.raises(StackConfigFileError, match=r"Pulumi\.yaml: not found"):
+        run_program(tmp_path, "dev")

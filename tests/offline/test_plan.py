@@ -1,0 +1,87 @@
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from components.offline import plan as plan_module
+from components.offline.plan import EXIT_FAILED, EXIT_INVALID, EXIT_OK, EXIT_VIOLATIONS, main
+
+FIXTURE = Path(__file__).parent / "fixtures" / "program"
+
+
+@dataclass
+class FakeViolation:
+    policy_name: str
+    enforcement_level: str
+    message: str
+    urn: str = "urn:x"
+    resource_type: str = "aws:iam/rolePolicy:RolePolicy"
+    resource_name: str = "r"
+
+
+def run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
+    code = main(["-C", str(FIXTURE), *args])
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_plan_prints_tree_counts_outputs(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run(capsys, "--no-policies")
+    assert code == EXIT_OK
+    assert "≡ serverless-patterns:index:PythonFunction  echo-remote" in out
+    assert "        + aws:lambda/function:Function  echo-remote-fn" in out
+    assert "   2  aws:lambda/function:Function" in out
+    assert "homeArn: \"arn:aws:lambda:eu-central-1:444444444444:function:echo-fn-" in out
+
+
+def test_json_shape(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run(capsys, "--json", "--no-policies")
+    assert code == EXIT_OK
+    data = json.loads(out)
+    assert set(data) == {"project", "stack", "ok", "summary", "tree", "counts", "outputs", "policy"}
+    assert data["ok"] is True and data["stack"] == "dev" and data["project"] == "fixture"
+    assert data["summary"]["resources"] == sum(data["counts"].values())
+    function = next(n for n in data["tree"] if n["name"] == "echo")
+    assert {c["name"] for c in function["children"]} == {"echo-logs", "echo-role", "echo-policy", "echo-fn"}
+    assert data["policy"] == {"ran": False, "mandatory": 0, "advisory": 0, "violations": []}
+
+
+def test_invalid_component_args_exit_2_without_traceback(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, err = run(capsys, "--stack", "other", "--no-policies")
+    assert code == EXIT_INVALID
+    assert err.strip() == ("error: PythonFunction: invalid value for 'memory_mb': 5. "
+                           "Allowed: a whole number from 128 to 10240.")
+    assert "Traceback" not in err and out == ""
+
+
+def test_unknown_stack_exit_2(capsys: pytest.CaptureFixture[str]) -> None:
+    code, _, err = run(capsys, "--stack", "prod")
+    assert code == EXIT_INVALID and "no such stack config" in err
+
+
+def test_program_failure_exit_3(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    (tmp_path / "Pulumi.yaml").write_text("name: broken\nruntime: python\n")
+    (tmp_path / "Pulumi.dev.yaml").write_text("config: {}\n")
+    (tmp_path / "__main__.py").write_text("raise RuntimeError('boom')\n")
+    assert main(["-C", str(tmp_path)]) == EXIT_FAILED
+    err = capsys.readouterr().err
+    assert "RuntimeError: boom" in err and "Traceback" not in err
+
+
+def test_mandatory_violations_exit_1(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    violations = [FakeViolation("iam-no-wildcard-actions", "mandatory", "s3:* on *"),
+                  FakeViolation("lambda-reserved-concurrency", "advisory", "consider a limit")]
+    monkeypatch.setattr(plan_module, "run_policies", lambda stack: (True, violations))
+    code, out, _ = run(capsys)
+    assert code == EXIT_VIOLATIONS
+    assert "[mandatory] iam-no-wildcard-actions: aws:iam/rolePolicy:RolePolicy r" in out
+    assert "1 mandatory and 1 advisory violations" in out
+
+
+def test_advisory_violations_alone_pass(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    monkeypatch.setattr(plan_module, "run_policies",
+                        lambda stack: (True, [FakeViolation("x", "advisory", "hint")]))
+    code, out, _ = run(capsys, "--json")
+    assert code == EXIT_OK
+    assert json.loads(out)["policy"]["advisory"] == 1

@@ -1,0 +1,72 @@
+"""The Step Functions harness: moto executes definitions, adapted where moto differs from AWS."""
+
+import pytest
+
+from components.offline.sfn import SfnHarness
+
+FN = "arn:aws:lambda:us-east-1:123456789012:function:double"
+BUCKET = "archive-bucket"
+
+
+def head_then_wait_then_lambda() -> dict:
+    return {"StartAt": "Head", "States": {
+        "Head": {"Type": "Task", "Resource": "arn:aws:states:::aws-sdk:s3:headObject",
+                 "Parameters": {"Bucket": BUCKET, "Key.$": "$.key"}, "ResultPath": "$.head",
+                 "Catch": [{"ErrorEquals": ["S3.NoSuchKeyException"], "Next": "Missing", "ResultPath": "$.error"}],
+                 "Next": "Hold"},
+        "Hold": {"Type": "Wait", "Seconds": 86400, "Next": "Double"},
+        "Double": {"Type": "Task", "Resource": "arn:aws:states:::lambda:invoke",
+                   "Parameters": {"FunctionName": FN, "Payload": {"n.$": "$.head.ContentLength"}},
+                   "ResultSelector": {"value.$": "$.Payload.value"}, "ResultPath": "$.doubled",
+                   "Retry": [{"ErrorEquals": ["Flaky"], "IntervalSeconds": 600, "MaxAttempts": 2}],
+                   "End": True},
+        "Missing": {"Type": "Fail", "Error": "NoSuchKey", "Cause": "no such object"}}}
+
+
+@pytest.fixture
+def harness():
+    with SfnHarness() as h:
+        h.s3.create_bucket(Bucket=BUCKET)
+        h.s3.put_object(Bucket=BUCKET, Key="photos.tar", Body=b"12345", StorageClass="DEEP_ARCHIVE")
+        yield h
+
+
+def test_waits_do_not_sleep_and_lambda_runs_in_process(harness: SfnHarness) -> None:
+    run = harness.run(head_then_wait_then_lambda(), {"key": "photos.tar"},
+                      lambda_results={FN: lambda payload: {"value": payload["n"] * 2}})
+    assert run.status == "SUCCEEDED", run.describe()
+    assert run.output["doubled"] == {"value": 10}
+    assert run.output["head"]["StorageClass"] == "DEEP_ARCHIVE"
+    assert isinstance(run.output["head"]["LastModified"], str)  # as Step Functions passes timestamps on
+    assert run.states == ["Head", "Hold", "Double"]
+    assert run.transitions == 3
+    assert run.lambda_invocations == 1
+    assert harness.lambda_calls == [(FN, {"n": 5})]
+
+
+def test_sdk_errors_carry_aws_names(harness: SfnHarness) -> None:
+    run = harness.run(head_then_wait_then_lambda(), {"key": "missing.tar"})
+    assert run.status == "FAILED"
+    assert (run.error, run.cause) == ("NoSuchKey", "no such object")
+    assert run.task_failures()[0]["taskFailedEventDetails"]["error"] == "S3.NoSuchKeyException"
+
+
+def test_function_errors_are_retried_without_sleeping(harness: SfnHarness) -> None:
+    calls = []
+
+    def flaky(payload: dict) -> dict:
+        calls.append(payload)
+        if len(calls) < 3:
+            raise type("Flaky", (Exception,), {})("try again")
+        return {"value": 0}
+
+    run = harness.run(head_then_wait_then_lambda(), {"key": "photos.tar"}, lambda_results={FN: flaky})
+    assert run.status == "SUCCEEDED", run.describe()
+    assert len(calls) == 3
+    assert run.lambda_invocations == 3
+
+
+def test_unknown_lambda_is_a_task_failure(harness: SfnHarness) -> None:
+    run = harness.run(head_then_wait_then_lambda(), {"key": "photos.tar"})
+    assert (run.status, run.error) == ("FAILED", "States.Runtime")
+    assert "no in-process handler for Lambda function" in run.cause
