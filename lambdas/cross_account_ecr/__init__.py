@@ -1,0 +1,1 @@
+"""Lambda code of the CrossAccountEcr pattern (shipped as package data with the library)."""

@@ -1,0 +1,1 @@
+"""Source of the sample container image: Dockerfile, pinned requirements and the Powertools handler."""
