@@ -31,7 +31,7 @@ from components.core import iam
 from components.core.args import ComponentArgsError, Validator
 from components.core.base import AwsEnv, PatternComponent
 from components.core.config import ConfigReader, StackConfig
-from components.core.function import ARCHITECTURES, FunctionSettings, validate_settings
+from components.core.function import ARCHITECTURES, FunctionSettings, ImageFunction, validate_settings
 from policies.knowledge import ECR_PULL_ACTIONS
 
 #: The only actions another account (or the Lambda service for it) is granted.
@@ -274,93 +274,6 @@ def _checked(
         return out
 
     return pulumi.Output.all(ok, value, result).apply(check)
-
-
-class ImageFunction(PatternComponent):
-    """A Lambda function from a container image, with its own role and log group.
-
-    Mirrors `PythonFunction` (explicit log group with retention, JSON logs, X-Ray active tracing,
-    a role whose inline policy writes only its own logs) for `package_type="Image"`; the image
-    carries its runtime and Powertools, so there is no runtime, handler or layer.
-    """
-
-    def __init__(
-        self,
-        name: str,
-        *,
-        image_uri: pulumi.Input[str],
-        service: str,
-        architecture: str,
-        settings: FunctionSettings,
-        memory_mb: int = 512,
-        timeout_seconds: int = 30,
-        environment: Mapping[str, pulumi.Input[str]] | None = None,
-        description: str = "",
-        tags: Mapping[str, str] | None = None,
-        opts: pulumi.ResourceOptions | None = None,
-    ) -> None:
-        super().__init__(name, tags, opts)
-        v = self.validator
-        v.integer("memory_mb", memory_mb, minimum=128, maximum=10240)
-        v.integer("timeout_seconds", timeout_seconds, minimum=1, maximum=900)
-        v.choice("architecture", architecture, ARCHITECTURES)
-        settings = validate_settings(type(self).__name__, settings, "settings")
-        self.log_group = aws.cloudwatch.LogGroup(
-            self.child_name("logs"),
-            name_prefix=f"/aws/lambda/{name}-",
-            retention_in_days=settings["log_retention_days"],
-            tags=self.tags,
-            opts=self.child_opts(),
-        )
-        self.role = aws.iam.Role(
-            self.child_name("role"),
-            assume_role_policy=iam.service_trust("lambda.amazonaws.com"),
-            description=f"Execution role of {name}",
-            tags=self.tags,
-            opts=self.child_opts(),
-        )
-        self.role_policy = aws.iam.RolePolicy(
-            self.child_name("policy"),
-            role=self.role.id,
-            policy=iam.document(
-                iam.allow(
-                    ["logs:CreateLogStream", "logs:PutLogEvents"],
-                    [pulumi.Output.concat(self.log_group.arn, ":*")],
-                    sid="WriteOwnLogs",
-                ),
-                iam.allow(["xray:PutTraceSegments", "xray:PutTelemetryRecords"], ["*"], sid="XRayTracing"),
-            ),
-            opts=self.child_opts(),
-        )
-        env = {
-            "POWERTOOLS_SERVICE_NAME": service,
-            "POWERTOOLS_METRICS_NAMESPACE": "ServerlessPatterns",
-            "POWERTOOLS_LOG_LEVEL": settings["log_level"],
-            **(environment or {}),
-        }
-        self.function = aws.lambda_.Function(
-            self.child_name("fn"),
-            description=description or f"{service} ({name})",
-            package_type="Image",
-            image_uri=image_uri,
-            architectures=[architecture],
-            role=self.role.arn,
-            memory_size=memory_mb,
-            timeout=timeout_seconds,
-            tracing_config={"mode": "Active"},
-            logging_config={
-                "log_format": "JSON",
-                "log_group": self.log_group.name,
-                "application_log_level": settings["log_level"],
-                "system_log_level": "INFO",
-            },
-            environment={"variables": env},
-            tags=self.tags,
-            opts=self.child_opts(depends_on=[self.role_policy, self.log_group]),
-        )
-        self.arn = self.function.arn
-        self.function_name = self.function.name
-        self.finish({"arn": self.arn, "name": self.function_name, "imageUri": self.function.image_uri})
 
 
 class CrossAccountEcr(PatternComponent):

@@ -1,4 +1,4 @@
-"""`PythonFunction`: a Lambda function packaged from `lambdas/`, with its own role and log group.
+"""Lambda functions with their own role and log group: `PythonFunction` (zip) and `ImageFunction`.
 
 Every function the components create goes through here, so each one gets: the newest
 Python runtime pulumi-aws offers, arm64 by default, an explicit log group with retention
@@ -79,39 +79,37 @@ def validate_settings(component: str, settings: FunctionSettings | None, field: 
     return resolved
 
 
-class PythonFunction(PatternComponent):
-    """A Python Lambda function with its role, log group and Powertools configuration."""
+class LambdaFunction(PatternComponent):
+    """What every function shares: its log group, its own role and the common function settings.
+
+    Subclasses build the code-specific arguments (zip archive or container image) and call
+    `self._create_function(**specific)`.
+    """
 
     function: aws.lambda_.Function
     role: aws.iam.Role
     log_group: aws.cloudwatch.LogGroup
 
-    def __init__(self, name: str, *, code: str | Path, service: str, handler: str = "app.handler",
-                 statements: Sequence[iam.Statement] = (), environment: Mapping[str, pulumi.Input[str]] | None = None,
-                 settings: FunctionSettings | None = None, memory_mb: int = 256, timeout_seconds: int = 15,
-                 description: str = "", reserved_concurrency: int | None = None,
-                 tags: Mapping[str, str] | None = None, opts: pulumi.ResourceOptions | None = None) -> None:
-        super().__init__(name, tags, opts)
+    def _prepare(self, name: str, *, statements: Sequence[iam.Statement], settings: FunctionSettings | None,
+                 memory_mb: int, timeout_seconds: int) -> FunctionSettings:
+        """Validate the shared settings, then create the log group, the role and its inline policy."""
         v = self.validator
         v.integer("memory_mb", memory_mb, minimum=128, maximum=10240)
         v.integer("timeout_seconds", timeout_seconds, minimum=1, maximum=900)
-        s = validate_settings("PythonFunction", settings, "settings")
+        s = validate_settings(type(self).__name__, settings, "settings")
         self.settings = s
-
         self.log_group = aws.cloudwatch.LogGroup(
             self.child_name("logs"),
             name_prefix=f"/aws/lambda/{name}-",
             retention_in_days=s["log_retention_days"],
             tags=self.tags,
             opts=self.child_opts())
-
         self.role = aws.iam.Role(
             self.child_name("role"),
             assume_role_policy=iam.service_trust("lambda.amazonaws.com"),
             description=f"Execution role of {name}",
             tags=self.tags,
             opts=self.child_opts())
-
         base = [
             iam.allow(["logs:CreateLogStream", "logs:PutLogEvents"],
                       [pulumi.Output.concat(self.log_group.arn, ":*")], sid="WriteOwnLogs"),
@@ -122,38 +120,36 @@ class PythonFunction(PatternComponent):
             role=self.role.id,
             policy=iam.document(*base, *statements),
             opts=self.child_opts())
+        return s
 
+    def _create_function(self, name: str, *, service: str, architecture: str, memory_mb: int, timeout_seconds: int,
+                         environment: Mapping[str, pulumi.Input[str]] | None, description: str,
+                         reserved_concurrency: int | None = None, **specific: object) -> None:
+        s = self.settings
         env = {
             "POWERTOOLS_SERVICE_NAME": service,
             "POWERTOOLS_METRICS_NAMESPACE": "ServerlessPatterns",
             "POWERTOOLS_LOG_LEVEL": s["log_level"],
             **(environment or {}),
         }
-        files = package_files(code, runtime=s["runtime"], architecture=s["architecture"])
         self.function = aws.lambda_.Function(
             self.child_name("fn"),
             description=description or f"{service} ({name})",
-            runtime=s["runtime"],
-            architectures=[s["architecture"]],
-            handler=handler,
-            code=code_archive(files),
+            architectures=[architecture],
             role=self.role.arn,
             memory_size=memory_mb,
             timeout=timeout_seconds,
-            layers=[powertools_layer_arn(self.env.partition, self.env.region, s["runtime"], s["architecture"],
-                                         s["powertools_layer_version"])],
             tracing_config={"mode": "Active"},
             logging_config={"log_format": "JSON", "log_group": self.log_group.name,
                             "application_log_level": s["log_level"], "system_log_level": "INFO"},
             environment={"variables": env},
             reserved_concurrent_executions=reserved_concurrency,
             tags=self.tags,
-            opts=self.child_opts(depends_on=[self.role_policy, self.log_group]))
-
+            opts=self.child_opts(depends_on=[self.role_policy, self.log_group]),
+            **specific)  # type: ignore[arg-type]
         self.arn = self.function.arn
         self.function_name = self.function.name
         self.invoke_arn = self.function.invoke_arn
-        self.finish({"arn": self.arn, "name": self.function_name})
 
     def allow_invoke(self, suffix: str, principal: str, source_arn: pulumi.Input[str],
                      source_account: pulumi.Input[str] | None = None) -> aws.lambda_.Permission:
@@ -166,3 +162,43 @@ class PythonFunction(PatternComponent):
             source_arn=source_arn,
             source_account=source_account if source_account is not None else self.env.account_id,
             opts=self.child_opts())
+
+
+class PythonFunction(LambdaFunction):
+    """A Python Lambda function packaged from a folder, with the Powertools layer."""
+
+    def __init__(self, name: str, *, code: str | Path, service: str, handler: str = "app.handler",
+                 statements: Sequence[iam.Statement] = (), environment: Mapping[str, pulumi.Input[str]] | None = None,
+                 settings: FunctionSettings | None = None, memory_mb: int = 256, timeout_seconds: int = 15,
+                 description: str = "", reserved_concurrency: int | None = None,
+                 tags: Mapping[str, str] | None = None, opts: pulumi.ResourceOptions | None = None) -> None:
+        super().__init__(name, tags, opts)
+        s = self._prepare(name, statements=statements, settings=settings, memory_mb=memory_mb,
+                          timeout_seconds=timeout_seconds)
+        files = package_files(code, runtime=s["runtime"], architecture=s["architecture"])
+        self._create_function(
+            name, service=service, architecture=s["architecture"], memory_mb=memory_mb,
+            timeout_seconds=timeout_seconds, environment=environment, description=description,
+            reserved_concurrency=reserved_concurrency,
+            runtime=s["runtime"], handler=handler, code=code_archive(files),
+            layers=[powertools_layer_arn(self.env.partition, self.env.region, s["runtime"], s["architecture"],
+                                         s["powertools_layer_version"])])
+        self.finish({"arn": self.arn, "name": self.function_name})
+
+
+class ImageFunction(LambdaFunction):
+    """A Lambda function from a container image (which carries its runtime and Powertools)."""
+
+    def __init__(self, name: str, *, image_uri: pulumi.Input[str], service: str, architecture: str,
+                 statements: Sequence[iam.Statement] = (), environment: Mapping[str, pulumi.Input[str]] | None = None,
+                 settings: FunctionSettings | None = None, memory_mb: int = 512, timeout_seconds: int = 30,
+                 description: str = "", tags: Mapping[str, str] | None = None,
+                 opts: pulumi.ResourceOptions | None = None) -> None:
+        super().__init__(name, tags, opts)
+        self.validator.choice("architecture", architecture, ARCHITECTURES)
+        self._prepare(name, statements=statements, settings=settings, memory_mb=memory_mb,
+                      timeout_seconds=timeout_seconds)
+        self._create_function(
+            name, service=service, architecture=architecture, memory_mb=memory_mb, timeout_seconds=timeout_seconds,
+            environment=environment, description=description, package_type="Image", image_uri=image_uri)
+        self.finish({"arn": self.arn, "name": self.function_name, "imageUri": self.function.image_uri})
