@@ -1,0 +1,337 @@
+"""Lambda authorizers of the multi-tenant API: a Cognito JWT (or a legacy query-string key) -> the tenant's API key.
+
+`handler` is the TOKEN authorizer: it verifies the bearer token (RS256 against the pool's JWKS, issuer,
+audience/client id, `token_use`, expiry) and returns an IAM policy for the whole stage, the tenant context
+and `usageIdentifierKey` (the tenant's API key, read from the key table), so API Gateway meters the request
+on the tenant's usage plan. `query_string_handler` is the REQUEST variant for clients that still send
+`?api_key=`: it accepts a key only if it belongs to a known tenant.
+
+What a caller learns is deliberately minimal: any bad or missing credential is API Gateway's 401
+(`raise Exception("Unauthorized")`), a valid identity without a known tenant is a Deny policy (403). The
+reason is logged, never returned.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import re
+import time
+import urllib.request
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import boto3
+import jwt
+from aws_lambda_powertools import Logger
+from botocore.config import Config
+
+logger = Logger()
+
+#: Tenant ids as the component defines them (3-64 lowercase letters, digits and inner hyphens).
+TENANT_ID_RE = re.compile(r"^[a-z0-9][a-z0-9-]{1,62}[a-z0-9]$")
+#: API key values API Gateway accepts (20-128 characters); generated ones are alphanumeric.
+API_KEY_RE = re.compile(r"^[A-Za-z0-9_\-]{20,128}$")
+ALLOWED_ALGORITHMS = ("RS256",)
+MAX_TOKEN_BYTES = 8192
+MAX_JWKS_BYTES = 65536
+KEY_HASH_INDEX = "by-key-hash"
+
+
+class Unauthorized(Exception):
+    """Why a credential was refused (logged only; the caller always sees a bare 401)."""
+
+
+def key_hash(value: str) -> str:
+    """How the key table indexes API key values (so the value itself is never a lookup key)."""
+    return hashlib.sha256(value.encode()).hexdigest()
+
+
+def fetch_json(url: str, timeout: float = 3.0) -> Any:
+    """GET a small JSON document over HTTPS (the JWKS)."""
+    request = urllib.request.Request(url, headers={"Accept": "application/json"})
+    with urllib.request.urlopen(request, timeout=timeout) as response:  # the URL is set by the component
+        body = response.read(MAX_JWKS_BYTES + 1)
+    if len(body) > MAX_JWKS_BYTES:
+        raise ValueError(f"JWKS at {url} is larger than {MAX_JWKS_BYTES} bytes")
+    return json.loads(body)
+
+
+class JwksCache:
+    """The user pool's signing keys by `kid`, fetched once and refreshed when an unknown `kid` shows up.
+
+    Refreshes are at most one per `min_refresh_seconds` (`retry_seconds` after a failed fetch), so tokens
+    with made-up `kid`s cannot make every invocation call Cognito.
+    """
+
+    def __init__(self, url: str, fetch: Callable[[str], Any] = fetch_json, min_refresh_seconds: float = 60.0,
+                 retry_seconds: float = 5.0, clock: Callable[[], float] = time.monotonic) -> None:
+        self.url = url
+        self.fetch = fetch
+        self.min_refresh_seconds = min_refresh_seconds
+        self.retry_seconds = retry_seconds
+        self.clock = clock
+        self.keys: dict[str, jwt.PyJWK] = {}
+        self.fetched_at: float | None = None
+        self.fetches = 0
+
+    def refresh(self) -> None:
+        now = self.clock()
+        self.fetches += 1
+        try:
+            document = self.fetch(self.url)
+        except Exception:
+            # A failed fetch may be retried after `retry_seconds`, not after the full refresh interval.
+            self.fetched_at = now - self.min_refresh_seconds + self.retry_seconds
+            raise
+        self.fetched_at = now
+        keys: dict[str, jwt.PyJWK] = {}
+        for entry in document.get("keys", []) if isinstance(document, Mapping) else []:
+            if (not isinstance(entry, Mapping) or entry.get("kty") != "RSA" or entry.get("use", "sig") != "sig"
+                    or entry.get("alg", "RS256") not in ALLOWED_ALGORITHMS or not isinstance(entry.get("kid"), str)):
+                continue
+            try:
+                keys[entry["kid"]] = jwt.PyJWK(dict(entry), algorithm="RS256")
+            except jwt.PyJWTError:
+                logger.warning("skipping an unusable JWKS entry", extra={"kid": entry.get("kid")})
+        self.keys = keys
+
+    def key(self, kid: str) -> jwt.PyJWK:
+        if kid not in self.keys and (self.fetched_at is None
+                                     or self.clock() - self.fetched_at >= self.min_refresh_seconds):
+            self.refresh()
+        try:
+            return self.keys[kid]
+        except KeyError:
+            raise Unauthorized("unknown kid") from None
+
+
+@dataclass(frozen=True)
+class TokenVerifier:
+    """Checks a Cognito token the way the API needs it: signature, issuer, client, token use, times."""
+
+    jwks: JwksCache
+    issuer: str
+    client_id: str
+    token_use: str = "id"
+    leeway_seconds: int = 5
+
+    def verify(self, token: str) -> dict[str, Any]:
+        if len(token) > MAX_TOKEN_BYTES:
+            raise Unauthorized("token too large")
+        try:
+            header = jwt.get_unverified_header(token)
+        except jwt.PyJWTError as error:
+            raise Unauthorized(f"malformed token: {error}") from None
+        if header.get("alg") not in ALLOWED_ALGORITHMS:
+            raise Unauthorized(f"algorithm {header.get('alg')!r} not allowed")
+        kid = header.get("kid")
+        if not isinstance(kid, str):
+            raise Unauthorized("no kid")
+        key = self.jwks.key(kid)
+        id_token = self.token_use == "id"
+        required = ["exp", "iat", "iss", "sub", "token_use"] + (["aud"] if id_token else ["client_id"])
+        try:
+            claims = jwt.decode(token, key, algorithms=list(ALLOWED_ALGORITHMS), issuer=self.issuer,
+                                audience=self.client_id if id_token else None, leeway=self.leeway_seconds,
+                                options={"require": required, "verify_aud": id_token})
+        except jwt.PyJWTError as error:
+            raise Unauthorized(f"invalid token: {type(error).__name__}") from None
+        if claims.get("token_use") != self.token_use:
+            raise Unauthorized(f"token_use {claims.get('token_use')!r} is not {self.token_use!r}")
+        if not id_token and claims.get("client_id") != self.client_id:
+            raise Unauthorized("client_id does not match")
+        return claims
+
+
+@dataclass(frozen=True)
+class TenantKey:
+    tenant_id: str
+    tier: str
+    api_key: str
+
+
+class TenantKeyStore:
+    """Read-only view of the key table (tenant -> API key value, tier), cached per execution environment."""
+
+    def __init__(self, table_name: str, client: Any = None, ttl_seconds: float = 300.0,
+                 negative_ttl_seconds: float = 60.0, max_entries: int = 20000,
+                 clock: Callable[[], float] = time.monotonic) -> None:
+        self.table_name = table_name
+        self._client = client
+        self.ttl_seconds = ttl_seconds
+        self.negative_ttl_seconds = negative_ttl_seconds
+        self.max_entries = max_entries
+        self.clock = clock
+        self._cache: dict[str, tuple[TenantKey | None, float]] = {}
+        self.lookups = 0
+
+    @property
+    def client(self) -> Any:
+        if self._client is None:
+            self._client = boto3.client("dynamodb", config=Config(
+                retries={"mode": "standard", "max_attempts": 3}, connect_timeout=1, read_timeout=2))
+        return self._client
+
+    def _cached(self, cache_key: str, load: Callable[[], TenantKey | None]) -> TenantKey | None:
+        now = self.clock()
+        hit = self._cache.get(cache_key)
+        if hit is not None and hit[1] > now:
+            return hit[0]
+        self.lookups += 1
+        value = load()
+        if len(self._cache) >= self.max_entries:
+            self._cache.clear()
+        self._cache[cache_key] = (value, now + (self.ttl_seconds if value else self.negative_ttl_seconds))
+        return value
+
+    @staticmethod
+    def _entry(item: Mapping[str, Any] | None) -> TenantKey | None:
+        if not item or "apiKey" not in item:
+            return None
+        return TenantKey(item["tenantId"]["S"], item.get("tier", {}).get("S", ""), item["apiKey"]["S"])
+
+    def by_tenant(self, tenant_id: str) -> TenantKey | None:
+        def load() -> TenantKey | None:
+            response = self.client.get_item(TableName=self.table_name, Key={"tenantId": {"S": tenant_id}},
+                                            ProjectionExpression="tenantId, apiKey, tier")
+            return self._entry(response.get("Item"))
+        return self._cached("t#" + tenant_id, load)
+
+    def by_key(self, api_key: str) -> TenantKey | None:
+        digest = key_hash(api_key)
+
+        def load() -> TenantKey | None:
+            response = self.client.query(TableName=self.table_name, IndexName=KEY_HASH_INDEX, Limit=2,
+                                         KeyConditionExpression="keyHash = :h",
+                                         ExpressionAttributeValues={":h": {"S": digest}})
+            items = response.get("Items", [])
+            return self._entry(items[0]) if len(items) == 1 else None
+        entry = self._cached("k#" + digest, load)
+        # Guard against a hash collision or a stale index row: the stored value must be the presented one.
+        return entry if entry is not None and entry.api_key == api_key else None
+
+
+@dataclass(frozen=True)
+class Settings:
+    """What the component configures through the environment."""
+
+    api_execution_arn: str
+    stage: str
+    table_name: str
+    issuer: str = ""
+    jwks_url: str = ""
+    client_id: str = ""
+    token_use: str = "id"
+    tenant_claim: str = "custom:tenant_id"
+    query_parameter: str = "api_key"
+    key_cache_seconds: float = 300.0
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] = os.environ) -> Settings:
+        return cls(api_execution_arn=env["API_EXECUTION_ARN"], stage=env["STAGE_NAME"],
+                   table_name=env["TENANT_KEYS_TABLE"], issuer=env.get("ISSUER", ""),
+                   jwks_url=env.get("JWKS_URL", ""), client_id=env.get("CLIENT_ID", ""),
+                   token_use=env.get("TOKEN_USE", "id"), tenant_claim=env.get("TENANT_CLAIM", "custom:tenant_id"),
+                   query_parameter=env.get("QUERY_PARAMETER", "api_key"),
+                   key_cache_seconds=float(env.get("KEY_CACHE_SECONDS", "300")))
+
+    @property
+    def stage_resource(self) -> str:
+        """Every method of this API's stage: API Gateway caches one result per identity for all methods."""
+        return f"{self.api_execution_arn}/{self.stage}/*/*"
+
+
+def policy(principal_id: str, effect: str, resource: str) -> dict[str, Any]:
+    return {"principalId": principal_id,
+            "policyDocument": {"Version": "2012-10-17", "Statement": [
+                {"Action": "execute-api:Invoke", "Effect": effect, "Resource": resource}]}}
+
+
+class Authorizer:
+    """Both authorizer flavours over one settings object, JWKS cache and key store."""
+
+    def __init__(self, settings: Settings, jwks: JwksCache | None = None, store: TenantKeyStore | None = None
+                 ) -> None:
+        self.settings = settings
+        self.jwks = jwks or JwksCache(settings.jwks_url)
+        self.verifier = TokenVerifier(self.jwks, settings.issuer, settings.client_id, settings.token_use)
+        self.store = store or TenantKeyStore(settings.table_name, ttl_seconds=settings.key_cache_seconds)
+
+    def _check_method_arn(self, event: Mapping[str, Any]) -> None:
+        method_arn = event.get("methodArn")
+        if not isinstance(method_arn, str) or not method_arn.startswith(
+                f"{self.settings.api_execution_arn}/{self.settings.stage}/"):
+            raise Unauthorized("method ARN of another API or stage")
+
+    def allow(self, principal_id: str, tenant: TenantKey) -> dict[str, Any]:
+        response = policy(principal_id, "Allow", self.settings.stage_resource)
+        response["context"] = {"tenantId": tenant.tenant_id, "tier": tenant.tier}
+        response["usageIdentifierKey"] = tenant.api_key
+        return response
+
+    def token(self, event: Mapping[str, Any]) -> dict[str, Any]:
+        """TOKEN authorizer: `Authorization: Bearer <Cognito JWT>`."""
+        if event.get("type") != "TOKEN":
+            raise Unauthorized("not a TOKEN authorizer event")
+        self._check_method_arn(event)
+        header = event.get("authorizationToken")
+        if not isinstance(header, str) or not header.startswith("Bearer "):
+            raise Unauthorized("no bearer token")
+        claims = self.verifier.verify(header[len("Bearer "):].strip())
+        principal = str(claims["sub"])
+        tenant_id = claims.get(self.settings.tenant_claim)
+        tenant = (self.store.by_tenant(tenant_id)
+                  if isinstance(tenant_id, str) and TENANT_ID_RE.fullmatch(tenant_id) else None)
+        if tenant is None:
+            logger.info("denied: no known tenant for this identity", extra={"sub": principal})
+            return policy(principal, "Deny", self.settings.stage_resource)
+        return self.allow(principal, tenant)
+
+    def query_string(self, event: Mapping[str, Any]) -> dict[str, Any]:
+        """REQUEST authorizer for legacy clients: `?api_key=<tenant key>`."""
+        if event.get("type") != "REQUEST":
+            raise Unauthorized("not a REQUEST authorizer event")
+        self._check_method_arn(event)
+        api_key = (event.get("queryStringParameters") or {}).get(self.settings.query_parameter)
+        if not isinstance(api_key, str) or not API_KEY_RE.fullmatch(api_key):
+            raise Unauthorized("no well-formed key")
+        tenant = self.store.by_key(api_key)
+        if tenant is None:
+            raise Unauthorized("unknown key")
+        return self.allow(f"tenant:{tenant.tenant_id}", tenant)
+
+
+_authorizer: Authorizer | None = None
+
+
+def authorizer() -> Authorizer:
+    """One instance per execution environment, so the JWKS and key caches survive across invocations."""
+    global _authorizer
+    if _authorizer is None:
+        _authorizer = Authorizer(Settings.from_env())
+    return _authorizer
+
+
+def _run(flavour: str, event: Mapping[str, Any]) -> dict[str, Any]:
+    try:
+        return getattr(authorizer(), flavour)(event)
+    except Unauthorized as error:
+        logger.info("unauthorized", extra={"reason": str(error)})
+    except Exception:
+        # Anything else (JWKS or DynamoDB unreachable, a bug) must still be a 401, never API Gateway's 500.
+        logger.exception("authorizer failure")
+    # API Gateway maps exactly this message to a 401.
+    raise Exception("Unauthorized")
+
+
+@logger.inject_lambda_context(clear_state=True)
+def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    return _run("token", event)
+
+
+@logger.inject_lambda_context(clear_state=True)
+def query_string_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    return _run("query_string", event)

@@ -1,0 +1,288 @@
+"""The TOKEN and query-string authorizers with real RS256 tokens, a served JWKS and moto DynamoDB."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from lambdas.multi_tenant_api.authorizer import app
+from lambdas.multi_tenant_api.authorizer.app import (
+    Authorizer,
+    JwksCache,
+    Settings,
+    TenantKeyStore,
+    Unauthorized,
+    fetch_json,
+)
+
+from .conftest import KEYS_TABLE, TENANTS
+from .tokens import (
+    ACCOUNT,
+    CLIENT_ID,
+    EXECUTION_ARN,
+    ISSUER,
+    REGION,
+    STAGE,
+    JwksServer,
+    LambdaContext,
+    SigningKey,
+    access_claims,
+    hs256_with_public_key,
+    id_claims,
+    query_event,
+    tampered,
+    token_event,
+    unsigned,
+)
+
+STAGE_RESOURCE = f"{EXECUTION_ARN}/{STAGE}/*/*"
+ACME_TIER, ACME_KEY = TENANTS["acme-corp"]
+
+
+def call(token: str | None, **kwargs: Any) -> dict[str, Any]:
+    return app.handler(token_event(token, **kwargs), LambdaContext())
+
+
+def assert_unauthorized(token: str | None, **kwargs: Any) -> None:
+    with pytest.raises(Exception) as raised:
+        call(token, **kwargs)
+    # Exactly the message API Gateway turns into a 401; nothing about which check failed.
+    assert type(raised.value) is Exception
+    assert raised.value.args == ("Unauthorized",)
+
+
+def assert_denied(response: dict[str, Any]) -> None:
+    statement = response["policyDocument"]["Statement"]
+    assert statement == [{"Action": "execute-api:Invoke", "Effect": "Deny", "Resource": STAGE_RESOURCE}]
+    assert "usageIdentifierKey" not in response
+    assert "context" not in response
+
+
+@pytest.mark.usefixtures("authorizer_env")
+class TestTokenAuthorizer:
+    def test_valid_id_token_allows_with_the_tenants_key_and_context(self, signing_key: SigningKey) -> None:
+        claims = id_claims("acme-corp")
+        response = call(signing_key.sign(claims))
+        assert response["principalId"] == claims["sub"]
+        assert response["policyDocument"] == {"Version": "2012-10-17", "Statement": [
+            {"Action": "execute-api:Invoke", "Effect": "Allow", "Resource": STAGE_RESOURCE}]}
+        assert response["usageIdentifierKey"] == ACME_KEY
+        assert response["context"] == {"tenantId": "acme-corp", "tier": ACME_TIER}
+
+    def test_each_tenant_gets_its_own_key(self, signing_key: SigningKey) -> None:
+        response = call(signing_key.sign(id_claims("globex")))
+        assert response["usageIdentifierKey"] == TENANTS["globex"][1]
+        assert response["context"] == {"tenantId": "globex", "tier": "business"}
+
+    def test_the_policy_covers_every_method_of_the_stage_only(self, signing_key: SigningKey) -> None:
+        # One cached result serves every method, so the policy must be stage-wide (and no wider).
+        response = call(signing_key.sign(id_claims()), method_arn=f"{EXECUTION_ARN}/{STAGE}/POST/items")
+        assert response["policyDocument"]["Statement"][0]["Resource"] == STAGE_RESOURCE
+
+    @pytest.mark.parametrize("overrides", [
+        pytest.param({"exp": 1_000_000_000, "iat": 999_996_400}, id="expired"),
+        pytest.param({"nbf": 4_000_000_000}, id="not-yet-valid-nbf"),
+        pytest.param({"iat": 4_000_000_000}, id="issued-in-the-future"),
+        pytest.param({"iss": "https://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_OtherPool"}, id="wrong-issuer"),
+        pytest.param({"aud": "another-app-client-id"}, id="wrong-audience"),
+        pytest.param({"token_use": "access"}, id="wrong-token-use"),
+        pytest.param({"aud": None}, id="no-audience"),
+        pytest.param({"exp": None}, id="no-expiry"),
+        pytest.param({"token_use": None}, id="no-token-use"),
+    ])
+    def test_bad_claims_are_401(self, signing_key: SigningKey, overrides: dict[str, Any]) -> None:
+        assert_unauthorized(signing_key.sign(id_claims(**overrides)))
+
+    def test_an_access_token_is_not_accepted_where_id_tokens_are_configured(self, signing_key: SigningKey) -> None:
+        assert_unauthorized(signing_key.sign(access_claims()))
+
+    def test_unknown_kid_is_401(self, signing_key: SigningKey) -> None:
+        stranger = SigningKey()
+        assert_unauthorized(stranger.sign(id_claims()))
+
+    def test_a_token_signed_by_another_key_with_a_known_kid_is_401(self, signing_key: SigningKey) -> None:
+        forger = SigningKey(kid=signing_key.kid)
+        assert_unauthorized(forger.sign(id_claims()))
+
+    def test_alg_none_is_401(self, signing_key: SigningKey) -> None:
+        assert_unauthorized(unsigned(id_claims(), signing_key.kid))
+
+    def test_hs256_signed_with_the_public_key_is_401(self, signing_key: SigningKey) -> None:
+        assert_unauthorized(hs256_with_public_key(id_claims(), signing_key))
+
+    def test_tampered_payload_is_401(self, signing_key: SigningKey) -> None:
+        token = signing_key.sign(id_claims("acme-corp"))
+        assert call(token)["context"]["tenantId"] == "acme-corp"
+        assert_unauthorized(tampered(token, **{"custom:tenant_id": "globex"}))
+
+    @pytest.mark.parametrize("header", [None, "", "not-a-jwt", "a.b.c", "Bearer", "x" * 9000])
+    def test_missing_or_garbled_tokens_are_401(self, header: str | None) -> None:
+        assert_unauthorized(header)
+
+    def test_a_token_without_the_bearer_scheme_is_401(self, signing_key: SigningKey) -> None:
+        assert_unauthorized(signing_key.sign(id_claims()), scheme="")
+
+    def test_a_method_of_another_api_is_401(self, signing_key: SigningKey) -> None:
+        other = f"arn:aws:execute-api:{REGION}:{ACCOUNT}:zzzzzzzzzz/{STAGE}/GET/items"
+        assert_unauthorized(signing_key.sign(id_claims()), method_arn=other)
+
+    def test_a_request_event_is_401_on_the_token_handler(self, signing_key: SigningKey) -> None:
+        with pytest.raises(Exception, match=r"^Unauthorized$"):
+            app.handler(query_event(ACME_KEY), LambdaContext())
+
+    def test_missing_tenant_claim_is_denied_403(self, signing_key: SigningKey) -> None:
+        assert_denied(call(signing_key.sign(id_claims(tenant=None))))
+
+    @pytest.mark.parametrize("tenant", ["initech", "ACME-CORP", "acme corp", "-acme", "a" * 65, ""])
+    def test_unknown_or_malformed_tenant_is_denied_403(self, signing_key: SigningKey, tenant: str) -> None:
+        assert_denied(call(signing_key.sign(id_claims(tenant))))
+
+    def test_jwks_is_fetched_once_across_many_invocations(self, signing_key: SigningKey,
+                                                          authorizer_env: JwksServer) -> None:
+        for tenant in ["acme-corp", "globex"] * 25:
+            assert call(signing_key.sign(id_claims(tenant)))["context"]["tenantId"] == tenant
+        assert authorizer_env.hits == 1
+        # ...and the key table was read once per tenant, not per invocation.
+        assert app.authorizer().store.lookups == 2
+
+    def test_unknown_kids_do_not_refetch_the_jwks_on_every_call(self, signing_key: SigningKey,
+                                                                 authorizer_env: JwksServer) -> None:
+        call(signing_key.sign(id_claims()))
+        for _ in range(20):
+            assert_unauthorized(SigningKey().sign(id_claims()))
+        assert authorizer_env.hits == 1
+
+    def test_key_table_unreachable_is_401_not_500(self, signing_key: SigningKey,
+                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+        monkeypatch.setenv("TENANT_KEYS_TABLE", "no-such-table")
+        assert_unauthorized(signing_key.sign(id_claims()))
+
+    def test_missing_configuration_is_401_not_500(self, signing_key: SigningKey,
+                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+        monkeypatch.delenv("API_EXECUTION_ARN")
+        assert_unauthorized(signing_key.sign(id_claims()))
+
+
+def settings(**overrides: Any) -> Settings:
+    base = {"api_execution_arn": EXECUTION_ARN, "stage": STAGE, "table_name": KEYS_TABLE, "issuer": ISSUER,
+            "jwks_url": "unused", "client_id": CLIENT_ID}
+    return Settings(**{**base, **overrides})
+
+
+class FakeClock:
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+@pytest.mark.usefixtures("authorizer_env")
+class TestVerifierUnits:
+    def test_rotated_keys_are_picked_up_on_an_unknown_kid(self, signing_key: SigningKey,
+                                                          authorizer_env: JwksServer) -> None:
+        clock = FakeClock()
+        jwks = JwksCache(authorizer_env.url, min_refresh_seconds=60, clock=clock)
+        auth = Authorizer(settings(), jwks=jwks)
+        event = token_event(signing_key.sign(id_claims()))
+        assert auth.token(event)["usageIdentifierKey"] == ACME_KEY
+        rotated = SigningKey()
+        authorizer_env.keys.append(rotated)
+        new_event = token_event(rotated.sign(id_claims()))
+        with pytest.raises(Unauthorized):  # within the refresh interval: not refetched
+            auth.token(new_event)
+        clock.now += 61
+        assert auth.token(new_event)["usageIdentifierKey"] == ACME_KEY
+        assert authorizer_env.hits == 2
+
+    def test_access_tokens_check_client_id_when_configured(self, signing_key: SigningKey,
+                                                           authorizer_env: JwksServer) -> None:
+        auth = Authorizer(settings(token_use="access"), jwks=JwksCache(authorizer_env.url))
+        assert auth.token(token_event(signing_key.sign(access_claims())))["context"]["tenantId"] == "acme-corp"
+        for bad in (access_claims(client_id="other-client"), access_claims(client_id=None), id_claims()):
+            with pytest.raises(Unauthorized):
+                auth.token(token_event(signing_key.sign(bad)))
+
+    def test_the_jwks_fetcher_is_injectable(self, signing_key: SigningKey) -> None:
+        fetched: list[str] = []
+
+        def fetch(url: str) -> dict[str, Any]:
+            fetched.append(url)
+            return {"keys": [signing_key.jwk(), {"kty": "oct", "kid": "hmac", "k": "c2VjcmV0"}]}
+
+        jwks = JwksCache("https://example.invalid/jwks.json", fetch=fetch)
+        auth = Authorizer(settings(), jwks=jwks)
+        for _ in range(5):
+            auth.token(token_event(signing_key.sign(id_claims())))
+        assert fetched == ["https://example.invalid/jwks.json"]
+        assert set(jwks.keys) == {signing_key.kid}  # the symmetric key was not taken
+
+    def test_a_failed_jwks_fetch_is_retried_after_a_short_pause(self, signing_key: SigningKey) -> None:
+        clock = FakeClock()
+        answers: list[Any] = [OSError("connection reset"), {"keys": [signing_key.jwk()]}]
+
+        def fetch(url: str) -> dict[str, Any]:
+            answer = answers.pop(0)
+            if isinstance(answer, Exception):
+                raise answer
+            return answer
+
+        jwks = JwksCache("https://example.invalid/jwks.json", fetch=fetch, min_refresh_seconds=60,
+                         retry_seconds=5, clock=clock)
+        auth = Authorizer(settings(), jwks=jwks)
+        event = token_event(signing_key.sign(id_claims()))
+        with pytest.raises(OSError):
+            auth.token(event)
+        clock.now += 4
+        with pytest.raises(Unauthorized):  # still backing off: no second fetch yet
+            auth.token(event)
+        assert jwks.fetches == 1
+        clock.now += 2
+        assert auth.token(event)["usageIdentifierKey"] == ACME_KEY
+        assert jwks.fetches == 2
+
+    def test_fetch_json_reads_the_served_document(self, authorizer_env: JwksServer) -> None:
+        assert len(fetch_json(authorizer_env.url)["keys"]) == 1
+
+    def test_key_store_negative_cache_expires(self) -> None:
+        clock = FakeClock()
+        store = TenantKeyStore(KEYS_TABLE, negative_ttl_seconds=60, clock=clock)
+        assert store.by_tenant("initech") is None
+        assert store.by_tenant("initech") is None
+        assert store.lookups == 1
+        clock.now += 61
+        store.by_tenant("initech")
+        assert store.lookups == 2
+
+
+@pytest.mark.usefixtures("authorizer_env")
+class TestQueryStringAuthorizer:
+    def call(self, event: dict[str, Any]) -> dict[str, Any]:
+        return app.query_string_handler(event, LambdaContext())
+
+    def test_a_known_key_is_allowed_as_its_tenant(self) -> None:
+        response = self.call(query_event(ACME_KEY))
+        assert response["usageIdentifierKey"] == ACME_KEY
+        assert response["context"] == {"tenantId": "acme-corp", "tier": ACME_TIER}
+        assert response["principalId"] == "tenant:acme-corp"
+        assert response["policyDocument"]["Statement"][0] == {
+            "Action": "execute-api:Invoke", "Effect": "Allow", "Resource": STAGE_RESOURCE}
+
+    @pytest.mark.parametrize("api_key", [None, "short", "Zz" * 20, ACME_KEY + "x", "a b" * 10])
+    def test_missing_malformed_or_unknown_keys_are_401(self, api_key: str | None) -> None:
+        with pytest.raises(Exception, match=r"^Unauthorized$"):
+            self.call(query_event(api_key))
+
+    def test_the_key_must_be_in_the_configured_parameter(self) -> None:
+        with pytest.raises(Exception, match=r"^Unauthorized$"):
+            self.call(query_event(ACME_KEY, parameter="apiKey"))
+
+    def test_a_token_event_is_401_on_the_query_handler(self, signing_key: SigningKey) -> None:
+        with pytest.raises(Exception, match=r"^Unauthorized$"):
+            self.call(token_event(signing_key.sign(id_claims())))
+
+    def test_lookups_are_cached(self) -> None:
+        for _ in range(10):
+            self.call(query_event(ACME_KEY))
+        assert app.authorizer().store.lookups == 1
