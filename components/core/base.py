@@ -2,7 +2,8 @@
 
 - type token `serverless-patterns:index:<ClassName>`;
 - children are created with `self.child_opts()` (so `parent=self`, and the providers given
-  to the component, e.g. `providers={"aws": account_b}`, flow to every child);
+  to the component, e.g. `providers={"aws": account_b}`, flow to every child; so does the
+  component's `depends_on`, which Pulumi itself does not pass down);
 - one tag set (`self.tags`) for every taggable child;
 - `self.env`: account, Region and partition of the component's own provider, for ARNs;
 - `self.finish(outputs)` calls `register_outputs` last.
@@ -56,6 +57,11 @@ class PatternComponent(pulumi.ComponentResource):
         self.validator = Validator(cls)
         self.tags = standard_tags(cls, name, tags)
         self._env: AwsEnv | None = None
+        # Pulumi does not pass a component's depends_on to its children; the library does, so
+        # `depends_on=[x]` on a component means "build nothing of it before x".
+        deps = opts.depends_on if opts is not None else None
+        self._inherited_depends_on: list[Any] = [] if deps is None else (
+            list(deps) if isinstance(deps, (list, tuple)) else [deps])
 
     @property
     def env(self) -> AwsEnv:
@@ -67,7 +73,11 @@ class PatternComponent(pulumi.ComponentResource):
         return child_name(self.component_name, suffix)
 
     def child_opts(self, **kwargs: Any) -> pulumi.ResourceOptions:
-        return pulumi.ResourceOptions(parent=self, **kwargs)
+        """Options for a child: parented here, and depending on whatever the component depends on."""
+        extra = kwargs.pop("depends_on", None)
+        extra = [] if extra is None else (list(extra) if isinstance(extra, (list, tuple)) else [extra])
+        depends_on = [*self._inherited_depends_on, *extra]
+        return pulumi.ResourceOptions(parent=self, depends_on=depends_on or None, **kwargs)
 
     def finish(self, outputs: Mapping[str, Any]) -> None:
         """Register the component's outputs (last step of `__init__`); the program exports `self.outputs`."""

@@ -409,6 +409,8 @@ class CapturedResource:
     outputs: dict[str, Any] = field(default_factory=dict)
     id: str = ""
     component_outputs: dict[str, Any] = field(default_factory=dict)
+    options: dict[str, Any] = field(default_factory=dict)
+    """Resource options the engine sees: protect, retainOnDelete, deleteBeforeReplace, ignoreChanges."""
 
 
 class CapturingMonitor(MockMonitor):
@@ -458,6 +460,9 @@ class CapturingMonitor(MockMonitor):
             inputs=rpc.deserialize_properties(request.object),
             outputs=dict(registration.state) if registration else {},
             id=registration.id if registration else "",
+            options={"protect": bool(request.protect), "retainOnDelete": bool(request.retainOnDelete),
+                     "deleteBeforeReplace": bool(request.deleteBeforeReplace),
+                     "ignoreChanges": list(request.ignoreChanges)},
         )
         self.captured.append(resource)
         self.by_urn[resource.urn] = resource

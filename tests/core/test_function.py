@@ -81,3 +81,18 @@ def test_bad_settings_name_the_field(settings: dict, field: str) -> None:
 def test_bad_memory_is_refused_at_construction() -> None:
     with pytest.raises(ComponentArgsError, match="memory_mb"):
         build(memory_mb=64)
+
+
+def test_component_depends_on_reaches_every_child() -> None:
+    import pulumi
+    import pulumi_aws as aws
+
+    def program() -> None:
+        gate = aws.s3.Bucket("gate")
+        PythonFunction("orders", code=FOLDER, service="orders", opts=pulumi.ResourceOptions(depends_on=[gate]))
+
+    stack = run_callable(program)
+    gate = stack.one("aws:s3/bucket:Bucket").urn
+    component = stack.one("serverless-patterns:index:PythonFunction")
+    for child in stack.children(component.urn):
+        assert gate in child.dependencies, child.name

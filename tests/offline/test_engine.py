@@ -120,3 +120,16 @@ def test_malformed_stack_file(tmp_path: Path) -> None:
 def test_missing_project_file(tmp_path: Path) -> None:
     with pytest.raises(StackConfigFileError, match=r"Pulumi\.yaml: not found"):
         run_program(tmp_path, "dev")
+
+
+def test_resource_options_are_captured() -> None:
+    def program() -> None:
+        aws.s3.Bucket("kept", opts=pulumi.ResourceOptions(retain_on_delete=True, protect=True))
+        aws.apigateway.UsagePlanKey("plan-key", key_id="k", key_type="API_KEY", usage_plan_id="p",
+                                    opts=pulumi.ResourceOptions(delete_before_replace=True, ignore_changes=["keyId"]))
+
+    stack = run_callable(program)
+    assert stack.one("aws:s3/bucket:Bucket").options == {
+        "protect": True, "retainOnDelete": True, "deleteBeforeReplace": False, "ignoreChanges": []}
+    key = stack.one("aws:apigateway/usagePlanKey:UsagePlanKey").options
+    assert key["deleteBeforeReplace"] is True and key["ignoreChanges"] == ["keyId"]
