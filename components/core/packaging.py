@@ -149,8 +149,12 @@ def build_cache_root() -> Path:
     return Path(os.environ.get("SERVERLESS_PATTERNS_BUILD_DIR", Path.cwd() / ".build")) / "deps"
 
 
+#: Bump when the build itself changes, so caches built the old way are not reused.
+BUILD_FORMAT = "2"
+
+
 def dependency_cache_key(lines: list[str], runtime: str, architecture: str) -> str:
-    payload = "\n".join([runtime, architecture, *sorted(lines)])
+    payload = "\n".join([BUILD_FORMAT, runtime, architecture, *sorted(lines)])
     return hashlib.sha256(payload.encode()).hexdigest()[:24]
 
 
@@ -182,7 +186,11 @@ def build_dependencies(requirements: Path, runtime: str, architecture: str) -> P
     if result.returncode != 0:
         shutil.rmtree(staging, ignore_errors=True)
         raise PackagingError(f"building {requirements} for {runtime}/{architecture} failed:\n{result.stderr.strip()}")
+    # Console scripts and the RECORD files that hash them embed this machine's interpreter path;
+    # Lambda needs neither, and without them the same pins give the same bytes everywhere.
     shutil.rmtree(staging / "bin", ignore_errors=True)
+    for record in staging.glob("*.dist-info/RECORD"):
+        record.unlink()
     try:
         staging.rename(target)
     except OSError:  # another process built the same key first

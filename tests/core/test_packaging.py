@@ -108,3 +108,13 @@ def test_dependencies_are_built_for_the_platform_and_cached(tmp_path: Path, monk
     marker.write_text("x")
     assert build_dependencies(requirements, "python3.14", "arm64") == built
     assert marker.exists()
+
+
+def test_builds_do_not_depend_on_the_building_interpreter(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    requirements = tmp_path / "requirements.txt"
+    requirements.write_text("cffi==2.0.0\n")  # ships a console script, whose shebang names the interpreter
+    monkeypatch.setenv("SERVERLESS_PATTERNS_BUILD_DIR", str(tmp_path / "build"))
+    built = build_dependencies(requirements, "python3.14", "arm64")
+    assert built is not None
+    assert not (built / "bin").exists()
+    assert not list(built.glob("*.dist-info/RECORD"))
