@@ -1,0 +1,1 @@
+"""GlacierRestore Lambda functions."""

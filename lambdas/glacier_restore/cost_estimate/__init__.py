@@ -1,0 +1,1 @@
+"""GlacierRestore Lambda function (handler in app.py)."""

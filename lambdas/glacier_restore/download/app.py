@@ -1,0 +1,142 @@
+"""`GET /download?key=...`: a short-lived presigned URL to a restored object, for the people who requested it.
+
+The answer is a presigned GET URL only when the object's restored copy is available (S3 reports
+`ongoing-request="false"`) and the authenticated caller is one of its requesters (the IAM identity or
+Cognito user recorded by the request workflow, or a Cognito user whose verified email requested it).
+Anything else is a 4xx with the reason.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from functools import lru_cache
+from typing import Any
+
+import boto3
+from aws_lambda_powertools import Logger, Metrics, Tracer
+from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response, content_types
+from aws_lambda_powertools.event_handler.exceptions import (
+    BadRequestError,
+    ForbiddenError,
+    NotFoundError,
+    ServiceError,
+    UnauthorizedError,
+)
+from aws_lambda_powertools.logging import correlation_paths
+from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools.utilities.typing import LambdaContext
+from botocore.config import Config
+from botocore.exceptions import ClientError
+
+logger = Logger()
+tracer = Tracer()
+metrics = Metrics()
+app = APIGatewayRestResolver()
+
+RETRIES = {"mode": "standard", "max_attempts": 4}
+_ASSUMED_ROLE = re.compile(r"^arn:(?P<partition>[\w-]+):sts::(?P<account>\d{12}):assumed-role/(?P<role>[^/]+)/.+$")
+_IAM_ARN = re.compile(
+    r"^arn:(?P<partition>[\w-]+):iam::(?P<account>\d{12}):(?P<kind>user|role)/(?:.*/)?(?P<name>[^/]+)$")
+
+
+@lru_cache(maxsize=1)
+def s3_client() -> Any:
+    # SigV4 and the regional virtual-hosted endpoint: presigned URLs must be valid for this bucket's Region.
+    return boto3.client("s3", region_name=os.environ.get("AWS_REGION"),
+                        config=Config(signature_version="s3v4", s3={"addressing_style": "virtual"}, retries=RETRIES))
+
+
+@lru_cache(maxsize=1)
+def dynamodb_client() -> Any:
+    return boto3.client("dynamodb", region_name=os.environ.get("AWS_REGION"), config=Config(retries=RETRIES))
+
+
+def principal_key(arn: str) -> str:
+    """One identity per IAM role or user: sessions of the same role count as the same caller."""
+    match = _ASSUMED_ROLE.match(arn)
+    if match:
+        return f"role:{match['account']}:{match['role']}"
+    match = _IAM_ARN.match(arn)
+    if match:
+        return f"{match['kind']}:{match['account']}:{match['name']}"
+    return arn
+
+
+def caller_identities(event: Any) -> tuple[set[str], str | None]:
+    """The caller's principal keys and, for Cognito users with a verified email, that email."""
+    context = event.request_context
+    if os.environ.get("AUTH_MODE", "iam") == "cognito":
+        claims = (context.authorizer.claims or {}) if context.authorizer else {}
+        sub = claims.get("sub")
+        if not sub:
+            raise UnauthorizedError("no Cognito identity on the request")
+        verified = str(claims.get("email_verified", "")).lower() == "true"
+        return {sub}, (claims.get("email", "").lower() or None) if verified else None
+    arn = context.identity.user_arn
+    if not arn:
+        raise UnauthorizedError("no IAM identity on the request")
+    return {principal_key(arn)}, None
+
+
+def is_requester(record: dict[str, Any], principals: set[str], email: str | None) -> bool:
+    recorded = {principal_key(p) if p.startswith("arn:") else p for p in record.get("principals", {}).get("SS", [])}
+    if principals & recorded:
+        return True
+    requesters = {e.lower() for e in record.get("requesters", {}).get("SS", [])}
+    return email is not None and email in requesters
+
+
+@app.get("/download")
+@tracer.capture_method
+def download() -> Response:
+    key = app.current_event.get_query_string_value(name="key", default_value="")
+    if not key:
+        raise BadRequestError("key: the query parameter key (the object key to download) is required")
+    principals, email = caller_identities(app.current_event)
+    bucket = os.environ["BUCKET_NAME"]
+    record = dynamodb_client().get_item(TableName=os.environ["TABLE_NAME"], Key={"objectKey": {"S": key}},
+                                        ConsistentRead=True).get("Item")
+    if record is None:
+        raise NotFoundError(f"key: no restore of {key} was requested through this service")
+    if not is_requester(record, principals, email):
+        metrics.add_metric(name="DownloadsRefused", unit=MetricUnit.Count, value=1)
+        raise ForbiddenError(f"key: you are not among the requesters of the restore of {key}; request it first")
+    try:
+        head = s3_client().head_object(Bucket=bucket, Key=key)
+    except ClientError as error:
+        if error.response.get("Error", {}).get("Code") in ("404", "NoSuchKey", "NotFound"):
+            raise NotFoundError(f"key: {key} is no longer in the archive") from None
+        raise
+    restore = head.get("Restore")
+    archived = head.get("StorageClass") in ("GLACIER", "DEEP_ARCHIVE")
+    if archived and restore is None:
+        raise ServiceError(410, f"key: the restored copy of {key} has expired; request a new restore")
+    if archived and 'ongoing-request="true"' in restore:
+        raise ServiceError(409, f"key: the restore of {key} is still in progress; you will get an email when it "
+                                "is ready")
+    ttl = int(os.environ.get("URL_TTL_SECONDS", "900"))
+    url = s3_client().generate_presigned_url("get_object", Params={"Bucket": bucket, "Key": key}, ExpiresIn=ttl)
+    expiry = None
+    if restore:
+        match = re.search(r'expiry-date="([^"]+)"', restore)
+        expiry = match.group(1) if match else None
+    metrics.add_metric(name="DownloadsGranted", unit=MetricUnit.Count, value=1)
+    logger.info("download granted", extra={"key": key, "principals": sorted(principals)})
+    return Response(status_code=200, content_type=content_types.APPLICATION_JSON,
+                    body={"key": key, "url": url, "expiresInSeconds": ttl, "restoredCopyAvailableUntil": expiry})
+
+
+@app.exception_handler(ClientError)
+def aws_unavailable(error: ClientError) -> Response:
+    """DynamoDB or S3 failed after retries: a retryable 503, with the detail in the logs only."""
+    logger.exception("AWS call failed", extra={"code": error.response.get("Error", {}).get("Code")})
+    return Response(status_code=503, content_type=content_types.APPLICATION_JSON,
+                    body={"statusCode": 503, "message": "The download service is unavailable; try again shortly."})
+
+
+@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)
+@tracer.capture_lambda_handler
+@metrics.log_metrics
+def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    return app.resolve(event, context)

@@ -1,0 +1,1 @@
+"""Tests of the GlacierRestore component, its workflows and its Lambda handlers."""

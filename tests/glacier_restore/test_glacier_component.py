@@ -1,0 +1,382 @@
+"""GlacierRestore under the offline engine: resources, wiring, authorization and least privilege."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from components.core.args import ComponentArgsError
+from components.core.config import ConfigError, StackConfig
+from components.glacier_restore import MAX_RESTORE_DAYS, from_config
+from components.glacier_restore.definitions import WorkflowSettings, events_definition, request_definition
+from components.offline import CapturedStack
+
+from .conftest import ACCOUNT, ARGS, REGION, SENDER, build, definition_of, policy_of_role, statements
+
+UNSCOPABLE = {"xray:PutTraceSegments", "xray:PutTelemetryRecords", "xray:GetSamplingRules", "xray:GetSamplingTargets",
+              "logs:CreateLogDelivery", "logs:GetLogDelivery", "logs:UpdateLogDelivery", "logs:DeleteLogDelivery",
+              "logs:ListLogDeliveries", "logs:PutResourcePolicy", "logs:DescribeResourcePolicies",
+              "logs:DescribeLogGroups", "pricing:GetProducts"}
+
+
+def _bucket(stack: CapturedStack) -> tuple[str, str]:
+    bucket = stack.one("aws:s3/bucket:Bucket")
+    return bucket.outputs["bucket"], bucket.outputs["arn"]
+
+
+def _settings(stack: CapturedStack) -> WorkflowSettings:
+    name, _ = _bucket(stack)
+    component = stack.one("serverless-patterns:index:GlacierRestore")
+    return WorkflowSettings(
+        bucket=name, table=stack.one("aws:dynamodb/table:Table").outputs["name"], sender=SENDER,
+        download_endpoint=component.component_outputs["downloadEndpoint"], allowed_tiers=("Standard", "Bulk"),
+        default_tier="Standard", default_days=7, max_days=30,
+        cost_function_arn=stack.one("aws:lambda/function:Function", "cost").outputs["arn"])
+
+
+def test_the_archive_bucket_is_versioned_encrypted_private_and_tls_only(stack: CapturedStack) -> None:
+    name, arn = _bucket(stack)
+    assert stack.one("aws:s3/bucket:Bucket").inputs.get("forceDestroy") is False
+    assert stack.one("aws:s3/bucketVersioning:BucketVersioning").inputs["versioningConfiguration"] == {
+        "status": "Enabled"}
+    rule = stack.one("aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration"
+                     ).inputs["rules"][0]
+    assert rule["applyServerSideEncryptionByDefault"]["sseAlgorithm"] == "AES256"
+    block = stack.one("aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock").inputs
+    assert all(block[k] is True for k in ("blockPublicAcls", "blockPublicPolicy", "ignorePublicAcls",
+                                          "restrictPublicBuckets"))
+    policy = json.loads(stack.one("aws:s3/bucketPolicy:BucketPolicy").inputs["policy"])
+    tls = next(s for s in policy["Statement"] if s["Sid"] == "DenyInsecureTransport")
+    assert tls["Effect"] == "Deny" and tls["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}
+    assert sorted(tls["Resource"]) == sorted([arn, f"{arn}/*"])
+    assert stack.one("aws:s3/bucketNotification:BucketNotification").inputs == {"bucket": name, "eventbridge": True}
+
+
+def test_the_requests_table_has_point_in_time_recovery_and_encryption(stack: CapturedStack) -> None:
+    table = stack.one("aws:dynamodb/table:Table").inputs
+    assert table["hashKey"] == "objectKey" and table["billingMode"] == "PAY_PER_REQUEST"
+    assert table["pointInTimeRecovery"] == {"enabled": True}
+    assert table["serverSideEncryption"] == {"enabled": True}
+
+
+@pytest.mark.parametrize(("name", "kind"), [("request", "EXPRESS"), ("events", "STANDARD")])
+def test_state_machines_log_everything_and_trace(stack: CapturedStack, name: str, kind: str) -> None:
+    machine = stack.one("aws:sfn/stateMachine:StateMachine", f"gr-{name}").inputs
+    assert machine["type"] == kind
+    assert machine["tracingConfiguration"] == {"enabled": True}
+    logging = machine["loggingConfiguration"]
+    assert logging["level"] == "ALL" and logging["includeExecutionData"] is True
+    group = stack.one("aws:cloudwatch/logGroup:LogGroup", f"gr-{name}-logs")
+    assert logging["logDestination"] == group.outputs["arn"] + ":*"
+    assert group.inputs["retentionInDays"] == 30
+
+
+def test_deployed_definitions_are_the_pure_functions_output(stack: CapturedStack) -> None:
+    settings = _settings(stack)
+    assert definition_of(stack, "gr-request") == json.loads(json.dumps(request_definition(settings)))
+    assert definition_of(stack, "gr-events") == json.loads(json.dumps(events_definition(settings)))
+
+
+def test_the_request_workflow_ends_before_api_gateway_stops_waiting(stack: CapturedStack) -> None:
+    assert definition_of(stack, "gr-request")["TimeoutSeconds"] < 29
+    timeout = stack.one("aws:apigateway/integration:Integration", "restores").inputs.get("timeoutMilliseconds", 29000)
+    assert definition_of(stack, "gr-request")["TimeoutSeconds"] * 1000 < timeout
+
+
+def test_tier_and_days_of_the_request_reach_restore_object(stack: CapturedStack) -> None:
+    restore = definition_of(stack, "gr-request")["States"]["RestoreObject"]
+    assert restore["Resource"] == "arn:aws:states:::aws-sdk:s3:restoreObject"
+    assert restore["Parameters"]["Bucket"] == _bucket(stack)[0]
+    assert restore["Parameters"]["RestoreRequest"] == {"Days.$": "$.request.days",
+                                                       "GlacierJobParameters": {"Tier.$": "$.request.tier"}}
+
+
+def test_every_sdk_task_retries_with_backoff(stack: CapturedStack) -> None:
+    def tasks(states: dict) -> list[tuple[str, dict]]:
+        found = []
+        for name, state in states.items():
+            if state["Type"] == "Task":
+                found.append((name, state))
+            if state["Type"] == "Map":
+                found.extend(tasks(state["ItemProcessor"]["States"]))
+        return found
+
+    for machine in ("gr-request", "gr-events"):
+        for name, task in tasks(definition_of(stack, machine)["States"]):
+            assert task.get("Retry"), f"{machine}.{name} has no Retry"
+            assert all(r["BackoffRate"] >= 2 and r["MaxAttempts"] >= 3 for r in task["Retry"]), name
+            assert any("States.ALL" in c["ErrorEquals"] for c in task["Catch"]), f"{name} has no catch-all"
+
+
+def test_every_api_method_is_authorized_with_iam(stack: CapturedStack) -> None:
+    methods = stack.of_type("aws:apigateway/method:Method")
+    assert {m.inputs["httpMethod"] for m in methods} == {"POST", "GET"}
+    assert all(m.inputs["authorization"] == "AWS_IAM" for m in methods)
+    assert stack.of_type("aws:apigateway/authorizer:Authorizer") == []
+
+
+def test_cognito_mode_puts_the_user_pool_authorizer_on_every_method() -> None:
+    pool = f"arn:aws:cognito-idp:{REGION}:{ACCOUNT}:userpool/{REGION}_AbC123xyZ"
+    stack = build({**ARGS, "auth": "cognito", "cognito_user_pool_arns": [pool]})
+    authorizer = stack.one("aws:apigateway/authorizer:Authorizer")
+    assert authorizer.inputs["type"] == "COGNITO_USER_POOLS" and authorizer.inputs["providerArns"] == [pool]
+    for method in stack.of_type("aws:apigateway/method:Method"):
+        assert method.inputs["authorization"] == "COGNITO_USER_POOLS"
+        assert method.inputs["authorizerId"] == authorizer.id
+    template = stack.one("aws:apigateway/integration:Integration", "restores").inputs["requestTemplates"]
+    assert "$context.authorizer.claims.sub" in template["application/json"]
+
+
+def test_post_restores_starts_the_express_workflow_directly(stack: CapturedStack) -> None:
+    integration = stack.one("aws:apigateway/integration:Integration", "restores").inputs
+    machine = stack.one("aws:sfn/stateMachine:StateMachine", "gr-request")
+    assert integration["type"] == "AWS"
+    assert integration["uri"] == f"arn:aws:apigateway:{REGION}:states:action/StartSyncExecution"
+    assert integration["passthroughBehavior"] == "NEVER"
+    template = integration["requestTemplates"]["application/json"]
+    assert json.dumps(machine.outputs["arn"]) in template and "$context.identity.userArn" in template
+    role = stack.one("aws:iam/role:Role", "api-start-role")
+    assert integration["credentials"] == role.outputs["arn"]
+    assert statements(policy_of_role(stack, "api-start-role")) == [
+        {"Sid": "StartRestoreRequestWorkflow", "Effect": "Allow", "Action": ["states:StartSyncExecution"],
+         "Resource": [machine.outputs["arn"]]}]
+    assert stack.of_type("aws:lambda/function:Function")  # only cost and download functions exist
+    assert {f.name for f in stack.of_type("aws:lambda/function:Function")} == {"gr-cost-fn", "gr-download-fn"}
+
+
+def test_responses_map_the_execution_status_truthfully(stack: CapturedStack) -> None:
+    responses = {r.inputs["statusCode"]: r.inputs for r in
+                 stack.of_type("aws:apigateway/integrationResponse:IntegrationResponse")}
+    default = responses["200"]
+    assert "selectionPattern" not in default or default["selectionPattern"] in ("", None)
+    template = default["responseTemplates"]["application/json"]
+    for fragment in ('$status == "SUCCEEDED"', "responseOverride.status = 202", "responseOverride.status = 200",
+                     '$error == "InvalidRequest"', '$error == "NotArchived"', '$error == "NoSuchKey"',
+                     "responseOverride.status = 404", "responseOverride.status = 500", '"TIMED_OUT"'):
+        assert fragment in template
+    # Failures of StartSyncExecution itself are 5xx, never the success template.
+    assert responses["502"]["selectionPattern"] == r"4\d{2}" and responses["503"]["selectionPattern"] == r"5\d{2}"
+    validator = stack.one("aws:apigateway/requestValidator:RequestValidator").inputs
+    assert validator["validateRequestBody"] is True
+    schema = json.loads(stack.one("aws:apigateway/model:Model").inputs["schema"])
+    assert schema["type"] == "object" and schema["additionalProperties"] is False
+
+
+def test_the_stage_logs_traces_and_throttles(stack: CapturedStack) -> None:
+    stage = stack.one("aws:apigateway/stage:Stage").inputs
+    assert stage["xrayTracingEnabled"] is True
+    group = stack.one("aws:cloudwatch/logGroup:LogGroup", "api-access-logs")
+    assert stage["accessLogSettings"]["destinationArn"] == group.outputs["arn"]
+    assert json.loads(stage["accessLogSettings"]["format"])["requestId"] == "$context.requestId"
+    settings = stack.one("aws:apigateway/methodSettings:MethodSettings").inputs
+    assert settings["methodPath"] == "*/*"
+    assert settings["settings"]["throttlingRateLimit"] == 10 and settings["settings"]["throttlingBurstLimit"] == 20
+
+
+def test_the_request_workflow_role_is_scoped_to_exact_arns(stack: CapturedStack) -> None:
+    _, bucket_arn = _bucket(stack)
+    table_arn = stack.one("aws:dynamodb/table:Table").outputs["arn"]
+    identity_arn = stack.one("aws:sesv2/emailIdentity:EmailIdentity").outputs["arn"]
+    by_sid = {s["Sid"]: s for s in statements(policy_of_role(stack, "gr-request-role"))}
+    assert by_sid["HeadAndRestoreArchivedObjects"]["Action"] == ["s3:GetObject", "s3:RestoreObject"]
+    assert by_sid["HeadAndRestoreArchivedObjects"]["Resource"] == [f"{bucket_arn}/*"]
+    assert by_sid["RecordRequests"]["Action"] == ["dynamodb:PutItem", "dynamodb:UpdateItem"]
+    assert by_sid["RecordRequests"]["Resource"] == [table_arn]
+    assert by_sid["SendFromVerifiedSender"]["Resource"] == [identity_arn]
+    assert by_sid["SendFromVerifiedSender"]["Condition"] == {"StringEquals": {"ses:FromAddress": SENDER}}
+    _only_unscopable_on_star(by_sid.values())
+
+
+def test_the_events_workflow_role_is_scoped_to_exact_arns(stack: CapturedStack) -> None:
+    table_arn = stack.one("aws:dynamodb/table:Table").outputs["arn"]
+    cost_arn = stack.one("aws:lambda/function:Function", "cost").outputs["arn"]
+    by_sid = {s["Sid"]: s for s in statements(policy_of_role(stack, "gr-events-role"))}
+    assert by_sid["ReadAndUpdateRecords"]["Resource"] == [table_arn]
+    assert by_sid["EstimateCost"] == {"Sid": "EstimateCost", "Effect": "Allow", "Action": ["lambda:InvokeFunction"],
+                                      "Resource": [cost_arn]}
+    assert "s3:RestoreObject" not in json.dumps(by_sid)
+    _only_unscopable_on_star(by_sid.values())
+
+
+def _only_unscopable_on_star(stmts) -> None:  # type: ignore[no-untyped-def]
+    for statement in stmts:
+        assert not any("*" in action for action in statement["Action"]), statement
+        if "*" in statement["Resource"]:
+            assert set(statement["Action"]) <= UNSCOPABLE, statement
+
+
+def test_restore_events_reach_the_standard_workflow_with_retries_and_a_dead_letter_queue(
+        stack: CapturedStack) -> None:
+    name, _ = _bucket(stack)
+    machine = stack.one("aws:sfn/stateMachine:StateMachine", "gr-events")
+    queue = stack.one("aws:sqs/queue:Queue")
+    rules = {r.name: r for r in stack.of_type("aws:cloudwatch/eventRule:EventRule")}
+    patterns = {n: json.loads(r.inputs["eventPattern"]) for n, r in rules.items()}
+    assert patterns["gr-restore-completed"] == {"source": ["aws.s3"], "detail-type": ["Object Restore Completed"],
+                                                "detail": {"bucket": {"name": [name]}}}
+    assert patterns["gr-restore-expired"]["detail-type"] == ["Object Restore Expired"]
+    target_role = stack.one("aws:iam/role:Role", "events-target-role")
+    for target in stack.of_type("aws:cloudwatch/eventTarget:EventTarget"):
+        inputs = target.inputs
+        assert inputs["arn"] == machine.outputs["arn"] and inputs["roleArn"] == target_role.outputs["arn"]
+        assert inputs["deadLetterConfig"] == {"arn": queue.outputs["arn"]}
+        assert inputs["retryPolicy"]["maximumRetryAttempts"] > 0
+    assert statements(policy_of_role(stack, "events-target-role")) == [
+        {"Sid": "StartRestoreEventsWorkflow", "Effect": "Allow", "Action": ["states:StartExecution"],
+         "Resource": [machine.outputs["arn"]]}]
+    queue_policy = json.loads(stack.one("aws:sqs/queuePolicy:QueuePolicy").inputs["policy"])["Statement"][0]
+    assert queue_policy["Principal"] == {"Service": "events.amazonaws.com"}
+    assert queue_policy["Resource"] == queue.outputs["arn"]
+    assert sorted(queue_policy["Condition"]["ArnEquals"]["aws:SourceArn"]) == sorted(
+        r.outputs["arn"] for r in rules.values())
+
+
+def test_download_route_lambda_is_least_privilege_and_invocable_only_by_this_api(stack: CapturedStack) -> None:
+    _, bucket_arn = _bucket(stack)
+    api = stack.one("aws:apigateway/restApi:RestApi")
+    permission = stack.one("aws:lambda/permission:Permission").inputs
+    assert permission["principal"] == "apigateway.amazonaws.com"
+    assert permission["sourceArn"] == api.outputs["executionArn"] + "/*/GET/download"
+    assert permission["sourceAccount"] == ACCOUNT
+    by_sid = {s["Sid"]: s for s in statements(policy_of_role(stack, "gr-download-role"))}
+    assert by_sid["HeadAndPresignObjects"] == {"Sid": "HeadAndPresignObjects", "Effect": "Allow",
+                                               "Action": ["s3:GetObject"], "Resource": [f"{bucket_arn}/*"]}
+    assert by_sid["ReadRequestRecords"]["Action"] == ["dynamodb:GetItem"]
+    env = stack.one("aws:lambda/function:Function", "download").inputs["environment"]["variables"]
+    assert env["URL_TTL_SECONDS"] == "900" and env["AUTH_MODE"] == "iam"
+
+
+def test_an_existing_bucket_is_used_as_given() -> None:
+    stack = build({**ARGS, "bucket_name": "institute-backups"})
+    assert stack.of_type("aws:s3/bucket:Bucket") == []
+    assert stack.one("aws:s3/bucketNotification:BucketNotification").inputs["bucket"] == "institute-backups"
+    by_sid = {s["Sid"]: s for s in statements(policy_of_role(stack, "gr-request-role"))}
+    assert by_sid["HeadAndRestoreArchivedObjects"]["Resource"] == ["arn:aws:s3:::institute-backups/*"]
+    assert definition_of(stack, "gr-request")["States"]["HeadObject"]["Parameters"]["Bucket"] == "institute-backups"
+
+
+def test_an_existing_verified_domain_identity_is_referenced_not_created() -> None:
+    stack = build({**ARGS, "sender_identity": "research.example.org", "create_sender_identity": False})
+    assert stack.of_type("aws:sesv2/emailIdentity:EmailIdentity") == []
+    by_sid = {s["Sid"]: s for s in statements(policy_of_role(stack, "gr-request-role"))}
+    assert by_sid["SendFromVerifiedSender"]["Resource"] == [
+        f"arn:aws:ses:{REGION}:{ACCOUNT}:identity/research.example.org"]
+
+
+def test_expedited_needs_glacier_and_adds_the_deep_archive_guard() -> None:
+    stack = build({**ARGS, "storage_classes": ["GLACIER", "DEEP_ARCHIVE"],
+                   "allowed_tiers": ["Expedited", "Standard", "Bulk"]})
+    states = definition_of(stack, "gr-request")["States"]
+    assert "ExpeditedNotAvailable" in states
+    assert "ExpeditedNotAvailable" not in definition_of(build(ARGS, "plain"), "plain-request")["States"]
+
+
+@pytest.mark.parametrize(("change", "field"), [
+    ({"max_days": 0}, "max_days"),
+    ({"max_days": MAX_RESTORE_DAYS + 1}, "max_days"),
+    ({"default_days": 31}, "default_days"),
+    ({"allowed_tiers": ["Expedited", "Standard"]}, "allowed_tiers[0]"),
+    ({"allowed_tiers": ["Standard", "Fast"]}, "allowed_tiers[1]"),
+    ({"default_tier": "Expedited"}, "default_tier"),
+    ({"storage_classes": ["STANDARD"]}, "storage_classes[0]"),
+    ({"sender_email": "restores@@example.org"}, "sender_email"),
+    ({"sender_email": None}, "sender_email"),
+    ({"sender_identity": "other.example.org"}, "sender_identity"),
+    ({"sender_identity": "someone@research.example.org"}, "sender_identity"),
+    ({"download_url_ttl_seconds": 86400}, "download_url_ttl_seconds"),
+    ({"auth": "cognito"}, "cognito_user_pool_arns"),
+    ({"auth": "api-key"}, "auth"),
+    ({"pricing_region": "eu-west-1"}, "pricing_region"),
+    ({"prices": {"retrieval_per_gb": {"GLACIER": {"Standard": 0.01}}}}, "prices.retrieval_per_gb.DEEP_ARCHIVE"),
+    ({"prices": {"data_transfer_out_per_gb": -1}}, "prices.data_transfer_out_per_gb"),
+    ({"bucket_name": "Not_A_Bucket"}, "bucket_name"),
+    ({"retention": 3}, "retention"),
+])
+def test_bad_arguments_fail_at_construction_naming_the_field(change: dict, field: str) -> None:
+    args = {**ARGS, **change}
+    if args.get("sender_email") is None:
+        del args["sender_email"]
+    with pytest.raises(ComponentArgsError) as error:
+        build(args)  # type: ignore[arg-type]
+    assert error.value.component == "GlacierRestore"
+    assert error.value.field == field
+
+
+def test_the_dev_stack_section_builds_as_configured() -> None:
+    from pathlib import Path
+
+    import yaml
+
+    from components.offline import run_callable
+
+    config = yaml.safe_load((Path(__file__).resolve().parents[2] / "Pulumi.dev.yaml").read_text())["config"]
+    section = config["serverless-patterns:patterns"]["glacierRestore"]
+    stack = run_callable(lambda: from_config("glacier-restore", section, _stack_config()),
+                         config={"aws:region": REGION}, account=ACCOUNT)
+    states = definition_of(stack, "glacier-restore-request")["States"]
+    assert states["WithDefaults"]["Parameters"]["defaults"]["tier"] == section["defaultTier"]
+    assert states["InvalidDays"]["Cause"].endswith(f"from 1 to {section['maxDays']}")
+    env = stack.one("aws:lambda/function:Function", "cost").inputs["environment"]["variables"]
+    assert env["PRICING_REGION"] == section["pricingRegion"]
+    assert json.loads(env["PRICES"])["retrieval_per_gb"] == section["prices"]["retrievalPerGb"]
+    assert stack.one("aws:sesv2/emailIdentity:EmailIdentity").inputs["emailIdentity"] == section["senderEmail"]
+
+
+def _stack_config() -> StackConfig:
+    return StackConfig(project="p", stack="dev", tags={"team": "research-it"},
+                       function_settings={"log_retention_days": 14})  # type: ignore[typeddict-item]
+
+
+def test_from_config_maps_camel_case_keys_and_prices() -> None:
+    section = {"enabled": True, "senderEmail": SENDER, "defaultDays": 3, "maxDays": 10,
+               "allowedTiers": ["Bulk"], "prices": {"currency": "USD", "dataTransferOutPerGb": 0.08,
+                                                    "restoredStoragePerGbMonth": 0.024}}
+    from components.offline import run_callable
+
+    stack = run_callable(lambda: from_config("glacier-restore", section, _stack_config()),
+                         config={"aws:region": REGION}, account=ACCOUNT)
+    env = stack.one("aws:lambda/function:Function", "cost").inputs["environment"]["variables"]
+    prices = json.loads(env["PRICES"])
+    assert prices["data_transfer_out_per_gb"] == 0.08 and prices["restored_storage_per_gb_month"] == 0.024
+    states = definition_of(stack, "glacier-restore-request")["States"]
+    assert states["WithDefaults"]["Parameters"]["defaults"] == {"key": None, "email": None, "days": 3,
+                                                                "tier": "Bulk"}
+    assert states["InvalidDays"]["Cause"] == "days: must be a whole number from 1 to 10"
+    assert stack.one("aws:cloudwatch/logGroup:LogGroup", "request-logs").inputs["retentionInDays"] == 14
+
+
+@pytest.mark.parametrize(("section", "path"), [
+    ({"senderEmail": SENDER, "maxDay": 3}, "patterns.glacierRestore.maxDay"),
+    ({"senderEmail": SENDER, "prices": {"egress": 1}}, "patterns.glacierRestore.prices.egress"),
+    ({"defaultDays": 3}, "patterns.glacierRestore.senderEmail"),
+])
+def test_from_config_rejects_unknown_or_missing_keys(section: dict, path: str) -> None:
+    with pytest.raises(ConfigError) as error:
+        from_config("glacier-restore", section, _stack_config())
+    assert error.value.field == path
+
+
+BUCKET_CLASSES = ("Bucket", "BucketOwnershipControls", "BucketVersioning", "BucketServerSideEncryptionConfiguration",
+                  "BucketPublicAccessBlock", "BucketPolicy", "BucketNotification")
+
+
+@pytest.mark.parametrize("protect", [False, True])
+def test_the_archive_bucket_and_its_settings_outlive_the_stack(monkeypatch: pytest.MonkeyPatch, protect: bool) -> None:
+    """The offline engine does not capture resource options, so record the ones the component passes."""
+    import pulumi_aws as aws
+
+    options: dict[str, object] = {}
+    for class_name in BUCKET_CLASSES:
+        original = getattr(aws.s3, class_name)
+
+        def init(self, name, *args, _original=original, **kwargs):  # type: ignore[no-untyped-def]
+            options[name] = kwargs.get("opts")
+            _original.__init__(self, name, *args, **kwargs)
+
+        monkeypatch.setattr(aws.s3, class_name, type(class_name, (original,), {"__init__": init}))
+    build({**ARGS, "protect_data": protect})
+    assert len(options) == len(BUCKET_CLASSES)
+    for name, opts in options.items():
+        assert opts.retain_on_delete is True, name  # type: ignore[attr-defined]
+    assert options["gr-archive"].protect is protect  # type: ignore[attr-defined]

@@ -1,0 +1,166 @@
+"""The download Lambda against moto: presigned URLs for restored objects, for their requesters only."""
+
+from __future__ import annotations
+
+import importlib
+import json
+from collections.abc import Iterator
+from typing import Any
+from urllib.parse import parse_qs, urlparse
+
+import boto3
+import pytest
+from moto import mock_aws
+from moto.core import DEFAULT_ACCOUNT_ID
+from moto.s3.models import s3_backends
+
+from lambdas.glacier_restore.download import app
+
+from .workflow_env import LambdaContext
+
+BUCKET = "institute-archive"
+TABLE = "restore-requests"
+KEY = "projects/genome-2019/run-42.tar"
+ALICE_SESSION_1 = f"arn:aws:sts::{DEFAULT_ACCOUNT_ID}:assumed-role/Researchers/alice-laptop"
+ALICE_SESSION_2 = f"arn:aws:sts::{DEFAULT_ACCOUNT_ID}:assumed-role/Researchers/alice-cluster"
+MALLORY = f"arn:aws:iam::{DEFAULT_ACCOUNT_ID}:user/mallory"
+ALICE_SUB = "5f0c1a2b-1111-4c3d-9e8f-000000000001"
+
+
+@pytest.fixture
+def download(monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
+    monkeypatch.setenv("AWS_REGION", "us-east-1")
+    monkeypatch.setenv("BUCKET_NAME", BUCKET)
+    monkeypatch.setenv("TABLE_NAME", TABLE)
+    monkeypatch.setenv("URL_TTL_SECONDS", "600")
+    monkeypatch.setenv("AUTH_MODE", "iam")
+    with mock_aws():
+        module = importlib.reload(app)
+        s3 = boto3.client("s3", region_name="us-east-1")
+        s3.create_bucket(Bucket=BUCKET)
+        s3.put_object(Bucket=BUCKET, Key=KEY, Body=b"archive", StorageClass="DEEP_ARCHIVE")
+        ddb = boto3.client("dynamodb", region_name="us-east-1")
+        ddb.create_table(TableName=TABLE, BillingMode="PAY_PER_REQUEST",
+                         KeySchema=[{"AttributeName": "objectKey", "KeyType": "HASH"}],
+                         AttributeDefinitions=[{"AttributeName": "objectKey", "AttributeType": "S"}])
+        ddb.put_item(TableName=TABLE, Item={
+            "objectKey": {"S": KEY}, "status": {"S": "RESTORE_IN_PROGRESS"},
+            "requesters": {"SS": ["alice@research.example.org"]},
+            "principals": {"SS": [ALICE_SESSION_1, ALICE_SUB]}})
+        yield module
+        module.s3_client.cache_clear()
+        module.dynamodb_client.cache_clear()
+
+
+def _restore(status: str | None) -> None:
+    """Put the object in a restore state: None (never restored), IN_PROGRESS or RESTORED."""
+    if status is None:
+        return
+    boto3.client("s3", region_name="us-east-1").restore_object(Bucket=BUCKET, Key=KEY, RestoreRequest={"Days": 3})
+    s3_backends[DEFAULT_ACCOUNT_ID]["aws"].get_object(BUCKET, KEY).status = status
+
+
+def event(key: str | None = KEY, *, user_arn: str | None = ALICE_SESSION_2,
+          claims: dict[str, str] | None = None) -> dict[str, Any]:
+    """The API Gateway REST proxy event of `GET /download?key=...`."""
+    context: dict[str, Any] = {"resourcePath": "/download", "httpMethod": "GET", "stage": "v1",
+                               "requestId": "c6af9ac6-7b61-11e6-9a41-93e8deadbeef",
+                               "identity": {"userArn": user_arn, "sourceIp": "203.0.113.7"}}
+    if claims is not None:
+        context["authorizer"] = {"claims": claims}
+    return {"resource": "/download", "path": "/download", "httpMethod": "GET", "headers": {},
+            "multiValueHeaders": {}, "queryStringParameters": {"key": key} if key is not None else None,
+            "multiValueQueryStringParameters": {"key": [key]} if key is not None else None,
+            "pathParameters": None, "stageVariables": None, "body": None, "isBase64Encoded": False,
+            "requestContext": context}
+
+
+def call(module: Any, evt: dict[str, Any]) -> tuple[int, dict[str, Any]]:
+    response = module.handler(evt, LambdaContext())
+    return response["statusCode"], json.loads(response["body"])
+
+
+def test_a_requester_gets_a_short_lived_presigned_url_for_the_restored_copy(download: Any) -> None:
+    _restore("RESTORED")
+    status, body = call(download, event())  # another session of the role that requested it
+    assert status == 200, body
+    url = urlparse(body["url"])
+    assert url.hostname.startswith(BUCKET) and url.path == f"/{KEY}"
+    query = parse_qs(url.query)
+    assert query["X-Amz-Expires"] == ["600"] and query["X-Amz-Algorithm"] == ["AWS4-HMAC-SHA256"]
+    assert body["expiresInSeconds"] == 600 and body["restoredCopyAvailableUntil"]
+
+
+def test_someone_who_did_not_request_the_restore_is_refused(download: Any) -> None:
+    _restore("RESTORED")
+    status, body = call(download, event(user_arn=MALLORY))
+    assert status == 403 and "not among the requesters" in body["message"]
+
+
+def test_a_restore_still_in_progress_is_a_409(download: Any) -> None:
+    _restore("IN_PROGRESS")
+    from moto.moto_api import state_manager
+
+    state_manager.set_transition(model_name="s3::keyrestore", transition={"progression": "manual", "times": 10**6})
+    try:
+        status, body = call(download, event())
+    finally:
+        state_manager.unset_transition("s3::keyrestore")
+    assert status == 409 and "still in progress" in body["message"]
+
+
+def test_an_archived_object_without_a_restored_copy_is_a_410(download: Any) -> None:
+    _restore(None)
+    status, body = call(download, event())
+    assert status == 410 and "expired" in body["message"]
+
+
+def test_a_missing_key_parameter_is_a_400_naming_it(download: Any) -> None:
+    status, body = call(download, event(key=None))
+    assert status == 400 and body["message"].startswith("key: ")
+
+
+def test_a_key_nobody_requested_is_a_404(download: Any) -> None:
+    status, body = call(download, event(key="projects/other.tar"))
+    assert status == 404 and "no restore" in body["message"]
+
+
+def test_a_requested_object_deleted_since_is_a_404(download: Any) -> None:
+    boto3.client("s3", region_name="us-east-1").delete_object(Bucket=BUCKET, Key=KEY)
+    status, body = call(download, event())
+    assert status == 404 and "no longer in the archive" in body["message"]
+
+
+def test_a_request_without_an_identity_is_refused(download: Any) -> None:
+    status, _ = call(download, event(user_arn=None))
+    assert status == 401
+
+
+@pytest.mark.parametrize(("claims", "allowed"), [
+    ({"sub": ALICE_SUB}, True),
+    ({"sub": "someone-else", "email": "Alice@research.example.org", "email_verified": "true"}, True),
+    ({"sub": "someone-else", "email": "alice@research.example.org", "email_verified": "false"}, False),
+    ({"sub": "someone-else"}, False),
+])
+def test_cognito_callers_are_matched_by_sub_or_verified_email(download: Any, monkeypatch: pytest.MonkeyPatch,
+                                                              claims: dict[str, str], allowed: bool) -> None:
+    monkeypatch.setenv("AUTH_MODE", "cognito")
+    _restore("RESTORED")
+    status, _ = call(download, event(user_arn=None, claims=claims))
+    assert status == (200 if allowed else 403)
+
+
+def test_an_aws_failure_is_a_503_without_details(download: Any) -> None:
+    boto3.client("dynamodb", region_name="us-east-1").delete_table(TableName=TABLE)
+    status, body = call(download, event())
+    assert status == 503 and "ResourceNotFound" not in json.dumps(body)
+
+
+@pytest.mark.parametrize(("arn", "key"), [
+    (ALICE_SESSION_1, f"role:{DEFAULT_ACCOUNT_ID}:Researchers"),
+    (f"arn:aws:iam::{DEFAULT_ACCOUNT_ID}:role/service/Researchers", f"role:{DEFAULT_ACCOUNT_ID}:Researchers"),
+    (MALLORY, f"user:{DEFAULT_ACCOUNT_ID}:mallory"),
+    ("5f0c1a2b", "5f0c1a2b"),
+])
+def test_sessions_of_one_role_are_one_principal(arn: str, key: str) -> None:
+    assert app.principal_key(arn) == key

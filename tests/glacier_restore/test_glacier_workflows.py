@@ -1,0 +1,335 @@
+"""Both GlacierRestore workflows, as the component generates them, executed in moto's Step Functions engine."""
+
+from __future__ import annotations
+
+import importlib
+import json
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from moto.moto_api import state_manager
+from moto.s3.exceptions import S3ClientError
+from moto.s3.models import FakeKey
+
+from components.offline.sfn import SfnHarness
+from lambdas.glacier_restore.cost_estimate import app as cost_app
+
+from .workflow_env import ALICE, BOB, DEEP, FLEX, SENDER, STANDARD, Archive, Deployed, matches
+
+
+@pytest.fixture(scope="module")
+def deployed() -> Deployed:
+    return Deployed.build()
+
+
+@pytest.fixture
+def archive(deployed: Deployed, monkeypatch: pytest.MonkeyPatch, tmp_path: Any) -> Iterator[Archive]:
+    for name, value in deployed.cost_environment.items():
+        monkeypatch.setenv(name, value)
+    importlib.reload(cost_app)  # Powertools reads its environment (metrics namespace) at import, as on Lambda
+    with SfnHarness() as h:
+        env = Archive(h, deployed).setup()
+        env.spy_on_restores(monkeypatch)
+        yield env
+
+
+@pytest.fixture
+def restores_take_time(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """S3 restores stay 'ongoing-request="true"' until `finish_restore` (moto finishes them at once)."""
+    original = FakeKey.restore
+
+    def restore(key: FakeKey, days: int) -> None:
+        original(key, days)
+        key.status = "IN_PROGRESS"
+
+    monkeypatch.setattr(FakeKey, "restore", restore)
+    state_manager.set_transition(model_name="s3::keyrestore",
+                                 transition={"progression": "manual", "times": 1_000_000})
+    yield
+    state_manager.unset_transition("s3::keyrestore")
+
+
+def _set(record: dict[str, Any], attribute: str) -> set[str]:
+    return set(record[attribute]["SS"])
+
+
+def test_a_bulk_request_restores_the_deep_archive_object_with_its_tier_and_days(archive: Archive) -> None:
+    run = archive.request({"key": DEEP, "days": 3, "tier": "Bulk", "email": "alice@research.example.org"})
+    assert run.status == "SUCCEEDED", run.describe()
+    assert run.output["outcome"] == "restore-started"
+    assert (run.output["tier"], run.output["days"], run.output["notification"]) == ("Bulk", 3, "SENT")
+    assert archive.restore_requests == [{"Days": "3", "GlacierJobParameters": {"Tier": "Bulk"}}]
+    assert run.lambda_invocations == 0
+    record = archive.record(DEEP)
+    assert record is not None
+    assert record["status"]["S"] == "RESTORE_IN_PROGRESS" and record["origin"]["S"] == "request"
+    assert (record["tier"]["S"], record["days"]["N"], record["storageClass"]["S"]) == ("Bulk", "3", "DEEP_ARCHIVE")
+    assert record["sizeBytes"]["N"] == str(3 * 1024 * 1024)
+    assert _set(record, "requesters") == {"alice@research.example.org"}
+    assert _set(record, "principals") == {ALICE}
+    assert record["notifications"]["M"]["alice@research.example.org"]["M"]["state"]["S"] == "SENT"
+    [mail] = archive.sent()
+    assert mail.source == SENDER and mail.destinations["ToAddresses"] == ["alice@research.example.org"]
+    assert DEEP in mail.subject and "Tier: Bulk" in mail.body and "3 days" in mail.body
+
+
+def test_a_standard_request_restores_the_glacier_object_with_the_standard_tier(archive: Archive) -> None:
+    run = archive.request({"key": FLEX, "days": 14, "tier": "Standard", "email": "bob@research.example.org"}, BOB)
+    assert run.status == "SUCCEEDED", run.describe()
+    assert archive.restore_requests == [{"Days": "14", "GlacierJobParameters": {"Tier": "Standard"}}]
+    record = archive.record(FLEX)
+    assert record is not None and record["storageClass"]["S"] == "GLACIER" and record["tier"]["S"] == "Standard"
+
+
+def test_a_request_without_tier_or_days_gets_the_configured_defaults(archive: Archive) -> None:
+    run = archive.request({"key": DEEP, "email": "alice@research.example.org"})
+    assert run.status == "SUCCEEDED", run.describe()
+    assert archive.restore_requests == [{"Days": "7", "GlacierJobParameters": {"Tier": "Standard"}}]
+
+
+def test_a_missing_key_is_a_404_reason_and_writes_nothing(archive: Archive) -> None:
+    run = archive.request({"key": "projects/nope.tar", "email": "alice@research.example.org"})
+    assert (run.status, run.error) == ("FAILED", "NoSuchKey"), run.describe()
+    assert run.cause == "key: there is no object projects/nope.tar in the archive"
+    assert archive.record("projects/nope.tar") is None and archive.sent() == [] and archive.restore_requests == []
+
+
+def test_an_object_that_is_not_archived_is_refused_and_nothing_is_written(archive: Archive) -> None:
+    run = archive.request({"key": STANDARD, "email": "alice@research.example.org"})
+    assert (run.status, run.error) == ("FAILED", "NotArchived"), run.describe()
+    assert STANDARD in run.cause
+    assert archive.record(STANDARD) is None and archive.sent() == [] and archive.restore_requests == []
+
+
+@pytest.mark.parametrize(("body", "field"), [
+    ({"email": "alice@research.example.org"}, "key"),
+    ({"key": "", "email": "alice@research.example.org"}, "key"),
+    ({"key": 42, "email": "alice@research.example.org"}, "key"),
+    ({"key": DEEP, "days": 0, "email": "alice@research.example.org"}, "days"),
+    ({"key": DEEP, "days": 31, "email": "alice@research.example.org"}, "days"),
+    ({"key": DEEP, "days": 2.5, "email": "alice@research.example.org"}, "days"),
+    ({"key": DEEP, "days": "3", "email": "alice@research.example.org"}, "days"),
+    ({"key": DEEP, "days": None, "email": "alice@research.example.org"}, "days"),
+    ({"key": DEEP, "tier": "Expedited", "email": "alice@research.example.org"}, "tier"),
+    ({"key": DEEP, "tier": "bulk", "email": "alice@research.example.org"}, "tier"),
+    ({"key": DEEP, "tier": 2, "email": "alice@research.example.org"}, "tier"),
+    ({"key": DEEP}, "email"),
+    ({"key": DEEP, "email": "alice"}, "email"),
+    ({"key": DEEP, "email": "alice@research@example.org"}, "email"),
+    ({"key": DEEP, "email": "alice smith@example.org"}, "email"),
+    ({"key": DEEP, "email": "alice@example."}, "email"),
+    ({"key": DEEP, "email": ["alice@example.org"]}, "email"),
+])
+def test_each_malformed_field_is_a_400_naming_it_and_nothing_is_half_written(
+        archive: Archive, body: dict[str, Any], field: str) -> None:
+    run = archive.request(body)
+    assert (run.status, run.error) == ("FAILED", "InvalidRequest"), run.describe()
+    assert run.cause.startswith(f"{field}: ")
+    assert "HeadObject" not in run.states
+    assert archive.record(DEEP) is None and archive.sent() == [] and archive.restore_requests == []
+
+
+@pytest.mark.usefixtures("restores_take_time")
+def test_a_duplicate_request_while_the_restore_runs_joins_it_idempotently(archive: Archive) -> None:
+    first = archive.request({"key": DEEP, "tier": "Bulk", "days": 5, "email": "alice@research.example.org"})
+    assert first.output["outcome"] == "restore-started", first.describe()
+    second = archive.request({"key": DEEP, "tier": "Standard", "email": "bob@research.example.org"}, BOB)
+    assert second.status == "SUCCEEDED", second.describe()
+    assert second.output["outcome"] == "joined-restore"
+    assert (second.output["tier"], second.output["days"]) == (None, None)
+    again = archive.request({"key": DEEP, "tier": "Bulk", "email": "alice@research.example.org"})
+    assert again.output["outcome"] == "joined-restore", again.describe()
+    # One restore, at the first request's tier; both requesters recorded once each.
+    assert archive.restore_requests == [{"Days": "5", "GlacierJobParameters": {"Tier": "Bulk"}}]
+    record = archive.record(DEEP)
+    assert record is not None and record["tier"]["S"] == "Bulk" and record["status"]["S"] == "RESTORE_IN_PROGRESS"
+    assert _set(record, "requesters") == {"alice@research.example.org", "bob@research.example.org"}
+    assert _set(record, "principals") == {ALICE, BOB}
+    assert [m.destinations["ToAddresses"] for m in archive.sent()] == [
+        ["alice@research.example.org"], ["bob@research.example.org"], ["alice@research.example.org"]]
+    assert "already in progress" in archive.sent()[1].body
+
+
+class _RestoreAlreadyInProgress(S3ClientError):
+    code = 409
+
+    def __init__(self) -> None:
+        super().__init__("RestoreAlreadyInProgress", "Object restore is already in progress")
+
+
+class _AccessDenied(S3ClientError):
+    code = 403
+
+    def __init__(self) -> None:
+        super().__init__("AccessDenied", "Access Denied")
+
+
+def _restore_raises(monkeypatch: pytest.MonkeyPatch, error: Exception) -> None:
+    from moto.s3.models import S3Backend
+
+    def refuse(self: Any, *args: Any, **kwargs: Any) -> bool:
+        raise error
+
+    monkeypatch.setattr(S3Backend, "restore_object", refuse)
+
+
+def test_s3_restore_already_in_progress_is_joined_not_failed(archive: Archive, monkeypatch: pytest.MonkeyPatch
+                                                             ) -> None:
+    """The race: HeadObject saw no restore, but another one started before RestoreObject (S3 answers 409)."""
+    _restore_raises(monkeypatch, _RestoreAlreadyInProgress())
+    run = archive.request({"key": DEEP, "tier": "Bulk", "email": "carol@research.example.org"})
+    assert run.status == "SUCCEEDED", run.describe()
+    assert run.output["outcome"] == "joined-restore"
+    assert "ClassifyRestoreError" in run.states and "MarkRestoreFailed" not in run.states
+    record = archive.record(DEEP)
+    assert record is not None and record["status"]["S"] == "RESTORE_IN_PROGRESS"
+    assert _set(record, "requesters") == {"carol@research.example.org"}
+
+
+def test_a_request_arriving_while_another_claims_the_restore_joins_its_record(archive: Archive) -> None:
+    """Another request wrote its claim but has not called S3 yet: this one joins the record and asks S3 too."""
+    archive.h.dynamodb.put_item(TableName=archive.deployed.table, Item={
+        "objectKey": {"S": DEEP}, "status": {"S": "RESTORE_IN_PROGRESS"}, "origin": {"S": "request"},
+        "tier": {"S": "Standard"}, "days": {"N": "7"}, "requesters": {"SS": ["dave@research.example.org"]},
+        "principals": {"SS": [BOB]}, "notifications": {"M": {}}, "requestId": {"S": "other-request"}})
+    run = archive.request({"key": DEEP, "tier": "Bulk", "email": "erin@research.example.org"})
+    assert run.status == "SUCCEEDED", run.describe()
+    assert "JoinClaimedRestore" in run.states and len(archive.restore_requests) == 1
+    record = archive.record(DEEP)
+    assert record is not None and record["requestId"]["S"] == "other-request"
+    assert _set(record, "requesters") == {"dave@research.example.org", "erin@research.example.org"}
+
+
+def test_a_restore_s3_refuses_is_recorded_as_failed_and_answered_as_an_error(archive: Archive,
+                                                                             monkeypatch: pytest.MonkeyPatch) -> None:
+    _restore_raises(monkeypatch, _AccessDenied())
+    run = archive.request({"key": DEEP, "tier": "Bulk", "email": "alice@research.example.org"})
+    assert (run.status, run.error) == ("FAILED", "RestoreFailed"), run.describe()
+    record = archive.record(DEEP)
+    assert record is not None and record["status"]["S"] == "RESTORE_FAILED"
+    assert "Access Denied" in record["failure"]["S"]
+    assert archive.sent() == []
+    # The failed cycle does not block the next request.
+    monkeypatch.undo()
+    again = archive.request({"key": DEEP, "tier": "Bulk", "email": "alice@research.example.org"})
+    assert again.output["outcome"] == "restore-started", again.describe()
+    assert archive.record(DEEP)["status"]["S"] == "RESTORE_IN_PROGRESS"  # type: ignore[index]
+
+
+def test_a_restore_started_outside_this_service_is_recorded_as_external(archive: Archive) -> None:
+    archive.h.s3.restore_object(Bucket=archive.deployed.bucket, Key=FLEX, RestoreRequest={"Days": 2})
+    run = archive.request({"key": FLEX, "email": "alice@research.example.org"})
+    assert run.status == "SUCCEEDED", run.describe()
+    assert "RestoreStartedElsewhere" in run.states and archive.restore_requests[-1]["Days"] == "2"
+    record = archive.record(FLEX)
+    assert record is not None and record["origin"]["S"] == "external" and record["tier"]["S"] == "unknown"
+    assert _set(record, "requesters") == {"alice@research.example.org"}
+
+
+def test_an_object_already_restored_answers_so_and_adds_the_requester(archive: Archive) -> None:
+    archive.request({"key": DEEP, "tier": "Bulk", "email": "alice@research.example.org"})
+    archive.complete(DEEP)  # moto finishes restores at once: the copy is there now
+    run = archive.request({"key": DEEP, "email": "bob@research.example.org"}, BOB)
+    assert run.status == "SUCCEEDED", run.describe()
+    assert run.output["outcome"] == "already-restored"
+    assert "GET https://" in run.output["message"] and "/download" in run.output["message"]
+    record = archive.record(DEEP)
+    assert record is not None and record["status"]["S"] == "RESTORED"
+    assert _set(record, "requesters") == {"alice@research.example.org", "bob@research.example.org"}
+    assert len(archive.restore_requests) == 1
+
+
+def test_an_ses_failure_leaves_the_request_recorded_and_accepted(deployed: Deployed,
+                                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    with SfnHarness() as h:
+        archive = Archive(h, deployed).setup(verify_sender=False)  # SES rejects an unverified sender
+        run = archive.request({"key": DEEP, "tier": "Bulk", "email": "alice@research.example.org"})
+        assert run.status == "SUCCEEDED", run.describe()
+        assert (run.output["outcome"], run.output["notification"]) == ("restore-started", "FAILED")
+        record = archive.record(DEEP)
+        assert record is not None and record["status"]["S"] == "RESTORE_IN_PROGRESS"
+        notification = record["notifications"]["M"]["alice@research.example.org"]["M"]
+        assert notification["state"]["S"] == "FAILED" and "MessageRejected" in notification["detail"]["S"]
+        assert archive.sent() == []
+
+
+@pytest.mark.usefixtures("restores_take_time")
+def test_completion_estimates_the_cost_records_it_and_emails_every_requester(archive: Archive) -> None:
+    archive.request({"key": DEEP, "tier": "Bulk", "days": 3, "email": "alice@research.example.org"})
+    archive.request({"key": DEEP, "email": "bob@research.example.org"}, BOB)
+    mails_before = len(archive.sent())
+    archive.finish_restore(DEEP)
+    run = archive.complete(DEEP)
+    assert run.status == "SUCCEEDED", run.describe()
+    assert run.lambda_invocations == 1
+    [(_, payload)] = archive.h.lambda_calls
+    assert payload == {"sizeBytes": 3 * 1024 * 1024, "tier": "Bulk", "days": "3", "storageClass": "DEEP_ARCHIVE",
+                       "region": "us-east-1"}
+    estimate = run.output["estimate"]
+    assert estimate["available"] is True and estimate["tier"] == "Bulk" and estimate["days"] == 3
+    # moto has no Price List API: every line falls back to the configured prices, and says so.
+    assert estimate["source"] == "config"
+    assert sorted((n["email"], n["state"]) for n in run.output["notifications"]) == [
+        ("alice@research.example.org", "SENT"), ("bob@research.example.org", "SENT")]
+    mails = archive.sent()[mails_before:]
+    assert sorted(m.destinations["ToAddresses"][0] for m in mails) == ["alice@research.example.org",
+                                                                      "bob@research.example.org"]
+    for mail in mails:
+        assert mail.source == SENDER and estimate["summary"] in mail.body and "2026-11-30T00:00:00Z" in mail.body
+    record = archive.record(DEEP)
+    assert record is not None and record["status"]["S"] == "RESTORED"
+    assert record["restoreExpiryTime"]["S"] == "2026-11-30T00:00:00Z"
+    assert json.loads(record["costEstimate"]["S"])["total"] == estimate["total"]
+    assert len(json.loads(record["completionNotifications"]["S"])) == 2
+
+
+def test_a_failing_cost_estimate_still_tells_every_requester(archive: Archive) -> None:
+    archive.request({"key": DEEP, "tier": "Bulk", "email": "alice@research.example.org"})
+
+    def broken(payload: Any) -> Any:
+        raise RuntimeError("pricing exploded")
+
+    run = archive.complete(DEEP, cost_handler=broken)
+    assert run.status == "SUCCEEDED", run.describe()
+    assert "EstimateUnavailable" in run.states
+    assert run.output["estimate"]["available"] is False
+    assert "not available" in archive.sent()[-1].body
+    record = archive.record(DEEP)
+    assert record is not None and json.loads(record["costEstimate"]["S"])["available"] is False
+
+
+def test_completion_of_a_restore_nobody_requested_here_is_ignored(archive: Archive) -> None:
+    run = archive.complete(FLEX)
+    assert run.status == "SUCCEEDED", run.describe()
+    assert run.output == {"outcome": "ignored", "key": FLEX,
+                          "reason": "no restore request in progress is recorded for this object"}
+    assert run.lambda_invocations == 0 and archive.sent() == []
+
+
+def test_a_repeated_completion_event_does_not_notify_twice(archive: Archive) -> None:
+    archive.request({"key": DEEP, "tier": "Bulk", "email": "alice@research.example.org"})
+    first = archive.complete(DEEP)
+    mails = len(archive.sent())
+    again = archive.complete(DEEP)  # EventBridge delivers at least once
+    assert first.output["outcome"] == "requesters-notified", first.describe()
+    assert again.output == {"outcome": "already-completed", "key": DEEP}
+    assert len(archive.sent()) == mails and again.lambda_invocations == 0
+
+
+def test_expiry_marks_the_record_expired_and_a_new_request_starts_a_new_cycle(archive: Archive) -> None:
+    archive.request({"key": FLEX, "tier": "Bulk", "email": "alice@research.example.org"})
+    run = archive.complete(FLEX, kind="Object Restore Expired")
+    assert run.status == "SUCCEEDED", run.describe()
+    assert run.output == {"outcome": "expired", "key": FLEX}
+    record = archive.record(FLEX)
+    assert record is not None and record["status"]["S"] == "EXPIRED"
+    assert record["expiredAt"]["S"] == "2026-11-23T08:00:00Z"
+
+
+def test_rules_match_only_this_buckets_restore_events(archive: Archive) -> None:
+    other = archive.restore_event("Object Restore Completed", DEEP, bucket="someone-elses-bucket")
+    created = {**archive.restore_event("Object Restore Completed", DEEP), "detail-type": "Object Created"}
+    for event in (other, created):
+        for pattern in archive.deployed.rule_patterns.values():
+            assert not matches(pattern, event)
