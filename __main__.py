@@ -8,12 +8,15 @@ from components.registry import PATTERNS, loader
 
 stack = load_stack_config(known_patterns=list(PATTERNS))
 
+opts = None
 if stack.api_gateway_account_logging:
-    # API Gateway writes stage access logs through one role per account and Region.
-    ApiGatewayAccountLogging("api-gateway-logging", tags=stack.tags)
+    # API Gateway writes stage access logs through one role per account and Region; stages created
+    # before it is set fail, so every pattern waits for it.
+    logging = ApiGatewayAccountLogging("api-gateway-logging", tags=stack.tags)
+    opts = pulumi.ResourceOptions(depends_on=[logging.account])
 
 for key, (_, name) in PATTERNS.items():
     section = stack.patterns.get(key)
     if enabled(section, f"patterns.{key}"):
-        component = loader(key)(name, section, stack)
+        component = loader(key)(name, section, stack, opts)
         pulumi.export(key, component.outputs)

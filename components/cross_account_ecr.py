@@ -663,7 +663,8 @@ FUNCTION_KEYS = ["memory_mb", "timeout_seconds", "architecture", "environment", 
 LIFECYCLE_KEYS = ["untagged_expire_days", "build_tag_prefixes", "keep_builds", "release_tag_prefixes"]
 
 
-def from_config(name: str, section: Mapping[str, Any], stack: StackConfig) -> CrossAccountEcr:
+def from_config(name: str, section: Mapping[str, Any], stack: StackConfig,
+                opts: pulumi.ResourceOptions | None = None) -> CrossAccountEcr:
     """Build the component from `serverless-patterns:patterns.crossAccountEcr`.
 
     The registry is the stack's own account (`aws:allowedAccountIds[0]`) and Region (`aws:region`);
@@ -739,7 +740,7 @@ def from_config(name: str, section: Mapping[str, Any], stack: StackConfig) -> Cr
     ):
         if cfg.get(key) is not None:
             args[key] = cfg[key]  # type: ignore[literal-required]
-    return CrossAccountEcr(name, args)
+    return CrossAccountEcr(name, args, opts)
 
 
 __all__ = [

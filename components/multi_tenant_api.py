@@ -705,7 +705,8 @@ def _throttle_config(reader: ConfigReader, path: str, raw: Any) -> dict[str, Any
     return reader.section(path, raw, ["rate_limit", "burst_limit"])
 
 
-def from_config(name: str, section: Mapping[str, Any], stack: StackConfig) -> MultiTenantApi:
+def from_config(name: str, section: Mapping[str, Any], stack: StackConfig,
+                opts: pulumi.ResourceOptions | None = None) -> MultiTenantApi:
     """Build the component from `serverless-patterns:patterns.multiTenantApi` (camelCase keys)."""
     path = "patterns.multiTenantApi"
     reader = ConfigReader()
@@ -737,4 +738,4 @@ def from_config(name: str, section: Mapping[str, Any], stack: StackConfig) -> Mu
     if raw.get("alarms") is not None:
         raw["alarms"] = reader.section(f"{path}.alarms", raw["alarms"], list(AlarmArgs.__annotations__))
     args: MultiTenantApiArgs = {**raw, "tags": stack.tags, "function_settings": stack.function_settings}  # type: ignore[typeddict-item]
-    return MultiTenantApi(name, args)
+    return MultiTenantApi(name, args, opts)

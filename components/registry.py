@@ -1,6 +1,6 @@
 """The patterns a stack can switch on, by their key under `serverless-patterns:patterns`.
 
-Each pattern module exposes `from_config(name, section, stack) -> PatternComponent`,
+Each pattern module exposes `from_config(name, section, stack, opts) -> PatternComponent`,
 which reads its own config section (rejecting unknown keys) and builds the component.
 Modules are imported only when their pattern is enabled.
 """
@@ -11,12 +11,15 @@ import importlib
 from collections.abc import Mapping
 from typing import Any, Protocol
 
+import pulumi
+
 from components.core.base import PatternComponent
 from components.core.config import StackConfig
 
 
 class PatternLoader(Protocol):
-    def __call__(self, name: str, section: Mapping[str, Any], stack: StackConfig) -> PatternComponent: ...
+    def __call__(self, name: str, section: Mapping[str, Any], stack: StackConfig,
+                 opts: pulumi.ResourceOptions | None = None) -> PatternComponent: ...
 
 
 #: config key -> (module under `components`, logical name of the component in the program)

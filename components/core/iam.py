@@ -18,6 +18,7 @@ import pulumi
 from policies.knowledge import UNSCOPABLE_ACTIONS, is_unscopable
 
 _ACTION_RE = re.compile(r"^[a-z0-9-]+:[A-Za-z0-9]+$")
+_DENY_ACTION_RE = re.compile(r"^[a-z0-9-]+:[A-Za-z0-9*]+$")
 
 Conditions = Mapping[str, Mapping[str, Any]]
 
@@ -42,7 +43,9 @@ class Statement:
         if not self.actions:
             raise PolicyError("a statement needs at least one action")
         for action in self.actions:
-            if not _ACTION_RE.match(action):
+            # A Deny only restricts, so `s3:*` is fine there (e.g. TLS-only bucket policies).
+            pattern = _DENY_ACTION_RE if self.effect == "Deny" else _ACTION_RE
+            if not pattern.match(action):
                 raise PolicyError(
                     f"action {action!r} is not an exact 'service:Action' name (wildcards are not allowed)")
         if "*" in self.resources and self.effect == "Allow":
@@ -77,7 +80,7 @@ def allow(actions: Sequence[str], resources: Sequence[pulumi.Input[str]] = (), *
 
 def deny(actions: Sequence[str], resources: Sequence[pulumi.Input[str]] = (), *, sid: str | None = None,
          conditions: Conditions | None = None, principals: Mapping[str, Any] | None = None) -> Statement:
-    """A Deny statement (e.g. TLS-only bucket policies)."""
+    """A Deny statement (e.g. TLS-only bucket policies); service wildcards such as `s3:*` are allowed."""
     return Statement(tuple(actions), tuple(resources), "Deny", sid, conditions, principals)
 
 

@@ -596,18 +596,13 @@ class GlacierRestore(PatternComponent):
 
 
 def tls_only_policy(bucket_arn: pulumi.Input[str]) -> dict[str, Any]:
-    """Deny every request to the bucket over plain HTTP or TLS older than 1.2.
-
-    Written as data here because a Deny on `s3:*` is a restriction, which `iam.deny` (exact actions only)
-    does not express.
-    """
+    """Deny every request to the bucket over plain HTTP or TLS older than 1.2."""
     resources = [bucket_arn, pulumi.Output.concat(bucket_arn, "/*")]
-    return {"Version": "2012-10-17", "Statement": [
-        {"Sid": "DenyInsecureTransport", "Effect": "Deny", "Principal": "*", "Action": "s3:*",
-         "Resource": resources, "Condition": {"Bool": {"aws:SecureTransport": "false"}}},
-        {"Sid": "DenyOldTls", "Effect": "Deny", "Principal": "*", "Action": "s3:*",
-         "Resource": resources, "Condition": {"NumericLessThan": {"s3:TlsVersion": "1.2"}}},
-    ]}
+    return iam.document_data(
+        iam.deny(["s3:*"], resources, sid="DenyInsecureTransport", principals={"AWS": "*"},
+                 conditions={"Bool": {"aws:SecureTransport": "false"}}),
+        iam.deny(["s3:*"], resources, sid="DenyOldTls", principals={"AWS": "*"},
+                 conditions={"NumericLessThan": {"s3:TlsVersion": "1.2"}}))
 
 
 #: Config keys (camelCase in YAML) → args.
@@ -615,7 +610,8 @@ CONFIG_KEYS = [k for k in GlacierRestoreArgs.__annotations__ if k not in ("tags"
 PRICE_KEYS = list(PriceSettings.__annotations__)
 
 
-def from_config(name: str, section: Mapping[str, Any], stack: StackConfig) -> GlacierRestore:
+def from_config(name: str, section: Mapping[str, Any], stack: StackConfig,
+                opts: pulumi.ResourceOptions | None = None) -> GlacierRestore:
     """Build the component from `serverless-patterns:patterns.glacierRestore`."""
     path = "patterns.glacierRestore"
     reader = ConfigReader()
@@ -625,4 +621,4 @@ def from_config(name: str, section: Mapping[str, Any], stack: StackConfig) -> Gl
         args["prices"] = reader.section(f"{path}.prices", args["prices"], PRICE_KEYS)
     args["tags"] = stack.tags
     args["function_settings"] = stack.function_settings
-    return GlacierRestore(name, GlacierRestoreArgs(**args))  # type: ignore[typeddict-item]
+    return GlacierRestore(name, GlacierRestoreArgs(**args), opts)  # type: ignore[typeddict-item]

@@ -433,10 +433,11 @@ CONFIG_KEYS = ["enabled", "stage_name", "demo_reporting_mode", "demo_wait_second
                "event_max_age_seconds"]
 
 
-def from_config(name: str, section: Mapping[str, Any], stack: StackConfig) -> ProgressTracker:
+def from_config(name: str, section: Mapping[str, Any], stack: StackConfig,
+                opts: pulumi.ResourceOptions | None = None) -> ProgressTracker:
     """Build the tracker from `serverless-patterns:patterns.progressTracker`."""
     raw = ConfigReader().section("patterns.progressTracker", section, CONFIG_KEYS)
     raw.pop("enabled", None)
     args: ProgressTrackerArgs = {**raw, "tags": stack.tags,  # type: ignore[typeddict-item]
                                  "function_settings": stack.function_settings}
-    return ProgressTracker(name, args)
+    return ProgressTracker(name, args, opts)

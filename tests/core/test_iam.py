@@ -19,9 +19,12 @@ def test_star_resource_only_for_unscopable_actions() -> None:
         iam.allow(["xray:PutTraceSegments", "s3:GetObject"], ["*"])
 
 
-def test_deny_may_use_star_resources() -> None:
-    statement = iam.deny(["s3:GetObject"], ["*"], conditions={"Bool": {"aws:SecureTransport": "false"}})
+def test_deny_may_use_star_resources_and_service_wildcards() -> None:
+    statement = iam.deny(["s3:*"], ["*"], conditions={"Bool": {"aws:SecureTransport": "false"}})
     assert statement.to_dict()["Effect"] == "Deny"
+    assert statement.to_dict()["Action"] == "s3:*"
+    with pytest.raises(iam.PolicyError):
+        iam.deny(["*"], ["*"])
 
 
 def test_document_shape_and_outputs_resolve() -> None:
