@@ -57,10 +57,14 @@ def _measure(mode: str, followers: int) -> dict[str, float]:
     import on_connect
     import on_start
     import report_progress
-    from progress_emulator import ConnectionsApi, deliver_eventbridge_to_lambda, emulate_apigateway_invoke
     from progress_support import Context, create_table, ws_event
 
-    from components.offline.sfn import SfnHarness
+    from components.offline.sfn import (
+        ConnectionsApi,
+        SfnHarness,
+        deliver_eventbridge_to_lambda,
+        emulate_apigateway_invoke,
+    )
     from components.progress_tracker import event_pattern
     from components.progress_tracker.reporting import (
         DEMO_POINTS,

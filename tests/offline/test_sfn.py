@@ -2,7 +2,7 @@
 
 import pytest
 
-from components.offline.sfn import SfnHarness
+from components.offline.sfn import ConnectionsApi, SfnHarness, deliver_eventbridge_to_lambda, emulate_apigateway_invoke
 
 FN = "arn:aws:lambda:us-east-1:123456789012:function:double"
 BUCKET = "archive-bucket"
@@ -70,3 +70,40 @@ def test_unknown_lambda_is_a_task_failure(harness: SfnHarness) -> None:
     run = harness.run(head_then_wait_then_lambda(), {"key": "photos.tar"})
     assert (run.status, run.error) == ("FAILED", "States.Runtime")
     assert "no in-process handler for Lambda function" in run.cause
+
+
+def post_progress(connection: str) -> dict:
+    return {"StartAt": "Post", "States": {
+        "Post": {"Type": "Task", "Resource": "arn:aws:states:::apigateway:invoke",
+                 "Parameters": {"ApiEndpoint": "abc123defg.execute-api.us-east-1.amazonaws.com", "Method": "POST",
+                                "Stage": "live", "Path": f"/@connections/{connection}",
+                                "RequestBody": {"percent": 40}, "AuthType": "IAM_ROLE"},
+                 "Catch": [{"ErrorEquals": ["ApiGateway.410"], "Next": "Gone"}], "End": True},
+        "Gone": {"Type": "Succeed"}}}
+
+
+def test_apigateway_invoke_posts_to_connections_and_answers_410_for_gone_ones(harness: SfnHarness) -> None:
+    api = ConnectionsApi(gone={"c-gone"})
+    with emulate_apigateway_invoke(api):
+        delivered = harness.run(post_progress("c-1"))
+        gone = harness.run(post_progress("c-gone"))
+    assert delivered.states == ["Post"] and delivered.status == "SUCCEEDED"
+    assert api.messages("c-1") == [{"percent": 40}]
+    assert api.posts[0]["stage"] == "live" and api.posts[0]["auth"] == "IAM_ROLE"
+    assert gone.states == ["Post", "Gone"]
+    assert gone.task_failures()[0]["taskFailedEventDetails"]["error"] == "ApiGateway.410"
+
+
+def test_eventbridge_rules_deliver_to_lambda_targets(harness: SfnHarness) -> None:
+    import json
+
+    target = "arn:aws:lambda:us-east-1:123456789012:function:report"
+    events = harness.events
+    events.put_rule(Name="progress", EventPattern=json.dumps({"source": ["orders"]}))
+    events.put_targets(Rule="progress", Targets=[{"Id": "report", "Arn": target}])
+    received = []
+    with deliver_eventbridge_to_lambda({target: received.append}) as delivered:
+        events.put_events(Entries=[{"Source": "orders", "DetailType": "Progress", "Detail": '{"percent": 40}'},
+                                   {"Source": "other", "DetailType": "Progress", "Detail": "{}"}])
+    assert [e["detail"] for e in received] == [{"percent": 40}]
+    assert len(delivered) == 1

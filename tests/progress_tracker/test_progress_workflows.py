@@ -13,10 +13,15 @@ from typing import Any
 
 import boto3
 import pytest
-from progress_emulator import ConnectionsApi, deliver_eventbridge_to_lambda, emulate_apigateway_invoke
 from progress_support import ACCOUNT, CALLBACK_URL, REGION, TABLE, Context, create_table, ws_event
 
-from components.offline.sfn import Execution, SfnHarness
+from components.offline.sfn import (
+    ConnectionsApi,
+    Execution,
+    SfnHarness,
+    deliver_eventbridge_to_lambda,
+    emulate_apigateway_invoke,
+)
 from components.progress_tracker import event_pattern
 from components.progress_tracker.reporting import (
     DEMO_POINTS,
