@@ -74,6 +74,7 @@ def _measure(mode: str, followers: int) -> dict[str, float]:
     )
 
     for module in (on_connect, on_start, report_progress):
+        __import__("progress_store").reset_shared_store()
         for attr in ("store", "sfn", "management"):
             if hasattr(module, attr):
                 setattr(module, attr, None)

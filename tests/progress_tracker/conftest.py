@@ -37,6 +37,7 @@ def handlers(moto_aws: None) -> Any:
     class Modules:
         def __getattr__(self, name: str) -> Any:
             module = importlib.import_module(name)
+            __import__("progress_store").reset_shared_store()
             for attr in ("store", "sfn", "management"):
                 if hasattr(module, attr):
                     setattr(module, attr, None)

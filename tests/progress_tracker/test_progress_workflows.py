@@ -55,6 +55,7 @@ def handlers_reset() -> None:
     import report_progress
 
     for module in (on_connect, on_disconnect, on_start, on_resume, report_progress):
+        __import__("progress_store").reset_shared_store()
         for attr in ("store", "sfn", "management"):
             if hasattr(module, attr):
                 setattr(module, attr, None)

@@ -13,18 +13,10 @@ from aws_lambda_powertools import Logger, Tracer
 from aws_lambda_powertools.utilities.data_classes import APIGatewayWebSocketEvent, event_source
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from progress_protocol import ProtocolError, error_reply, reply, session_of
-from progress_store import Store
+from progress_store import shared_store
 
 logger = Logger()
 tracer = Tracer()
-store: Store | None = None
-
-
-def get_store() -> Store:
-    global store
-    if store is None:
-        store = Store()
-    return store
 
 
 @logger.inject_lambda_context
@@ -39,6 +31,6 @@ def handler(event: APIGatewayWebSocketEvent, context: LambdaContext) -> dict[str
         return error_reply(error)
     authorizer = event.request_context.get("authorizer") or {}
     principal = str(authorizer.get("principal") or authorizer.get("principalId") or "anonymous")
-    get_store().put_connection(connection_id, session, principal)
+    shared_store().put_connection(connection_id, session, principal)
     logger.info("connected", extra={"connection_id": connection_id, "principal": principal})
     return reply(200, {"type": "connected"}, headers={"Sec-WebSocket-Protocol": session})

@@ -7,18 +7,10 @@ from typing import Any
 from aws_lambda_powertools import Logger, Tracer
 from aws_lambda_powertools.utilities.data_classes import APIGatewayWebSocketEvent, event_source
 from aws_lambda_powertools.utilities.typing import LambdaContext
-from progress_store import Store
+from progress_store import shared_store
 
 logger = Logger()
 tracer = Tracer()
-store: Store | None = None
-
-
-def get_store() -> Store:
-    global store
-    if store is None:
-        store = Store()
-    return store
 
 
 @logger.inject_lambda_context
@@ -26,7 +18,7 @@ def get_store() -> Store:
 @event_source(data_class=APIGatewayWebSocketEvent)
 def handler(event: APIGatewayWebSocketEvent, context: LambdaContext) -> dict[str, Any]:
     connection_id = event.request_context.connection_id
-    followed = get_store().remove_connection(connection_id)
+    followed = shared_store().remove_connection(connection_id)
     logger.info("disconnected", extra={"connection_id": connection_id, "followed": followed,
                                        "reason": event.request_context.get("disconnectReason")})
     return {"statusCode": 200}

@@ -11,18 +11,10 @@ from aws_lambda_powertools import Logger, Tracer
 from aws_lambda_powertools.utilities.data_classes import APIGatewayWebSocketEvent, event_source
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from progress_protocol import ProtocolError, ResumeRequest, error_reply, execution_name, parse_body, reply, validate
-from progress_store import Store, progress_message
+from progress_store import progress_message, shared_store
 
 logger = Logger()
 tracer = Tracer()
-store: Store | None = None
-
-
-def get_store() -> Store:
-    global store
-    if store is None:
-        store = Store()
-    return store
 
 
 @logger.inject_lambda_context
@@ -39,7 +31,7 @@ def handler(event: APIGatewayWebSocketEvent, context: LambdaContext) -> dict[str
 
 
 def resume(connection_id: str, request: ResumeRequest) -> dict[str, Any]:
-    db = get_store()
+    db = shared_store()
     connection = db.get_connection(connection_id)
     if connection is None:
         raise ProtocolError("unknown_connection", "this connection is not registered; reconnect", 409)

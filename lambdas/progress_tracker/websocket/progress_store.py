@@ -155,3 +155,20 @@ def progress_message(state: dict[str, Any], **extra: Any) -> dict[str, Any]:
     return {"type": "progress", "executionId": state["executionId"], "percent": int(state.get("percent", 0)),
             "message": state.get("message", ""), "step": state.get("step", ""),
             "status": state.get("status", "RUNNING"), "updatedAt": str(state.get("updatedAt", "")), **extra}
+
+
+_shared: Store | None = None
+
+
+def shared_store() -> Store:
+    """The execution environment's one `Store`: created on first use, reused while the function is warm."""
+    global _shared
+    if _shared is None:
+        _shared = Store()
+    return _shared
+
+
+def reset_shared_store() -> None:
+    """Forget the cached `Store` (tests create it again inside a fresh moto account)."""
+    global _shared
+    _shared = None
