@@ -9,6 +9,7 @@ Then every `benchmarks/<pattern>.py` that defines `figures()` adds its own.
 from __future__ import annotations
 
 import importlib
+import logging
 import os
 import pkgutil
 import statistics
@@ -74,6 +75,8 @@ def handler_figures(stack: CapturedStack) -> Figures:
             continue
         folder = source.parent
         label = folder.relative_to(LAMBDAS_DIR).as_posix()
+        if handler_module != "app":  # several functions share a folder: name the handler module
+            label += f" ({handler_module})"
         env = {**os.environ, "AWS_DEFAULT_REGION": "eu-west-1", "AWS_REGION": "eu-west-1",
                "POWERTOOLS_TRACE_DISABLED": "1", "PYTHONDONTWRITEBYTECODE": "1",
                **{k: str(v) for k, v in (fn.inputs.get("environment") or {}).get("variables", {}).items()}}
@@ -113,6 +116,8 @@ def main() -> int:
     print(f"# Benchmarks ({RUNS} runs each where repeated; python {sys.version.split()[0]})")
     print_section("Offline plan", plan_figures(stack))
     print_section("Lambda handlers", handler_figures(stack))
+    # Pattern benchmarks run real handler code in-process: keep their INFO logs out of the report.
+    logging.disable(logging.INFO)
     for name, figures in pattern_benchmarks():
         print_section(name, figures())
     return 0
