@@ -1,0 +1,269 @@
+"""Run the pack offline over a `CapturedStack`, the way `pulumi preview --policy-pack policies` does.
+
+The pack's own policy objects go through pulumi-policy's analyzer servicer in-process
+(`_PolicyAnalyzerServicer.Configure`, `Analyze` per resource with its inputs, `AnalyzeStack` with
+every resource's outputs, parents and dependencies), with protobuf requests built from the
+captured resources. So deserialisation, unknown-value handling, enforcement levels and policy
+config behave as under the CLI. The config is reconciled as the CLI does (`ReconcilePolicyPackConfig`:
+policy defaults, then `all`, then per-policy entries).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from google.protobuf import json_format, struct_pb2
+from pulumi.runtime.proto import analyzer_pb2 as proto
+from pulumi_policy import EnforcementLevel, Policy
+from pulumi_policy.deserialize import serialize_properties
+from pulumi_policy.policy import _PolicyAnalyzerServicer
+
+from policies.core import STATE, SuppressedFinding
+from policies.pack import PACK_ENFORCEMENT_LEVEL, PACK_NAME, PACK_VERSION, POLICIES
+from policies.suppressions import CONFIG_POLICY, SUPPRESSION_POLICY
+
+if TYPE_CHECKING:
+    from components.offline import CapturedResource, CapturedStack
+
+LEVELS = {proto.ADVISORY: "advisory", proto.MANDATORY: "mandatory", proto.REMEDIATE: "remediate",
+          proto.DISABLED: "disabled"}
+TO_PROTO = {v: k for k, v in LEVELS.items()}
+
+
+@dataclass(frozen=True)
+class Violation:
+    """One diagnostic of the pack, attached to the resource it is about."""
+
+    policy_name: str
+    enforcement_level: str
+    message: str
+    urn: str
+    resource_type: str
+    resource_name: str
+    description: str = ""
+
+    def __str__(self) -> str:
+        return f"[{self.enforcement_level}] {self.policy_name} on {self.resource_type} {self.resource_name!r}: " \
+               f"{self.message}"
+
+
+@dataclass
+class Analysis:
+    """Everything one run found: violations (incl. preview advisories) and findings suppressed with a reason."""
+
+    violations: list[Violation] = field(default_factory=list)
+    suppressed: list[SuppressedFinding] = field(default_factory=list)
+    timings: dict[str, float] = field(default_factory=dict)
+    """Seconds spent in Configure, in the Analyze calls (resource policies) and in AnalyzeStack."""
+
+    @property
+    def mandatory(self) -> list[Violation]:
+        return [v for v in self.violations if v.enforcement_level == "mandatory"]
+
+
+def analyze(stack: CapturedStack, config: Mapping[str, Any] | None = None,
+            policies: list[Policy] | None = None) -> list[Violation]:
+    """The pack's violations over `stack` (config: the `--policy-pack-config` JSON as a dict)."""
+    return run(stack, config, policies).violations
+
+
+def run(stack: CapturedStack, config: Mapping[str, Any] | None = None,
+        policies: list[Policy] | None = None) -> Analysis:
+    """Like `analyze`, and also returns the findings that suppressions (with reasons) silenced."""
+    policies = policies if policies is not None else POLICIES
+    STATE.reset()
+    servicer = _PolicyAnalyzerServicer(PACK_NAME, PACK_VERSION, policies, PACK_ENFORCEMENT_LEVEL)
+    analysis = Analysis()
+    stack_resource = (stack.stack_urn, "pulumi:pulumi:Stack", f"{stack.project}-{stack.stack}")
+    started = time.perf_counter()
+    request, problems = configure_request(policies, config)
+    servicer.Configure(request, None)
+    analysis.timings["configure"] = time.perf_counter() - started
+    for problem in problems:
+        analysis.violations.append(Violation(CONFIG_POLICY, "mandatory", problem, *stack_resource))
+
+    started = time.perf_counter()
+    by_urn = {r.urn: r for r in stack.resources}
+    for resource in stack.resources:
+        response = servicer.Analyze(analyze_request(resource, by_urn), None)
+        for diagnostic in response.diagnostics:
+            analysis.violations.append(_violation(diagnostic, resource.urn, resource.type, resource.name))
+
+    analysis.timings["resource policies"] = time.perf_counter() - started
+
+    started = time.perf_counter()
+    stack_request = proto.AnalyzeStackRequest(resources=[stack_resource_message(r, by_urn) for r in stack.resources])
+    response = servicer.AnalyzeStack(stack_request, None)
+    for diagnostic in response.diagnostics:
+        target = by_urn.get(diagnostic.urn)
+        if target is not None:
+            analysis.violations.append(_violation(diagnostic, target.urn, target.type, target.name))
+        else:
+            analysis.violations.append(_violation(diagnostic, *stack_resource))
+    analysis.timings["stack policies"] = time.perf_counter() - started
+    analysis.suppressed = list(STATE.suppressed)
+    return analysis
+
+
+def configure_request(policies: list[Policy], config: Mapping[str, Any] | None
+                      ) -> tuple[proto.ConfigureAnalyzerRequest, list[str]]:
+    """Reconcile `config` with the policies' defaults as the CLI does; also list what is wrong with it."""
+    problems: list[str] = []
+    names = {p.name for p in policies}
+    given: dict[str, Any] = dict(config or {})
+    if "suppressions" in given:
+        # Shorthand: a top-level suppressions list belongs to the suppression policy.
+        listed = given.pop("suppressions")
+        owner = dict(given.get(SUPPRESSION_POLICY) or {}) if isinstance(given.get(SUPPRESSION_POLICY), Mapping) \
+            else {}
+        owner["suppressions"] = list(owner.get("suppressions", [])) + (listed if isinstance(listed, list)
+                                                                        else [listed])
+        given[SUPPRESSION_POLICY] = owner
+
+    levels: dict[str, str] = {}
+    properties: dict[str, dict[str, Any]] = {}
+    for policy in policies:
+        level = policy.enforcement_level or PACK_ENFORCEMENT_LEVEL
+        levels[policy.name] = level.value
+        defaults = {k: v["default"] for k, v in (policy.config_schema.properties if policy.config_schema else {})
+                    .items() if "default" in v}
+        properties[policy.name] = defaults
+
+    all_level = given.pop("all", None)
+    if all_level is not None:
+        level = all_level.get("enforcementLevel") if isinstance(all_level, Mapping) else all_level
+        if _valid_level(level):
+            levels = dict.fromkeys(levels, level)
+        else:
+            problems.append(f"policy pack config 'all': {level!r} is not an enforcement level "
+                            f"(advisory, mandatory, remediate, disabled)")
+    for key, value in given.items():
+        if key not in names:
+            problems.append(f"policy pack config names the unknown policy {key!r}; this pack's policies are: "
+                            f"{', '.join(sorted(names))}")
+            continue
+        if isinstance(value, str):
+            value = {"enforcementLevel": value}
+        if not isinstance(value, Mapping):
+            problems.append(f"policy pack config for {key!r} must be an enforcement level or an object, got {value!r}")
+            continue
+        value = dict(value)
+        level = value.pop("enforcementLevel", None)
+        if level is not None:
+            if _valid_level(level):
+                levels[key] = level
+            else:
+                problems.append(f"policy pack config for {key!r}: {level!r} is not an enforcement level "
+                                f"(advisory, mandatory, remediate, disabled)")
+        properties[key].update(value)
+
+    request = proto.ConfigureAnalyzerRequest()
+    for name in names:
+        entry = proto.PolicyConfig(enforcementLevel=TO_PROTO[levels[name]])
+        if properties[name]:
+            entry.properties.update(properties[name])
+        request.policyConfig[name].CopyFrom(entry)
+    return request, problems
+
+
+def _valid_level(level: Any) -> bool:
+    return level in {e.value for e in EnforcementLevel}
+
+
+def _struct(values: Mapping[str, Any]) -> struct_pb2.Struct:
+    return json_format.ParseDict(serialize_properties(dict(values)), struct_pb2.Struct())
+
+
+def _options(resource: CapturedResource) -> proto.AnalyzerResourceOptions:
+    return proto.AnalyzerResourceOptions(parent=resource.parent or "")
+
+
+def _provider(resource: CapturedResource, by_urn: Mapping[str, CapturedResource]
+              ) -> proto.AnalyzerProviderResource | None:
+    if not resource.provider:
+        return None
+    provider = by_urn.get(resource.provider.rsplit("::", 1)[0])
+    if provider is None:
+        return None
+    return proto.AnalyzerProviderResource(type=provider.type, properties=_struct(provider.inputs), urn=provider.urn,
+                                          name=provider.name)
+
+
+def analyze_request(resource: CapturedResource, by_urn: Mapping[str, CapturedResource]) -> proto.AnalyzeRequest:
+    """What the engine sends for one resource: its inputs."""
+    request = proto.AnalyzeRequest(type=resource.type, properties=_struct(resource.inputs), urn=resource.urn,
+                                   name=resource.name, options=_options(resource))
+    provider = _provider(resource, by_urn)
+    if provider is not None:
+        request.provider.CopyFrom(provider)
+    return request
+
+
+def stack_resource_message(resource: CapturedResource, by_urn: Mapping[str, CapturedResource]
+                           ) -> proto.AnalyzerResource:
+    """What the engine sends for one resource at stack analysis: outputs, parent, dependencies."""
+    props = dict(resource.outputs or resource.component_outputs or resource.inputs)
+    if resource.custom and resource.id and "id" not in props:
+        props["id"] = resource.id  # provider state carries the id, as the AWS provider's outputs do
+    message = proto.AnalyzerResource(
+        type=resource.type, properties=_struct(props), urn=resource.urn, name=resource.name,
+        options=_options(resource), parent=resource.parent or "", dependencies=list(resource.dependencies))
+    for key, urns in resource.property_dependencies.items():
+        message.propertyDependencies[key].urns.extend(urns)
+    provider = _provider(resource, by_urn)
+    if provider is not None:
+        message.provider.CopyFrom(provider)
+    return message
+
+
+def _violation(diagnostic: Any, urn: str, typ: str, name: str) -> Violation:
+    message = diagnostic.message
+    description = diagnostic.description
+    if description and message.startswith(description + "\n"):
+        message = message[len(description) + 1:]
+    return Violation(policy_name=diagnostic.policyName, enforcement_level=LEVELS.get(diagnostic.enforcementLevel,
+                                                                                     "advisory"),
+                     message=message, urn=urn, resource_type=typ, resource_name=name, description=description)
+
+
+def load_config(path: str | Path) -> dict[str, Any]:
+    """A `--policy-pack-config` file (JSON), as the CLI reads it; an empty file is no config."""
+    text = Path(path).read_text()
+    if not text.strip():
+        return {}
+    data = json.loads(text)
+    if not isinstance(data, dict):
+        raise ValueError(f"{path}: a policy pack config is a JSON object keyed by policy name")
+    return data
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """`python -m policies.runner [-s dev] [-C .] [--policy-pack-config cfg.json]`: the pack over a stack, offline."""
+    from components.offline import run_program
+
+    parser = argparse.ArgumentParser(prog="python -m policies.runner",
+                                     description="Run the policy pack over a stack offline (no CLI, no cloud).")
+    parser.add_argument("--stack", "-s", default="dev")
+    parser.add_argument("--project-dir", "-C", default=".")
+    parser.add_argument("--policy-pack-config", dest="config", help="JSON config, as for pulumi --policy-pack-config")
+    args = parser.parse_args(argv)
+    config = load_config(args.config) if args.config else None
+    analysis = run(run_program(args.project_dir, args.stack), config)
+    for violation in analysis.violations:
+        print(violation)
+    for finding in analysis.suppressed:
+        print(f"[suppressed] {finding.rule_id} on {finding.name!r}: {finding.reason}")
+    print(f"{len(analysis.mandatory)} mandatory, {len(analysis.violations) - len(analysis.mandatory)} advisory, "
+          f"{len(analysis.suppressed)} suppressed")
+    return 1 if analysis.mandatory else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

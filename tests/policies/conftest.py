@@ -1,0 +1,10 @@
+"""Every policy test starts with no suppressions loaded (the pack shares them within one process)."""
+
+import pytest
+
+from policies.core import STATE
+
+
+@pytest.fixture(autouse=True)
+def _fresh_suppression_state() -> None:
+    STATE.reset()

@@ -1,0 +1,303 @@
+"""The pack as the analyzer runs it: suppressions, config, enforcement levels, unknowns, malformed input."""
+
+from __future__ import annotations
+
+import json
+
+import pulumi
+import pulumi_aws as aws
+import pytest
+from policy_test_helpers import (
+    ACCOUNT,
+    CONFIG,
+    REGION,
+    analyze_request,
+    diagnostics,
+    doc,
+    offline,
+    rule_hits,
+    servicer,
+)
+from pulumi_policy.proxy import UNKNOWN_STRING_VALUE
+
+from components.offline import run_callable
+from policies.core import RULES
+from policies.pack import POLICIES, RULE_IDS
+from policies.runner import run
+
+WILDCARD = doc({"Effect": "Allow", "Action": "s3:*", "Resource": "*"})
+REASON = "Break-glass role for the incident runbook, reviewed in SEC-142"
+
+
+def broken_program() -> None:
+    """A deliberately broken stack: a wildcard statement and an unauthorized method."""
+    role = aws.iam.Role("app-role", assume_role_policy=doc({"Effect": "Allow", "Principal": {
+        "Service": "lambda.amazonaws.com"}, "Action": "sts:AssumeRole"}))
+    aws.iam.RolePolicy("app-policy", role=role.id, policy=WILDCARD)
+    api = aws.apigateway.RestApi("api")
+    aws.apigateway.Method("open", rest_api=api.id, resource_id=api.root_resource_id, http_method="GET",
+                          authorization="NONE")
+
+
+def _stack() -> object:
+    return run_callable(broken_program, config=CONFIG, account=ACCOUNT, region=REGION)
+
+
+def test_broken_stack_fails_with_the_expected_rule_ids() -> None:
+    violations = offline(broken_program)
+    mandatory = {(v.policy_name, v.resource_name) for v in violations if v.enforcement_level == "mandatory"}
+    assert mandatory == {("iam-no-wildcard-actions", "app-policy"), ("iam-no-wildcard-resources", "app-policy"),
+                         ("apigateway-method-authorized", "open")}
+    assert all(v.urn and v.resource_type and v.message and v.description for v in violations)
+
+
+def test_every_rule_is_in_the_pack_once_with_metadata() -> None:
+    assert len(RULE_IDS) == len(set(RULE_IDS)) == len(RULES)
+    assert RULE_IDS[0] == "policy-suppression-requires-reason" and RULE_IDS[-1] == "policy-config-valid"
+    for p in POLICIES:
+        assert p.description and p.enforcement_level is not None
+
+
+def test_suppression_with_reason_silences_one_rule_on_one_resource() -> None:
+    config = {"suppressions": [{"ruleId": "iam-no-wildcard-resources", "resource": "app-policy", "reason": REASON}]}
+    analysis = run(_stack(), config)
+    names = {v.policy_name for v in analysis.violations}
+    assert "iam-no-wildcard-resources" not in names
+    assert "iam-no-wildcard-actions" in names  # other rules on the same resource still fire
+    assert "policy-suppression-unused" not in names
+    [suppressed] = analysis.suppressed
+    assert (suppressed.rule_id, suppressed.name, suppressed.reason) == ("iam-no-wildcard-resources", "app-policy",
+                                                                        REASON)
+
+
+def test_suppression_that_no_longer_silences_anything_is_an_advisory() -> None:
+    config = {"suppressions": [{"ruleId": "iam-trust-policy-principal", "resource": "app-role", "reason": REASON}]}
+    [stale] = [v for v in run(_stack(), config).violations if v.policy_name == "policy-suppression-unused"]
+    assert stale.enforcement_level == "advisory" and "suppresses nothing" in stale.message
+
+
+def test_suppression_by_urn_in_the_cli_config_format() -> None:
+    stack = _stack()
+    urn = next(r.urn for r in stack.resources if r.name == "open")
+    config = {"policy-suppression-requires-reason": {"suppressions": [
+        {"ruleId": "apigateway-method-authorized", "resource": urn, "reason": "Public health check, returns no data"}]}}
+    assert rule_hits(run(stack, config).violations, "apigateway-method-authorized") == []
+
+
+@pytest.mark.parametrize("reason", [None, "", "todo", "TODO: remove wildcards", "ok", "because"])
+def test_suppression_without_a_real_reason_is_a_violation_and_not_applied(reason: str | None) -> None:
+    entry = {"ruleId": "iam-no-wildcard-actions", "resource": "app-policy"}
+    if reason is not None:
+        entry["reason"] = reason
+    violations = run(_stack(), {"suppressions": [entry]}).violations
+    [problem] = [v for v in violations if v.policy_name == "policy-suppression-requires-reason"]
+    assert problem.resource_name == "app-policy" and problem.enforcement_level == "mandatory"
+    assert "NOT applied" in problem.message
+    assert "app-policy" in rule_hits(violations, "iam-no-wildcard-actions")
+
+
+def test_config_problems_are_violations_not_crashes() -> None:
+    config = {
+        "iam-no-wildcard-actions": {"enforcementLevel": "mandatory", "allowActions": ["s3:*"]},
+        "no-such-rule": "advisory",
+        "suppressions": [
+            {"ruleId": "no-such-rule", "resource": "app-policy", "reason": REASON},
+            {"ruleId": "iam-no-wildcard-actions", "resource": "not-in-stack", "reason": REASON},
+            {"ruleId": "policy-config-valid", "resource": "app-policy", "reason": REASON},
+            {"ruleId": "iam-no-wildcard-actions", "resource": "app-policy", "reason": REASON, "expires": "2027"},
+            "app-policy",
+        ],
+    }
+    violations = run(_stack(), config).violations
+    problems = [v.message for v in violations if v.policy_name == "policy-config-valid"]
+    assert all(v.enforcement_level == "mandatory" for v in violations if v.policy_name == "policy-config-valid")
+    for expected in ("unknown policy 'no-such-rule'", "unknown key 'allowActions'", "unknown rule id 'no-such-rule'",
+                     "cannot be suppressed", "unknown key(s) expires", "must be an object"):
+        assert any(expected in p for p in problems), (expected, problems)
+    [stale] = [v for v in violations if v.policy_name == "policy-suppression-unused"]
+    assert stale.enforcement_level == "advisory" and "'not-in-stack'" in stale.message
+    assert "matches no resource" in stale.message
+    # The malformed suppression for app-policy was not applied.
+    assert "app-policy" in rule_hits(violations, "iam-no-wildcard-actions")
+
+
+def test_enforcement_levels_from_config_as_the_cli_reconciles_them() -> None:
+    config = {"all": "advisory", "apigateway-method-authorized": {"enforcementLevel": "mandatory"},
+              "iam-no-wildcard-resources": "disabled"}
+    violations = run(_stack(), config).violations
+    levels = {v.policy_name: v.enforcement_level for v in violations}
+    assert levels["iam-no-wildcard-actions"] == "advisory"
+    assert levels["apigateway-method-authorized"] == "mandatory"
+    assert "iam-no-wildcard-resources" not in levels
+
+
+def test_invalid_enforcement_level_is_reported() -> None:
+    violations = run(_stack(), {"iam-no-wildcard-actions": "strict"}).violations
+    assert any(v.policy_name == "policy-config-valid" and "'strict' is not an enforcement level" in v.message
+               for v in violations)
+
+
+def test_malformed_json_through_the_servicer_names_the_resource() -> None:
+    response = servicer().Analyze(analyze_request("aws:iam/policy:Policy", "broken-doc", {
+        "policy": '{"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "s3:GetObject"'}), None)
+    found = diagnostics(response)
+    assert [(p, level) for p, level, _ in found] == [("iam-policy-document-valid", "mandatory")]
+    assert "'broken-doc'" in found[0][2] and "not valid JSON" in found[0][2]
+
+
+def test_unknown_values_during_preview_are_advisories() -> None:
+    response = servicer().Analyze(analyze_request("aws:iam/rolePolicy:RolePolicy", "later", {
+        "role": "r", "policy": UNKNOWN_STRING_VALUE}), None)
+    found = diagnostics(response)
+    assert found and all(level == "advisory" and "during preview" in message for _, level, message in found)
+    assert {p for p, _, _ in found} >= {"iam-no-wildcard-actions", "iam-no-wildcard-resources"}
+
+
+def test_stack_rule_reports_known_resources_and_an_advisory_for_unknown_ones() -> None:
+    from google.protobuf import json_format, struct_pb2
+    from pulumi.runtime.proto import analyzer_pb2 as proto
+
+    def message(name: str, props: dict[str, object]) -> proto.AnalyzerResource:
+        return proto.AnalyzerResource(type="aws:apigatewayv2/stage:Stage", name=name,
+                                      urn=f"urn:pulumi:t::t::aws:apigatewayv2/stage:Stage::{name}",
+                                      properties=json_format.ParseDict(props, struct_pb2.Struct()))
+
+    request = proto.AnalyzeStackRequest(resources=[
+        message("known", {"name": "prod"}),
+        message("unknown", {"name": "prod", "defaultRouteSettings": UNKNOWN_STRING_VALUE})])
+    found = [(d.policyName, d.urn, d.enforcementLevel, d.message) for d in servicer().AnalyzeStack(request, None)
+             .diagnostics if d.policyName == "apigateway-stage-throttling"]
+    assert [f[1].rsplit("::", 1)[-1] for f in found if f[1]] == ["known"]
+    assert any(not f[1] and f[2] == proto.ADVISORY and "during preview" in f[3] for f in found)
+
+
+def test_secret_inputs_are_seen_unwrapped() -> None:
+    def program() -> None:
+        role = aws.iam.Role("app-role", assume_role_policy=doc({"Effect": "Allow", "Principal": {
+            "Service": "lambda.amazonaws.com"}, "Action": "sts:AssumeRole"}))
+        aws.iam.RolePolicy("secret-policy", role=role.id, policy=pulumi.Output.secret(WILDCARD))
+
+    assert "secret-policy" in rule_hits(offline(program), "iam-no-wildcard-actions")
+
+
+def test_dev_style_pack_run_is_deterministic() -> None:
+    first = [str(v) for v in offline(broken_program)]
+    second = [str(v) for v in offline(broken_program)]
+    assert first == second and json.dumps(first)
+
+
+def test_analyzer_info_describes_every_policy_as_the_cli_reads_it() -> None:
+    from pulumi.runtime.proto import analyzer_pb2 as proto
+
+    info = servicer().GetAnalyzerInfo(None, None)
+    assert [p.name for p in info.policies] == RULE_IDS
+    kinds = {p.name: p.policy_type for p in info.policies}
+    assert kinds["iam-no-wildcard-actions"] == proto.PolicyType.POLICY_TYPE_RESOURCE
+    assert kinds["sfn-role-least-privilege"] == proto.PolicyType.POLICY_TYPE_STACK
+    schema = next(p for p in info.policies if p.name == "policy-suppression-requires-reason").configSchema
+    assert "suppressions" in schema.properties
+    levels = {p.name: p.enforcementLevel for p in info.policies}
+    assert levels.pop("policy-suppression-unused") == proto.ADVISORY
+    assert set(levels.values()) == {proto.MANDATORY}
+
+
+def test_pack_entry_point_starts_the_analyzer_as_the_cli_expects() -> None:
+    """`policies/__main__.py`, run from inside `policies/` as the CLI does, serves the pack and prints its port."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    pack_dir = Path(__file__).resolve().parents[2] / "policies"
+    process = subprocess.Popen([sys.executable, "__main__.py"], cwd=pack_dir, stdout=subprocess.PIPE,
+                               stderr=subprocess.PIPE, text=True)
+    try:
+        assert process.stdout is not None
+        port = process.stdout.readline().strip()
+        assert port.isdigit() and int(port) > 0, process.stderr.read() if process.poll() is not None else port
+    finally:
+        process.kill()
+        process.wait(timeout=10)
+
+
+def test_rule_settings_of_the_wrong_type_fall_back_and_are_reported() -> None:
+    def program() -> None:
+        aws.cognito.UserPool("pool", password_policy={"minimum_length": 12, "require_lowercase": True,
+                                                      "require_uppercase": True, "require_numbers": True,
+                                                      "require_symbols": True})
+
+    stack = run_callable(program, config=CONFIG, account=ACCOUNT, region=REGION)
+    violations = run(stack, {"cognito-password-policy": {"minimumLength": "twelve"}}).violations
+    assert rule_hits(violations, "cognito-password-policy") == []
+    assert any(v.policy_name == "policy-config-valid" and "minimumLength = 'twelve'" in v.message
+               for v in violations)
+
+
+def test_suppression_rules_by_hand() -> None:
+    from policy_test_helpers import by_hand, resource, stack_by_hand
+
+    from policies.core import STATE
+
+    config = {"suppressions": [{"ruleId": "iam-no-wildcard-actions", "resource": "offender", "reason": "n/a"},
+                               {"ruleId": "iam-no-wildcard-actions", "resource": "ghost", "reason": REASON}]}
+    [message] = by_hand("policy-suppression-requires-reason", "aws:iam/policy:Policy", {"policy": WILDCARD},
+                        name="offender", config=config)
+    assert "suppression #1" in message and "NOT applied" in message
+    assert by_hand("policy-suppression-requires-reason", "aws:iam/policy:Policy", {"policy": WILDCARD},
+                   name="bystander", config=config) == []
+    assert STATE.loaded and len(STATE.suppressions) == 2
+    found = stack_by_hand("policy-suppression-unused", [resource("aws:iam/policy:Policy", "offender", {})])
+    assert [m for _, m in found if "suppression #2" in m and "matches no resource" in m]
+    STATE.used.add(1)  # the wildcard rule silenced a finding on 'ghost'
+    assert stack_by_hand("policy-suppression-unused", [resource("aws:iam/policy:Policy", "offender", {}),
+                                                       resource("aws:iam/policy:Policy", "ghost", {})]) == []
+    assert stack_by_hand("policy-config-valid", [resource("aws:iam/policy:Policy", "offender", {})]) == []
+    STATE.problem("x", "policy config for 'x' has an unknown key 'y'")
+    [(_, message)] = stack_by_hand("policy-config-valid", [resource("aws:iam/policy:Policy", "offender", {})])
+    assert "unknown key 'y'" in message
+
+
+def test_every_rule_has_a_violating_and_a_passing_case_in_both_styles() -> None:
+    """Bookkeeping: the case tables of the rule tests cover every rule of the pack."""
+    import test_policies_baseline as baseline
+    import test_policies_iam as iam_tests
+
+    hand = {c[0] for c in iam_tests.HAND_CASES + baseline.HAND_CASES}
+    hand |= {"apigateway-route-authorized", "apigateway-stage-throttling", "s3-bucket-public-access-block",
+             "s3-bucket-encryption", "s3-bucket-tls-only", "ecr-scan-on-push", "ecr-repository-policy-pull-only",
+             "sfn-role-least-privilege", "policy-suppression-requires-reason", "policy-config-valid"}
+    engine = {c[0] for c in iam_tests.OFFLINE_CASES + baseline.OFFLINE_CASES}
+    hand.add("policy-suppression-unused")
+    engine |= {"sfn-role-least-privilege", "policy-suppression-requires-reason", "policy-config-valid",
+               "policy-suppression-unused"}
+    assert set(RULE_IDS) - hand == set()
+    assert set(RULE_IDS) - engine == set()
+
+
+def test_an_unknown_log_destination_still_counts_as_set_during_preview() -> None:
+    """Presence checks pass on a value known only at deploy (a log group ARN not created yet)."""
+    props = {"loggingConfiguration": {"level": "ALL", "includeExecutionData": True,
+                                      "logDestination": UNKNOWN_STRING_VALUE},
+             "tracingConfiguration": {"enabled": True}}
+    response = servicer().Analyze(analyze_request("aws:sfn/stateMachine:StateMachine", "sm", props), None)
+    assert diagnostics(response) == []
+    props["loggingConfiguration"]["level"] = UNKNOWN_STRING_VALUE  # a value the rule compares: advisory
+    [(name, level, message)] = diagnostics(servicer().Analyze(
+        analyze_request("aws:sfn/stateMachine:StateMachine", "sm", props), None))
+    assert (name, level) == ("sfn-logging", "advisory") and "loggingConfiguration.level" in message
+    stage = {"apiId": "a", "name": "prod", "accessLogSettings": {"destinationArn": UNKNOWN_STRING_VALUE,
+                                                                  "format": "{}"}}
+    assert diagnostics(servicer().Analyze(analyze_request("aws:apigatewayv2/stage:Stage", "st", stage), None)) == []
+
+
+def test_the_documented_example_config_is_valid() -> None:
+    from pathlib import Path
+
+    from policies.runner import load_config
+
+    config = load_config(Path(__file__).resolve().parents[2] / "policies" / "policy-config.example.json")
+    violations = run(_stack(), config).violations
+    assert not [v for v in violations if v.policy_name == "policy-config-valid"], violations
+    levels = {v.policy_name: v.enforcement_level for v in violations}
+    assert levels["iam-no-wildcard-actions"] == "mandatory"
+    # The example's suppression names a resource this stack does not have: reported as stale, not an error.
+    assert levels["policy-suppression-unused"] == "advisory"

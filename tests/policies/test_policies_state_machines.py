@@ -1,0 +1,230 @@
+"""`sfn-role-least-privilege`: permissions derived from the definition vs. the role's policies."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from typing import Any
+
+import pulumi
+import pulumi_aws as aws
+import pytest
+from policy_test_helpers import ACCOUNT, REGION, doc, offline, resource, rule_hits, stack_by_hand
+
+from policies.state_machines import Context, definition_needs
+
+RULE = "sfn-role-least-privilege"
+FN = f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:label"
+TABLE = f"arn:aws:dynamodb:{REGION}:{ACCOUNT}:table/orders"
+BUS = f"arn:aws:events:{REGION}:{ACCOUNT}:event-bus/orders"
+QUEUE_URL = f"https://sqs.{REGION}.amazonaws.com/{ACCOUNT}/notify"
+QUEUE = f"arn:aws:sqs:{REGION}:{ACCOUNT}:notify"
+TOPIC = f"arn:aws:sns:{REGION}:{ACCOUNT}:done"
+CONNECTIONS = f"arn:aws:execute-api:{REGION}:{ACCOUNT}:ws12345678/prod/POST/@connections/*"
+OWN = f"arn:aws:states:{REGION}:{ACCOUNT}:stateMachine:orders"
+LOG_DELIVERY = {"Sid": "Logs", "Effect": "Allow", "Resource": "*", "Action": [
+    "logs:CreateLogDelivery", "logs:GetLogDelivery", "logs:UpdateLogDelivery", "logs:DeleteLogDelivery",
+    "logs:ListLogDeliveries", "logs:PutResourcePolicy", "logs:DescribeResourcePolicies", "logs:DescribeLogGroups"]}
+XRAY = {"Sid": "XRay", "Effect": "Allow", "Resource": "*", "Action": [
+    "xray:PutTraceSegments", "xray:PutTelemetryRecords", "xray:GetSamplingRules", "xray:GetSamplingTargets"]}
+
+
+def definition() -> dict[str, Any]:
+    """Every integration family the check maps, nested in Parallel and Map."""
+    return {"StartAt": "Label", "States": {
+        "Label": {"Type": "Task", "Resource": "arn:aws:states:::lambda:invoke", "Next": "Save",
+                  "Parameters": {"FunctionName": FN, "Payload.$": "$"}},
+        "Save": {"Type": "Task", "Resource": "arn:aws:states:::dynamodb:putItem", "Next": "Fan",
+                 "Parameters": {"TableName": "orders", "Item": {"pk": {"S.$": "$.id"}}}},
+        "Fan": {"Type": "Parallel", "Next": "Each", "Branches": [
+            {"StartAt": "Head", "States": {"Head": {
+                "Type": "Task", "Resource": "arn:aws:states:::aws-sdk:s3:headObject", "End": True,
+                "Parameters": {"Bucket.$": "$.bucket", "Key.$": "$.key"}}}},
+            {"StartAt": "Mail", "States": {"Mail": {
+                "Type": "Task", "Resource": "arn:aws:states:::aws-sdk:sesv2:sendEmail", "End": True,
+                "Parameters": {"FromEmailAddress": "noreply@example.com", "Content": {}}}}},
+            {"StartAt": "Notify", "States": {"Notify": {
+                "Type": "Task", "Resource": "arn:aws:states:::sqs:sendMessage", "End": True,
+                "Parameters": {"QueueUrl": QUEUE_URL, "MessageBody.$": "$"}}}},
+        ]},
+        "Each": {"Type": "Map", "Next": "Progress", "ItemsPath": "$.items", "ItemProcessor": {
+            "ProcessorConfig": {"Mode": "INLINE"}, "StartAt": "Publish", "States": {"Publish": {
+                "Type": "Task", "Resource": "arn:aws:states:::sns:publish", "End": True,
+                "Parameters": {"TopicArn": TOPIC, "Message.$": "$"}}}}},
+        "Progress": {"Type": "Task", "Resource": "arn:aws:states:::apigateway:invoke", "Next": "Emit",
+                     "Parameters": {"ApiEndpoint": f"ws12345678.execute-api.{REGION}.amazonaws.com", "Method": "POST",
+                                    "Stage": "prod", "Path.$": "States.Format('/@connections/{}', $.connectionId)",
+                                    "AuthType": "IAM_ROLE", "RequestBody": {"progress": 50}}},
+        "Emit": {"Type": "Task", "Resource": "arn:aws:states:::events:putEvents", "End": True,
+                 "Parameters": {"Entries": [{"EventBusName": "orders", "Source": "orders", "DetailType": "done",
+                                             "Detail.$": "$"}]}},
+    }}
+
+
+def exact_statements() -> list[dict[str, Any]]:
+    return [
+        {"Sid": "Invoke", "Effect": "Allow", "Action": "lambda:InvokeFunction", "Resource": [FN, FN + ":*"]},
+        {"Sid": "Save", "Effect": "Allow", "Action": "dynamodb:PutItem", "Resource": TABLE},
+        {"Sid": "Head", "Effect": "Allow", "Action": "s3:GetObject", "Resource": "arn:aws:s3:::archive/*"},
+        {"Sid": "Mail", "Effect": "Allow", "Action": "ses:SendEmail",
+         "Resource": f"arn:aws:ses:{REGION}:{ACCOUNT}:identity/example.com"},
+        {"Sid": "Notify", "Effect": "Allow", "Action": "sqs:SendMessage", "Resource": QUEUE},
+        {"Sid": "Publish", "Effect": "Allow", "Action": "sns:Publish", "Resource": TOPIC},
+        {"Sid": "Progress", "Effect": "Allow", "Action": "execute-api:ManageConnections", "Resource": CONNECTIONS},
+        {"Sid": "Emit", "Effect": "Allow", "Action": "events:PutEvents", "Resource": BUS},
+        LOG_DELIVERY, XRAY,
+    ]
+
+
+def _stack(statements: list[dict[str, Any]], definition_text: str | None = None) -> list[Any]:
+    role = resource("aws:iam/role:Role", "sm-role", {"id": "sm-role-1", "name": "sm-role-1",
+                                                     "arn": f"arn:aws:iam::{ACCOUNT}:role/sm-role-1"})
+    policy = resource("aws:iam/rolePolicy:RolePolicy", "sm-policy", {"role": "sm-role-1", "policy": doc(*statements)},
+                      {"role": [role]})
+    table = resource("aws:dynamodb/table:Table", "orders", {"name": "orders", "arn": TABLE})
+    bus = resource("aws:cloudwatch/eventBus:EventBus", "bus", {"name": "orders", "arn": BUS})
+    machine = resource("aws:sfn/stateMachine:StateMachine", "orders-sm", {
+        "arn": OWN, "roleArn": role.props["arn"], "definition": definition_text or json.dumps(definition())},
+        {"roleArn": [role]})
+    return [role, policy, table, bus, machine]
+
+
+def test_exact_role_passes() -> None:
+    assert stack_by_hand(RULE, _stack(exact_statements())) == []
+
+
+def test_missing_and_excess_permissions_are_reported() -> None:
+    statements = [s for s in exact_statements() if s.get("Sid") != "Save"]
+    statements.append({"Sid": "Extra", "Effect": "Allow", "Action": ["s3:PutObject", "lambda:InvokeFunction"],
+                       "Resource": ["arn:aws:s3:::archive/*", f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:other"]})
+    found = stack_by_hand(RULE, _stack(statements))
+    assert [name for name, _ in found] == ["orders-sm", "orders-sm"]
+    missing, excess = (m for _, m in found)
+    assert "lacks dynamodb:PutItem on " + TABLE + " (state 'Save')" in missing
+    assert "s3:PutObject on arn:aws:s3:::archive/*" in excess
+    assert "lambda:InvokeFunction on arn:aws:lambda:eu-west-1:111111111111:function:other" in excess
+    assert "ses:SendEmail" not in excess and "logs:" not in excess and "xray:" not in excess
+    assert "ses:SendEmail" not in missing  # granted on the sender's domain identity
+
+
+def test_wrong_resource_counts_as_missing() -> None:
+    statements = exact_statements()
+    statements[0] = {"Sid": "Invoke", "Effect": "Allow", "Action": "lambda:InvokeFunction",
+                     "Resource": f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:someone-else"}
+    missing = [m for _, m in stack_by_hand(RULE, _stack(statements)) if "lacks" in m]
+    assert missing and f"lambda:InvokeFunction on {FN} (state 'Label')" in missing[0]
+
+
+def test_sdk_names_map_to_iam_actions() -> None:
+    ctx = Context("aws", REGION, ACCOUNT, {"orders": TABLE}, {}, {}, {}, OWN)
+    needs = {(n.action, n.resource) for n in definition_needs(ctx, definition())}
+    assert ("s3:GetObject", None) in needs  # headObject, bucket/key from JSONPath
+    assert ("ses:SendEmail", f"arn:aws:ses:{REGION}:{ACCOUNT}:identity/noreply@example.com") in needs  # sesv2 -> ses
+    assert ("execute-api:ManageConnections",
+            f"arn:aws:execute-api:{REGION}:{ACCOUNT}:ws12345678/prod/POST/@connections/connection") in needs
+    assert ("events:PutEvents", BUS) in needs and ("sqs:SendMessage", QUEUE) in needs
+    assert ("dynamodb:PutItem", TABLE) in needs and ("lambda:InvokeFunction", FN) in needs
+
+
+@pytest.mark.parametrize(("resource_arn", "params", "expected"), [
+    ("arn:aws:states:::aws-sdk:s3:restoreObject", {"Bucket": "archive", "Key": "a/b"},
+     ("s3:RestoreObject", "arn:aws:s3:::archive/a/b")),
+    ("arn:aws:states:::aws-sdk:s3:listObjectsV2", {"Bucket": "archive"}, ("s3:ListBucket", "arn:aws:s3:::archive")),
+    ("arn:aws:states:::aws-sdk:dynamodb:query", {"TableName": "orders", "IndexName": "by-date"},
+     ("dynamodb:Query", TABLE + "/index/by-date")),
+    ("arn:aws:states:::aws-sdk:apigatewaymanagementapi:postToConnection", {"ConnectionId.$": "$.id"},
+     ("execute-api:ManageConnections", None)),
+    ("arn:aws:states:::aws-sdk:sfn:startExecution", {"StateMachineArn": OWN}, ("states:StartExecution", OWN)),
+    ("arn:aws:states:::aws-sdk:eventbridge:putEvents", {"Entries": []}, ("events:PutEvents", None)),
+    ("arn:aws:states:::apigateway:invoke", {"ApiEndpoint": f"rest123456.execute-api.{REGION}.amazonaws.com",
+                                            "Method": "GET", "Stage": "prod", "Path": "/items"},
+     ("execute-api:Invoke", f"arn:aws:execute-api:{REGION}:{ACCOUNT}:rest123456/prod/GET/items")),
+    ("arn:aws:states:::aws-sdk:sesv2:sendEmail", {"FromEmailAddress": "Restores <restores@example.org>"},
+     ("ses:SendEmail", f"arn:aws:ses:{REGION}:{ACCOUNT}:identity/restores@example.org")),
+    ("arn:aws:states:::aws-sdk:sesv2:sendEmail", {"FromEmailAddress.$": "$.from"}, ("ses:SendEmail", None)),
+    ("arn:aws:states:::apigateway:invoke", {"ApiEndpoint": f"rest123456.execute-api.{REGION}.amazonaws.com",
+                                            "Method": "GET", "Stage.$": "$.stage", "Path": "/items"},
+     ("execute-api:Invoke", None)),
+    (FN, {}, ("lambda:InvokeFunction", FN)),
+    ("arn:aws:states:::lambda:invoke.waitForTaskToken", {"FunctionName": "label:live"},
+     ("lambda:InvokeFunction", FN + ":live")),
+])
+def test_task_mapping(resource_arn: str, params: dict[str, Any], expected: tuple[str, str | None]) -> None:
+    ctx = Context("aws", REGION, ACCOUNT, {"orders": TABLE}, {}, {}, {}, OWN)
+    needs = definition_needs(ctx, {"StartAt": "T", "States": {"T": {
+        "Type": "Task", "Resource": resource_arn, "Parameters": params, "End": True}}})
+    assert (needs[0].action, needs[0].resource) == expected
+
+
+def test_ses_sender_identity_is_checked() -> None:
+    statements = exact_statements()
+    statements[3] = {"Sid": "Mail", "Effect": "Allow", "Action": "ses:SendEmail",
+                     "Resource": f"arn:aws:ses:{REGION}:{ACCOUNT}:identity/other.example.net"}
+    found = [m for _, m in stack_by_hand(RULE, _stack(statements))]
+    assert any("lacks ses:SendEmail on" in m and "identity/noreply@example.com or" in m for m in found)
+    assert any("ses:SendEmail on arn:aws:ses:eu-west-1:111111111111:identity/other.example.net" in m for m in found)
+
+
+def test_jsonpath_resources_are_satisfied_by_a_scoped_statement_of_the_right_action() -> None:
+    statements = exact_statements()
+    assert any(s.get("Sid") == "Head" for s in statements)  # s3:GetObject on one bucket satisfies headObject '.$'
+    without = [s for s in statements if s.get("Sid") != "Head"]
+    missing = [m for _, m in stack_by_hand(RULE, _stack(without)) if "lacks" in m]
+    assert missing and "s3:GetObject on <runtime value> (state 'Head')" in missing[0]
+
+
+def test_unreadable_definition_is_a_clear_violation() -> None:
+    [(name, message)] = stack_by_hand(RULE, _stack(exact_statements(), definition_text="{not json"))
+    assert name == "orders-sm" and "definition cannot be read" in message
+
+
+# ------------------------------------------------------------------ through the offline engine
+
+
+def _program(extra: list[dict[str, Any]], drop: str | None) -> Callable[[], None]:
+    def program() -> None:
+        table = aws.dynamodb.Table("orders", name="orders", hash_key="pk", attributes=[{"name": "pk", "type": "S"}],
+                                   billing_mode="PAY_PER_REQUEST")
+        role = aws.iam.Role("sm-role", assume_role_policy=doc({"Effect": "Allow", "Principal": {
+            "Service": "states.amazonaws.com"}, "Action": "sts:AssumeRole"}))
+        statements: list[Any] = [{"Sid": "Save", "Effect": "Allow", "Action": "dynamodb:PutItem",
+                                  "Resource": table.arn}, LOG_DELIVERY, XRAY, *extra]
+        aws.iam.RolePolicy("sm-policy", role=role.id, policy=pulumi.Output.json_dumps(
+            {"Version": "2012-10-17", "Statement": [s for s in statements if s.get("Sid") != drop]}))
+        aws.sfn.StateMachine("orders-sm", role_arn=role.arn, definition=table.name.apply(lambda name: json.dumps(
+            {"StartAt": "Save", "States": {"Save": {"Type": "Task", "Resource": "arn:aws:states:::dynamodb:putItem",
+                                                    "Parameters": {"TableName": name, "Item.$": "$"}, "End": True}}})))
+    return program
+
+
+def test_offline_engine_finds_missing_and_excess() -> None:
+    assert rule_hits(offline(_program([], None)), RULE) == []
+    missing = [v for v in offline(_program([], "Save")) if v.policy_name == RULE]
+    assert len(missing) == 1 and "lacks dynamodb:PutItem" in missing[0].message
+    excess = [v for v in offline(_program([{"Sid": "More", "Effect": "Allow", "Action": "dynamodb:DeleteItem",
+                                            "Resource": TABLE}], None)) if v.policy_name == RULE]
+    assert len(excess) == 1 and "dynamodb:DeleteItem" in excess[0].message
+    assert excess[0].resource_name == "orders-sm" and excess[0].enforcement_level == "mandatory"
+
+
+def test_role_shared_by_two_state_machines_may_hold_what_either_needs() -> None:
+    stack = _stack([{"Sid": "Save", "Effect": "Allow", "Action": "dynamodb:PutItem", "Resource": TABLE},
+                    {"Sid": "Invoke", "Effect": "Allow", "Action": "lambda:InvokeFunction", "Resource": FN}])
+    role = stack[0]
+    one = {"StartAt": "Save", "States": {"Save": {"Type": "Task", "Resource": "arn:aws:states:::dynamodb:putItem",
+                                                  "Parameters": {"TableName": "orders"}, "End": True}}}
+    two = {"StartAt": "Label", "States": {"Label": {"Type": "Task", "Resource": FN, "End": True}}}
+    stack[-1].props["definition"] = json.dumps(one)
+    stack.append(resource("aws:sfn/stateMachine:StateMachine", "labels-sm", {
+        "arn": OWN + "-labels", "roleArn": role.props["arn"], "definition": json.dumps(two)}, {"roleArn": [role]}))
+    assert stack_by_hand(RULE, stack) == []
+    stack[-1].props["definition"] = json.dumps(one)  # now nobody invokes the function
+    found = stack_by_hand(RULE, stack)
+    assert found and all("lambda:InvokeFunction" in m and "shared with 1 other" in m for _, m in found)
+
+
+def test_state_machine_whose_role_is_not_in_the_stack_is_reported() -> None:
+    machine = resource("aws:sfn/stateMachine:StateMachine", "orphan", {
+        "arn": OWN, "roleArn": f"arn:aws:iam::{ACCOUNT}:role/elsewhere", "definition": json.dumps(definition())})
+    [(name, message)] = stack_by_hand(RULE, [machine])
+    assert name == "orphan" and "not in this stack" in message
