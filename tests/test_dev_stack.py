@@ -78,3 +78,27 @@ def test_api_stages_wait_for_the_account_logging_role(dev: CapturedStack) -> Non
     assert stages
     for stage in stages:
         assert account in stage.dependencies, stage.name
+
+
+def resource_class(typ: str) -> type:
+    """The pulumi_aws class of a type token, from the SDK's own resource-module registry."""
+    import importlib
+
+    from pulumi.runtime import rpc
+
+    module = rpc._RESOURCE_MODULES["aws:" + typ.split(":")[1]][0]
+    return getattr(importlib.import_module(module.mod_info["fqn"]), module.mod_info["classes"][typ])
+
+
+def test_every_resource_gets_an_id_and_every_arn_output_is_realistic(dev: CapturedStack) -> None:
+    accounts = {"111111111111", "222222222222", "333333333333", ""}
+    for resource in dev.resources:
+        if not resource.custom or not resource.type.startswith("aws:"):
+            continue
+        assert resource.id, resource.urn
+        if isinstance(getattr(resource_class(resource.type), "arn", None), property):
+            arn = resource.outputs.get("arn")
+            assert isinstance(arn, str) and arn.startswith("arn:aws:"), (resource.type, arn)
+            assert arn.split(":")[4] in accounts, (resource.type, arn)
+            region = arn.split(":")[3]
+            assert region in ("", "eu-west-1"), (resource.type, arn)

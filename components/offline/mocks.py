@@ -278,6 +278,41 @@ def _id_only(ctx: Ctx) -> tuple[str, dict[str, Any]]:
     return f"{ctx.name}-{_digest(ctx.typ, ctx.name)[:8]}", {}
 
 
+def _id_from(*props: str, sep: str = ":", prefix: str = "") -> Maker:
+    """Resources whose id AWS (or the provider) builds from their inputs, e.g. a bucket's settings."""
+
+    def make(ctx: Ctx) -> tuple[str, dict[str, Any]]:
+        return prefix + sep.join(str(ctx.inputs.get(p, "")) for p in props), {}
+
+    return make
+
+
+def _random_id(length: int) -> Maker:
+    """Resources AWS gives a short random id (API Gateway routes, integrations, authorizers)."""
+
+    def make(ctx: Ctx) -> tuple[str, dict[str, Any]]:
+        return _token(ctx.typ + ctx.name, length), {}
+
+    return make
+
+
+def _event_target(ctx: Ctx) -> tuple[str, dict[str, Any]]:
+    target = ctx.physical("targetId", "targetIdPrefix")
+    bus = ctx.inputs.get("eventBusName")
+    parts = [bus] if bus and bus != "default" else []
+    return "-".join([*parts, str(ctx.inputs.get("rule")), target]), {"targetId": target}
+
+
+def _role_policy(ctx: Ctx) -> tuple[str, dict[str, Any]]:
+    name = ctx.physical()
+    return f"{ctx.inputs.get('role')}:{name}", {"name": name}
+
+
+def _permission(ctx: Ctx) -> tuple[str, dict[str, Any]]:
+    statement = ctx.physical("statementId", "statementIdPrefix")
+    return statement, {"statementId": statement}
+
+
 MAKERS: dict[str, Maker] = {
     "aws:s3/bucket:Bucket": _bucket,
     "aws:s3/bucketV2:BucketV2": _bucket,
@@ -310,6 +345,36 @@ MAKERS: dict[str, Maker] = {
     "aws:ses/domainIdentity:DomainIdentity": _email_identity,
     "aws:ssm/parameter:Parameter": _parameter,
     "aws:kms/key:Key": _kms_key,
+    "aws:iam/rolePolicy:RolePolicy": _role_policy,
+    "aws:lambda/permission:Permission": _permission,
+    "aws:s3/bucketNotification:BucketNotification": _id_from("bucket"),
+    "aws:s3/bucketOwnershipControls:BucketOwnershipControls": _id_from("bucket"),
+    "aws:s3/bucketPolicy:BucketPolicy": _id_from("bucket"),
+    "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock": _id_from("bucket"),
+    "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration": _id_from("bucket"),
+    "aws:s3/bucketVersioning:BucketVersioning": _id_from("bucket"),
+    "aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration": _id_from("bucket"),
+    "aws:sqs/queuePolicy:QueuePolicy": _id_from("queueUrl"),
+    "aws:ecr/repositoryPolicy:RepositoryPolicy": _id_from("repository"),
+    "aws:ecr/lifecyclePolicy:LifecyclePolicy": _id_from("repository"),
+    "aws:apigateway/method:Method": _id_from("restApi", "resourceId", "httpMethod", sep="-", prefix="agm-"),
+    "aws:apigateway/integration:Integration": _id_from("restApi", "resourceId", "httpMethod", sep="-",
+                                                       prefix="agi-"),
+    "aws:apigateway/methodResponse:MethodResponse": _id_from("restApi", "resourceId", "httpMethod", "statusCode",
+                                                             sep="-", prefix="agmr-"),
+    "aws:apigateway/integrationResponse:IntegrationResponse": _id_from("restApi", "resourceId", "httpMethod",
+                                                                       "statusCode", sep="-", prefix="agir-"),
+    "aws:apigateway/methodSettings:MethodSettings": _id_from("restApi", "stageName", "methodPath", sep="-"),
+    "aws:apigateway/usagePlanKey:UsagePlanKey": _id_from("keyId"),
+    "aws:apigateway/requestValidator:RequestValidator": _random_id(6),
+    "aws:apigateway/model:Model": _random_id(6),
+    "aws:apigateway/account:Account": lambda ctx: ("api-gateway-account", {}),
+    "aws:apigatewayv2/route:Route": _random_id(7),
+    "aws:apigatewayv2/integration:Integration": _random_id(7),
+    "aws:apigatewayv2/authorizer:Authorizer": _random_id(6),
+    "aws:apigatewayv2/routeResponse:RouteResponse": _random_id(6),
+    "aws:apigatewayv2/deployment:Deployment": _random_id(6),
+    "aws:cloudwatch/eventTarget:EventTarget": _event_target,
 }
 
 
