@@ -5,7 +5,7 @@ report: the component tree, counts by resource type, the stack outputs and every
 policy-pack violation. Exit codes: 0 clean, 1 mandatory policy violations, 2 invalid
 configuration or component arguments, 3 the program failed for another reason.
 
-    python -m components.offline.plan [--stack dev] [--json] [--project-dir .]
+    python -m components.offline.plan [--stack dev] [--json] [--project-dir .] [--policy-pack-config F]
 """
 
 from __future__ import annotations
@@ -39,19 +39,32 @@ class PlanResult:
         return [v for v in self.violations if v.enforcement_level == "mandatory"]
 
 
-def run_policies(stack: CapturedStack) -> tuple[bool, list[Any]]:
+def run_policies(stack: CapturedStack, config: dict[str, Any] | None = None) -> tuple[bool, list[Any]]:
     """Run the policy pack over the captured stack (when the pack is installed with the library)."""
     try:
         from policies.runner import analyze
     except ImportError:
         return False, []
-    return True, list(analyze(stack))
+    return True, list(analyze(stack, config))
 
 
-def plan(project_dir: str | Path = ".", stack: str = "dev", *, policies: bool = True) -> PlanResult:
+def load_policy_config(path: str | None) -> dict[str, Any] | None:
+    """The `--policy-pack-config` JSON, read as the CLI reads it."""
+    if path is None:
+        return None
+    from policies.runner import load_config
+
+    try:
+        return load_config(path)
+    except (OSError, ValueError) as error:
+        raise StackConfigFileError(f"{path}: not a usable policy pack config: {error}") from None
+
+
+def plan(project_dir: str | Path = ".", stack: str = "dev", *, policies: bool = True,
+         policy_config: dict[str, Any] | None = None) -> PlanResult:
     started = time.perf_counter()
     captured = run_program(project_dir, stack)
-    ran, violations = run_policies(captured) if policies else (False, [])
+    ran, violations = run_policies(captured, policy_config) if policies else (False, [])
     return PlanResult(captured, violations, ran, time.perf_counter() - started)
 
 
@@ -125,10 +138,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--project-dir", "-C", default=".", help="folder with Pulumi.yaml (default .)")
     parser.add_argument("--json", action="store_true", help="print the plan as JSON")
     parser.add_argument("--no-policies", action="store_true", help="skip the policy pack")
+    parser.add_argument("--policy-pack-config", metavar="FILE",
+                        help="the pack's config JSON, as `pulumi preview --policy-pack-config` takes it")
     parser.add_argument("--debug", action="store_true", help="print a traceback when the program fails")
     args = parser.parse_args(argv)
     try:
-        result = plan(args.project_dir, args.stack, policies=not args.no_policies)
+        result = plan(args.project_dir, args.stack, policies=not args.no_policies,
+                      policy_config=load_policy_config(args.policy_pack_config))
     except (ComponentArgsError, StackConfigFileError) as error:
         print(f"error: {error}", file=sys.stderr)
         return EXIT_INVALID

@@ -72,7 +72,7 @@ def test_program_failure_exit_3(tmp_path: Path, capsys: pytest.CaptureFixture[st
 def test_mandatory_violations_exit_1(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
     violations = [FakeViolation("iam-no-wildcard-actions", "mandatory", "s3:* on *"),
                   FakeViolation("lambda-reserved-concurrency", "advisory", "consider a limit")]
-    monkeypatch.setattr(plan_module, "run_policies", lambda stack: (True, violations))
+    monkeypatch.setattr(plan_module, "run_policies", lambda stack, config=None: (True, violations))
     code, out, _ = run(capsys)
     assert code == EXIT_VIOLATIONS
     assert "[mandatory] iam-no-wildcard-actions: aws:iam/rolePolicy:RolePolicy r" in out
@@ -81,7 +81,34 @@ def test_mandatory_violations_exit_1(monkeypatch: pytest.MonkeyPatch, capsys: py
 
 def test_advisory_violations_alone_pass(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
     monkeypatch.setattr(plan_module, "run_policies",
-                        lambda stack: (True, [FakeViolation("x", "advisory", "hint")]))
+                        lambda stack, config=None: (True, [FakeViolation("x", "advisory", "hint")]))
     code, out, _ = run(capsys, "--json")
     assert code == EXIT_OK
     assert json.loads(out)["policy"]["advisory"] == 1
+
+
+def test_policy_pack_config_reaches_the_pack(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                             capsys: pytest.CaptureFixture[str]) -> None:
+    seen = []
+    monkeypatch.setattr(plan_module, "run_policies", lambda stack, config=None: (seen.append(config), (True, []))[1])
+    config = tmp_path / "policy-config.json"
+    config.write_text('{"lambda-tracing-active": "advisory"}')
+    code, _, _ = run(capsys, "--policy-pack-config", str(config))
+    assert code == EXIT_OK and seen == [{"lambda-tracing-active": "advisory"}]
+
+
+def test_unreadable_policy_pack_config_exit_2(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    config = tmp_path / "policy-config.json"
+    config.write_text("{not json")
+    code, _, err = run(capsys, "--policy-pack-config", str(config))
+    assert code == EXIT_INVALID and "not a usable policy pack config" in err
+
+
+def test_a_broken_stack_fails_the_plan_with_the_rule_ids(capsys: pytest.CaptureFixture[str]) -> None:
+    code = main(["-C", str(Path(__file__).parent / "fixtures" / "broken"), "--json"])
+    data = json.loads(capsys.readouterr().out)
+    assert code == EXIT_VIOLATIONS and data["ok"] is False
+    found = {(v["policy_name"], v["resource_name"]) for v in data["policy"]["violations"]
+             if v["enforcement_level"] == "mandatory"}
+    assert found == {("iam-no-wildcard-actions", "app-policy"), ("iam-no-wildcard-resources", "app-policy"),
+                     ("apigateway-method-authorized", "open")}
