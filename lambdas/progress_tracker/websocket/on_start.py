@@ -17,20 +17,18 @@ from aws_lambda_powertools.utilities.data_classes import APIGatewayWebSocketEven
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from botocore.exceptions import ClientError
 from progress_protocol import ProtocolError, StartRequest, error_reply, execution_name, parse_body, reply, validate
-from progress_store import RETRIES, Store
+from progress_store import RETRIES, Store, shared_store
 
 logger = Logger()
 tracer = Tracer()
-store: Store | None = None
 sfn: Any = None
 
 
 def clients() -> tuple[Store, Any]:
-    global store, sfn
-    if store is None:
-        store = Store()
+    global sfn
+    if sfn is None:
         sfn = boto3.client("stepfunctions", config=RETRIES)
-    return store, sfn
+    return shared_store(), sfn
 
 
 @logger.inject_lambda_context

@@ -21,22 +21,20 @@ from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from botocore.exceptions import ClientError
 from progress_protocol import MAX_MESSAGE_BYTES, ProgressUpdate, ProtocolError, encode, validate
-from progress_store import RETRIES, Store
+from progress_store import RETRIES, Store, shared_store
 
 logger = Logger()
 tracer = Tracer()
 metrics = Metrics()
-store: Store | None = None
 management: Any = None
 
 
 def clients() -> tuple[Store, Any]:
-    global store, management
-    if store is None:
-        store = Store()
+    global management
+    if management is None:
         management = boto3.client("apigatewaymanagementapi", endpoint_url=os.environ["CALLBACK_URL"],
                                   config=RETRIES)
-    return store, management
+    return shared_store(), management
 
 
 def is_gone(error: ClientError) -> bool:
