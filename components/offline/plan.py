@@ -101,7 +101,10 @@ def render(result: PlanResult) -> str:
 
     def walk(resource: CapturedResource, depth: int) -> None:
         marker = "+" if resource.custom else "≡"
-        lines.append(f"{'    ' * depth}{marker} {resource.type}  {resource.name}")
+        # An explicit provider is where another account or Region comes in: name it.
+        provider = resource.provider.rsplit("::", 1)[0].rsplit("::", 1)[-1] if resource.provider else ""
+        via = f"  (provider {provider})" if provider else ""
+        lines.append(f"{'    ' * depth}{marker} {resource.type}  {resource.name}{via}")
         for child in stack.children(resource.urn):
             walk(child, depth + 1)
 

@@ -112,3 +112,9 @@ def test_a_broken_stack_fails_the_plan_with_the_rule_ids(capsys: pytest.CaptureF
              if v["enforcement_level"] == "mandatory"}
     assert found == {("iam-no-wildcard-actions", "app-policy"), ("iam-no-wildcard-resources", "app-policy"),
                      ("apigateway-method-authorized", "open")}
+
+
+def test_tree_names_explicit_providers(capsys: pytest.CaptureFixture[str]) -> None:
+    _, out, _ = run(capsys, "--no-policies")
+    assert "+ aws:lambda/function:Function  echo-remote-fn  (provider other-account)" in out
+    assert "+ aws:lambda/function:Function  echo-fn\n" in out
