@@ -47,7 +47,7 @@ ORG_PATH_RE = r"(o-[a-z0-9]{10,32})/r-[0-9a-z]{4,32}/(ou-[0-9a-z]{4,32}-[a-z0-9]
 DIGEST_RE = r"sha256:[0-9a-f]{64}"
 #: ECR repository names: lowercase path segments separated by `/`.
 REPOSITORY_NAME_RE = r"(?:[a-z0-9]+(?:[._-][a-z0-9]+)*/)*[a-z0-9]+(?:[._-][a-z0-9]+)*"
-TAG_PREFIX_RE = r"[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}"
+#: An image tag, and a tag prefix in lifecycle rules (the same characters).
 IMAGE_TAG_RE = r"[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}"
 KMS_KEY_ARN_RE = r"arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:key/[A-Za-z0-9-]+"
 ROLE_NAME_RE = r"[\w+=,.@-]{1,64}"
@@ -420,7 +420,7 @@ class CrossAccountEcr(PatternComponent):
                 v.string(
                     f"lifecycle.{field}",
                     prefix,
-                    pattern=TAG_PREFIX_RE,
+                    pattern=IMAGE_TAG_RE,
                     max_len=128,
                     allowed="a tag prefix of letters, digits, _ . -",
                 )
