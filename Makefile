@@ -2,22 +2,22 @@
 PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
-STAMP  := $(VENV)/.installed-$(shell sha256sum pyproject.toml | cut -c1-12)
+STAMP  := $(VENV)/.installed-$(shell cat pyproject.toml setup.py constraints.txt | sha256sum | cut -c1-12)
 STACK  ?= dev
 
 .PHONY: setup plan test lint bench browser clean
 
-# Create the virtual environment and install the library with its pinned dev dependencies.
-$(STAMP): pyproject.toml
+# Create the virtual environment and install the library with its dev extras, pinned by constraints.txt.
+$(STAMP): pyproject.toml setup.py constraints.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install --quiet --disable-pip-version-check -e '.[dev]'
+	$(BIN)/pip install --quiet --disable-pip-version-check -c constraints.txt -e '.[dev]'
 	rm -f $(VENV)/.installed-* && touch $(STAMP)
 
 setup: $(STAMP)
 
 ## The main job: the offline plan of a stack (default dev), with the policy pack.
 plan: $(STAMP)
-	$(BIN)/python -m components.offline.plan --stack $(STACK)
+	$(BIN)/python -m serverless_patterns.offline.plan --stack $(STACK)
 
 ## Headless Chromium for the browser-client tests (Debian package).
 browser:

@@ -2,9 +2,9 @@
 
 import pulumi
 
-from components.core.apigateway_account import ApiGatewayAccountLogging
-from components.core.config import enabled, load_stack_config
-from components.registry import PATTERNS, loader
+from serverless_patterns.core.apigateway_account import ApiGatewayAccountLogging
+from serverless_patterns.core.config import enabled, load_stack_config
+from serverless_patterns.registry import PATTERNS, loader
 
 stack = load_stack_config(known_patterns=list(PATTERNS))
 

@@ -20,8 +20,8 @@ from collections.abc import Callable
 from pathlib import Path
 
 import benchmarks
-from components.core.packaging import LAMBDAS_DIR, zip_bytes
-from components.offline import CapturedStack, run_program
+from serverless_patterns.core.packaging import LAMBDAS_DIR, zip_bytes
+from serverless_patterns.offline import CapturedStack, run_program
 
 ROOT = Path(__file__).resolve().parents[1]
 RUNS = int(os.environ.get("BENCH_RUNS", "3"))
@@ -55,7 +55,7 @@ def aws_modules(stack: CapturedStack) -> list[str]:
 def plan_figures(stack: CapturedStack) -> Figures:
     python = sys.executable
     # Exit 1 (mandatory violations) is still a complete plan: time it all the same.
-    plan = wall([python, "-m", "components.offline.plan", "--stack", "dev", "--json"], ok=(0, 1))
+    plan = wall([python, "-m", "serverless_patterns.offline.plan", "--stack", "dev", "--json"], ok=(0, 1))
     imports = "; ".join(["import pulumi", "import pulumi_aws"]
                         + [f"import pulumi_aws.{m}" for m in aws_modules(stack)])
     floor = wall([python, "-c", imports])

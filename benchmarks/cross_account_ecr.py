@@ -19,15 +19,11 @@ import time
 import pulumi
 import pulumi_aws as aws
 
-from components.core import iam
-from components.core.packaging import LAMBDAS_DIR
-from components.cross_account_ecr import (
-    MAX_REPOSITORY_POLICY_CHARS,
-    CrossAccountEcr,
-    CrossAccountEcrArgs,
-    repository_policy_statements,
-)
-from components.offline import CapturedStack, run_callable
+from serverless_patterns.core import iam
+from serverless_patterns.core.packaging import LAMBDAS_DIR
+from serverless_patterns.cross_account_ecr import CrossAccountEcr, CrossAccountEcrArgs, repository_policy_statements
+from serverless_patterns.cross_account_ecr.args import MAX_REPOSITORY_POLICY_CHARS
+from serverless_patterns.offline import CapturedStack, run_callable
 
 HANDLER_DIR = LAMBDAS_DIR / "cross_account_ecr" / "hello"
 REGION = "eu-west-1"

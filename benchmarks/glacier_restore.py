@@ -20,9 +20,9 @@ from moto.core import DEFAULT_ACCOUNT_ID
 from moto.moto_api import state_manager
 from moto.s3.models import FakeKey, s3_backends
 
-from components.glacier_restore import GlacierRestore
-from components.offline import run_callable
-from components.offline.sfn import REGION, Execution, SfnHarness
+from serverless_patterns.glacier_restore import GlacierRestore
+from serverless_patterns.offline import run_callable
+from serverless_patterns.offline.sfn import REGION, Execution, SfnHarness
 
 SENDER = "restores@research.example.org"
 KEY = "projects/genome-2019/run-42.tar"
@@ -67,7 +67,7 @@ def _measure() -> dict[str, Execution | list[Execution]]:
     runs: dict[str, Any] = {}
     with (mock.patch.dict(os.environ, env), redirect_stdout(io.StringIO()), SfnHarness() as h,
           _ongoing_restores()):
-        from lambdas.glacier_restore.cost_estimate import app as cost_app
+        from serverless_patterns.lambdas.glacier_restore.cost_estimate import app as cost_app
 
         cost_app = importlib.reload(cost_app)
 

@@ -23,7 +23,7 @@ from typing import Any
 import jwt
 from cryptography.hazmat.primitives.asymmetric import rsa
 
-from components.core.packaging import LAMBDAS_DIR
+from serverless_patterns.core.packaging import LAMBDAS_DIR
 
 AUTHORIZER_DIR = LAMBDAS_DIR / "multi_tenant_api" / "authorizer"
 REGION = "eu-west-1"
@@ -61,7 +61,7 @@ def warm_invocations() -> dict[str, Any]:
     import boto3
     from moto import mock_aws
 
-    from lambdas.multi_tenant_api.authorizer import app
+    from serverless_patterns.lambdas.multi_tenant_api.authorizer import app
 
     key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
     kid = uuid.uuid4().hex
@@ -118,9 +118,9 @@ def plan_seconds() -> float:
     """Offline plan of the component with the dev config's section (median of 3)."""
     import yaml
 
-    from components.core.config import StackConfig
-    from components.multi_tenant_api import from_config
-    from components.offline import run_callable
+    from serverless_patterns.core.config import StackConfig
+    from serverless_patterns.multi_tenant_api import from_config
+    from serverless_patterns.offline import run_callable
 
     root = Path(__file__).resolve().parents[1]
     config = yaml.safe_load((root / "Pulumi.dev.yaml").read_text())["config"]

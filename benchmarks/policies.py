@@ -12,9 +12,9 @@ import statistics
 import time
 from pathlib import Path
 
-from components.offline import run_program
-from policies.pack import POLICIES
-from policies.runner import run
+from serverless_patterns.offline import run_program
+from serverless_patterns.policies.pack import POLICIES
+from serverless_patterns.policies.runner import run
 
 ROOT = Path(__file__).resolve().parents[1]
 RUNS = int(os.environ.get("BENCH_RUNS", "3"))

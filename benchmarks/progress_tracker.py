@@ -59,14 +59,14 @@ def _measure(mode: str, followers: int) -> dict[str, float]:
     import report_progress
     from progress_support import Context, create_table, ws_event
 
-    from components.offline.sfn import (
+    from serverless_patterns.offline.sfn import (
         ConnectionsApi,
         SfnHarness,
         deliver_eventbridge_to_lambda,
         emulate_apigateway_invoke,
     )
-    from components.progress_tracker import event_pattern
-    from components.progress_tracker.reporting import (
+    from serverless_patterns.progress_tracker import event_pattern
+    from serverless_patterns.progress_tracker.reporting import (
         DEMO_POINTS,
         ReportingTarget,
         demo_order_definition,

@@ -13,8 +13,8 @@ from typing import Any, Protocol
 
 import pulumi
 
-from components.core.base import PatternComponent
-from components.core.config import StackConfig
+from serverless_patterns.core.base import PatternComponent
+from serverless_patterns.core.config import StackConfig
 
 
 class PatternLoader(Protocol):
@@ -33,5 +33,5 @@ PATTERNS: dict[str, tuple[str, str]] = {
 
 def loader(pattern: str) -> PatternLoader:
     module_name, _ = PATTERNS[pattern]
-    module = importlib.import_module(f"components.{module_name}")
+    module = importlib.import_module(f"serverless_patterns.{module_name}")
     return module.from_config

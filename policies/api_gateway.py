@@ -6,7 +6,16 @@ from collections.abc import Iterator
 
 from pulumi_policy import PolicyResource, ResourceValidationArgs, Severity, StackValidationArgs
 
-from policies.core import each_resource, known, of_type, plain, prop, referenced, resource_rule, stack_rule
+from serverless_patterns.policies.core import (
+    each_resource,
+    known,
+    of_type,
+    plain,
+    prop,
+    referenced,
+    resource_rule,
+    stack_rule,
+)
 
 REST_METHOD = "aws:apigateway/method:Method"
 REST_STAGE = "aws:apigateway/stage:Stage"

@@ -6,7 +6,7 @@ from collections.abc import Iterator
 
 from pulumi_policy import PolicyConfigSchema, ResourceValidationArgs, Severity
 
-from policies.core import config_value, prop, resource_rule
+from serverless_patterns.policies.core import config_value, prop, resource_rule
 
 USER_POOL = "aws:cognito/userPool:UserPool"
 REQUIREMENTS = ("requireLowercase", "requireUppercase", "requireNumbers", "requireSymbols")

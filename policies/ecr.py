@@ -7,7 +7,7 @@ from collections.abc import Iterator
 
 from pulumi_policy import PolicyResource, ResourceValidationArgs, Severity, StackValidationArgs
 
-from policies.core import (
+from serverless_patterns.policies.core import (
     DocumentError,
     arn_account,
     as_list,
@@ -19,7 +19,7 @@ from policies.core import (
     resource_rule,
     stack_rule,
 )
-from policies.knowledge import ECR_PULL_ACTIONS, ORGANIZATION_CONDITION_KEYS, is_service_principal
+from serverless_patterns.policies.knowledge import ECR_PULL_ACTIONS, ORGANIZATION_CONDITION_KEYS, is_service_principal
 
 REPOSITORY = "aws:ecr/repository:Repository"
 REPOSITORY_POLICY = "aws:ecr/repositoryPolicy:RepositoryPolicy"

@@ -7,8 +7,8 @@ from collections.abc import Iterator
 
 from pulumi_policy import ResourceValidationArgs, Severity
 
-from policies.core import resource_rule
-from policies.iam import IDENTITY_POLICY_TYPES, ROLE, _where, statements
+from serverless_patterns.policies.core import resource_rule
+from serverless_patterns.policies.iam import IDENTITY_POLICY_TYPES, ROLE, _where, statements
 
 MANAGE_CONNECTIONS = "execute-api:manageconnections"
 #: arn:<partition>:execute-api:<region>:<account>:<api-id>/<stage>/<METHOD>/@connections[/<connection>]

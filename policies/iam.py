@@ -14,7 +14,7 @@ from typing import Any
 
 from pulumi_policy import ResourceValidationArgs, Severity
 
-from policies.core import (
+from serverless_patterns.policies.core import (
     DocumentError,
     Statement,
     as_list,
@@ -23,7 +23,7 @@ from policies.core import (
     prop,
     resource_rule,
 )
-from policies.knowledge import (
+from serverless_patterns.policies.knowledge import (
     ADMIN_MANAGED_POLICY_NAMES,
     CONFUSED_DEPUTY_CONDITION_KEYS,
     ORGANIZATION_CONDITION_KEYS,

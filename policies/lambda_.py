@@ -8,8 +8,8 @@ from collections.abc import Iterator
 
 from pulumi_policy import ResourceValidationArgs, Severity
 
-from policies.core import prop, resource_rule
-from policies.knowledge import LAMBDA_RUNTIME_DEPRECATION
+from serverless_patterns.policies.core import prop, resource_rule
+from serverless_patterns.policies.knowledge import LAMBDA_RUNTIME_DEPRECATION
 
 FUNCTION = "aws:lambda/function:Function"
 LOG_GROUP = "aws:cloudwatch/logGroup:LogGroup"

@@ -8,9 +8,9 @@ from __future__ import annotations
 
 from pulumi_policy import EnforcementLevel, Policy
 
-from policies import api_gateway, cognito, ecr, execute_api, iam, lambda_, state_machines, storage
-from policies.core import PACK_NAME, RULES
-from policies.suppressions import CONFIG_POLICY_OBJ, SUPPRESSION_POLICY_OBJ, UNUSED_POLICY_OBJ
+from serverless_patterns.policies import api_gateway, cognito, ecr, execute_api, iam, lambda_, state_machines, storage
+from serverless_patterns.policies.core import PACK_NAME, RULES
+from serverless_patterns.policies.suppressions import CONFIG_POLICY_OBJ, SUPPRESSION_POLICY_OBJ, UNUSED_POLICY_OBJ
 
 PACK_VERSION = "0.1.0"
 PACK_ENFORCEMENT_LEVEL = EnforcementLevel.MANDATORY

@@ -25,12 +25,12 @@ from pulumi_policy import EnforcementLevel, Policy
 from pulumi_policy.deserialize import serialize_properties
 from pulumi_policy.policy import _PolicyAnalyzerServicer
 
-from policies.core import STATE, SuppressedFinding
-from policies.pack import PACK_ENFORCEMENT_LEVEL, PACK_NAME, PACK_VERSION, POLICIES
-from policies.suppressions import CONFIG_POLICY, SUPPRESSION_POLICY
+from serverless_patterns.policies.core import STATE, SuppressedFinding
+from serverless_patterns.policies.pack import PACK_ENFORCEMENT_LEVEL, PACK_NAME, PACK_VERSION, POLICIES
+from serverless_patterns.policies.suppressions import CONFIG_POLICY, SUPPRESSION_POLICY
 
 if TYPE_CHECKING:
-    from components.offline import CapturedResource, CapturedStack
+    from serverless_patterns.offline import CapturedResource, CapturedStack
 
 LEVELS = {proto.ADVISORY: "advisory", proto.MANDATORY: "mandatory", proto.REMEDIATE: "remediate",
           proto.DISABLED: "disabled"}
@@ -245,10 +245,10 @@ def load_config(path: str | Path) -> dict[str, Any]:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """`python -m policies.runner [-s dev] [-C .] [--policy-pack-config cfg.json]`: the pack over a stack, offline."""
-    from components.offline import run_program
+    """`python -m serverless_patterns.policies.runner [-s dev] [-C .] [--policy-pack-config F]`: the pack, offline."""
+    from serverless_patterns.offline import run_program
 
-    parser = argparse.ArgumentParser(prog="python -m policies.runner",
+    parser = argparse.ArgumentParser(prog="python -m serverless_patterns.policies.runner",
                                      description="Run the policy pack over a stack offline (no CLI, no cloud).")
     parser.add_argument("--stack", "-s", default="dev")
     parser.add_argument("--project-dir", "-C", default=".")

@@ -19,7 +19,7 @@ from typing import Any
 from pulumi_policy import PolicyConfigSchema, PolicyResource, ResourceValidationArgs, Severity, StackValidationArgs
 from pulumi_policy.proxy import UnknownValueError
 
-from policies.core import (
+from serverless_patterns.policies.core import (
     ARN_RE,
     DocumentError,
     Statement,
@@ -36,7 +36,7 @@ from policies.core import (
     stack_rule,
     wildcard_match,
 )
-from policies.knowledge import SDK_ACTION_IAM_ACTIONS, SDK_SERVICE_IAM_PREFIX, SFN_SERVICE_ACTIONS
+from serverless_patterns.policies.knowledge import SDK_ACTION_IAM_ACTIONS, SDK_SERVICE_IAM_PREFIX, SFN_SERVICE_ACTIONS
 
 STATE_MACHINE = "aws:sfn/stateMachine:StateMachine"
 ROLE = "aws:iam/role:Role"

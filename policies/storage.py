@@ -12,7 +12,7 @@ from collections.abc import Iterator
 
 from pulumi_policy import PolicyResource, ResourceValidationArgs, Severity, StackValidationArgs
 
-from policies.core import (
+from serverless_patterns.policies.core import (
     DocumentError,
     as_list,
     each_resource,

@@ -30,7 +30,7 @@ from pulumi_policy import (
     StackValidationPolicy,
 )
 
-from policies.core import RULES, STATE, RuleInfo, Suppression, plain, reason_problem
+from serverless_patterns.policies.core import RULES, STATE, RuleInfo, Suppression, plain, reason_problem
 
 SUPPRESSION_POLICY = "policy-suppression-requires-reason"
 CONFIG_POLICY = "policy-config-valid"

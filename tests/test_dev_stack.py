@@ -5,8 +5,8 @@ from pathlib import Path
 import pulumi
 import pytest
 
-from components.offline import CapturedStack, run_program
-from components.registry import PATTERNS
+from serverless_patterns.offline import CapturedStack, run_program
+from serverless_patterns.registry import PATTERNS
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -7,8 +7,8 @@ from collections.abc import Mapping
 import pulumi
 import pulumi_aws as aws
 
-from components.core import iam
-from components.core.base import PatternComponent
+from serverless_patterns.core import iam
+from serverless_patterns.core.base import PatternComponent
 
 LOG_ACTIONS = ["logs:CreateLogGroup", "logs:CreateLogStream", "logs:DescribeLogStreams", "logs:PutLogEvents",
                "logs:GetLogEvents", "logs:FilterLogEvents"]

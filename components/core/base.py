@@ -18,8 +18,8 @@ from typing import Any
 import pulumi
 import pulumi_aws as aws
 
-from components.core.args import Validator
-from components.core.naming import child_name, standard_tags, type_token
+from serverless_patterns.core.args import Validator
+from serverless_patterns.core.naming import child_name, standard_tags, type_token
 
 
 @dataclass(frozen=True)

@@ -14,8 +14,8 @@ from typing import Any
 
 import pulumi
 
-from components.core.args import ComponentArgsError, Validator
-from components.core.function import FunctionSettings, validate_settings
+from serverless_patterns.core.args import ComponentArgsError, Validator
+from serverless_patterns.core.function import FunctionSettings, validate_settings
 
 #: Where errors about stack config say they come from.
 CONFIG_COMPONENT = "stack config"

@@ -15,10 +15,10 @@ from typing import TypedDict
 import pulumi
 import pulumi_aws as aws
 
-from components.core import iam
-from components.core.args import Validator
-from components.core.base import PatternComponent
-from components.core.packaging import (
+from serverless_patterns.core import iam
+from serverless_patterns.core.args import Validator
+from serverless_patterns.core.base import PatternComponent
+from serverless_patterns.core.packaging import (
     DEFAULT_POWERTOOLS_LAYER_VERSION,
     code_archive,
     package_files,

@@ -15,7 +15,7 @@ from typing import Any
 
 import pulumi
 
-from policies.knowledge import UNSCOPABLE_ACTIONS, is_unscopable
+from serverless_patterns.policies.knowledge import UNSCOPABLE_ACTIONS, is_unscopable
 
 _ACTION_RE = re.compile(r"^[a-z0-9-]+:[A-Za-z0-9]+$")
 _DENY_ACTION_RE = re.compile(r"^[a-z0-9-]+:[A-Za-z0-9*]+$")

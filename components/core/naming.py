@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 
-from components.core.args import Validator
+from serverless_patterns.core.args import Validator
 
 #: The package part of every component's type token (`<package>:index:<ClassName>`).
 PACKAGE = "serverless-patterns"

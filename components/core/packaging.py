@@ -13,6 +13,7 @@
 from __future__ import annotations
 
 import hashlib
+import importlib.resources
 import io
 import os
 import shutil
@@ -25,10 +26,8 @@ from pathlib import Path
 
 import pulumi
 
-import lambdas
-
 #: Where the function folders live (inside the installed package, so the code ships with it).
-LAMBDAS_DIR = Path(lambdas.__file__).resolve().parent
+LAMBDAS_DIR = Path(str(importlib.resources.files("serverless_patterns.lambdas"))).resolve()
 
 #: Files and folders never packaged: caches, editor litter and the pinned requirements themselves.
 EXCLUDED_DIRS = frozenset({"__pycache__", ".pytest_cache", ".mypy_cache", ".ruff_cache", "tests"})

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import json
 
-from components.glacier_restore.definitions import CLIENT_ERRORS
+from serverless_patterns.glacier_restore.definitions import CLIENT_ERRORS
 
 #: Caller identity the workflow records per authorization mode (the download route checks it).
 PRINCIPAL_EXPRESSIONS = {

@@ -27,7 +27,13 @@ from pulumi.runtime.mocks import set_mocks
 from pulumi.runtime.stack import run_pulumi_func
 from pulumi.runtime.sync_await import _sync_await
 
-from components.offline.mocks import DEFAULT_ACCOUNT, DEFAULT_REGION, AwsMocks, CapturedResource, CapturingMonitor
+from serverless_patterns.offline.mocks import (
+    DEFAULT_ACCOUNT,
+    DEFAULT_REGION,
+    AwsMocks,
+    CapturedResource,
+    CapturingMonitor,
+)
 
 SECRET_PLACEHOLDER = "[secret]"
 

@@ -5,7 +5,7 @@ report: the component tree, counts by resource type, the stack outputs and every
 policy-pack violation. Exit codes: 0 clean, 1 mandatory policy violations, 2 invalid
 configuration or component arguments, 3 the program failed for another reason.
 
-    python -m components.offline.plan [--stack dev] [--json] [--project-dir .] [--policy-pack-config F]
+    python -m serverless_patterns.offline.plan [--stack dev] [--json] [--project-dir .] [--policy-pack-config F]
 """
 
 from __future__ import annotations
@@ -20,9 +20,9 @@ from dataclasses import asdict, dataclass, is_dataclass
 from pathlib import Path
 from typing import Any
 
-from components.core.args import ComponentArgsError
-from components.offline.engine import CapturedStack, StackConfigFileError, run_program
-from components.offline.mocks import CapturedResource
+from serverless_patterns.core.args import ComponentArgsError
+from serverless_patterns.offline.engine import CapturedStack, StackConfigFileError, run_program
+from serverless_patterns.offline.mocks import CapturedResource
 
 EXIT_OK, EXIT_VIOLATIONS, EXIT_INVALID, EXIT_FAILED = 0, 1, 2, 3
 
@@ -42,7 +42,7 @@ class PlanResult:
 def run_policies(stack: CapturedStack, config: dict[str, Any] | None = None) -> tuple[bool, list[Any]]:
     """Run the policy pack over the captured stack (when the pack is installed with the library)."""
     try:
-        from policies.runner import analyze
+        from serverless_patterns.policies.runner import analyze
     except ImportError:
         return False, []
     return True, list(analyze(stack, config))
@@ -52,7 +52,7 @@ def load_policy_config(path: str | None) -> dict[str, Any] | None:
     """The `--policy-pack-config` JSON, read as the CLI reads it."""
     if path is None:
         return None
-    from policies.runner import load_config
+    from serverless_patterns.policies.runner import load_config
 
     try:
         return load_config(path)

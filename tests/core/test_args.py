@@ -1,6 +1,6 @@
 import pytest
 
-from components.core.args import ComponentArgsError, Validator
+from serverless_patterns.core.args import ComponentArgsError, Validator
 
 v = Validator("Thing")
 

@@ -3,9 +3,9 @@ from pathlib import Path
 
 import pytest
 
-from components.core.args import ComponentArgsError
-from components.core.function import DEFAULT_RUNTIME, PythonFunction, newest_python_runtime, validate_settings
-from components.offline import run_callable
+from serverless_patterns.core.args import ComponentArgsError
+from serverless_patterns.core.function import DEFAULT_RUNTIME, PythonFunction, newest_python_runtime, validate_settings
+from serverless_patterns.offline import run_callable
 
 FOLDER = Path(__file__).resolve().parents[1] / "offline" / "fixtures" / "program" / "functions" / "echo"
 

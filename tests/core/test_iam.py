@@ -3,8 +3,8 @@ import json
 import pulumi
 import pytest
 
-from components.core import iam
-from components.offline import run_callable
+from serverless_patterns.core import iam
+from serverless_patterns.offline import run_callable
 
 
 def test_wildcard_actions_are_refused() -> None:

@@ -1,7 +1,7 @@
 import pytest
 
-from components.core.args import ComponentArgsError
-from components.core.naming import child_name, pattern_slug, standard_tags, type_token
+from serverless_patterns.core.args import ComponentArgsError
+from serverless_patterns.core.naming import child_name, pattern_slug, standard_tags, type_token
 
 
 def test_type_token_uses_index_module() -> None:

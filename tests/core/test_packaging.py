@@ -5,8 +5,8 @@ from pathlib import Path
 import pulumi
 import pytest
 
-from components.core import packaging
-from components.core.packaging import (
+from serverless_patterns.core import packaging
+from serverless_patterns.core.packaging import (
     PackagingError,
     build_dependencies,
     collect_files,
@@ -15,7 +15,7 @@ from components.core.packaging import (
     powertools_layer_arn,
     zip_bytes,
 )
-from components.offline import run_callable
+from serverless_patterns.offline import run_callable
 
 
 def make_function(root: Path) -> Path:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from cross_account_ecr_helpers import run, two_consumers
 
-from components.offline.engine import CapturedStack
+from serverless_patterns.offline.engine import CapturedStack
 
 
 @pytest.fixture(scope="module")

@@ -9,9 +9,9 @@ from typing import Any
 import pulumi
 import pulumi_aws as aws
 
-from components.cross_account_ecr import CrossAccountEcr, CrossAccountEcrArgs
-from components.offline import run_callable
-from components.offline.engine import CapturedStack
+from serverless_patterns.cross_account_ecr import CrossAccountEcr, CrossAccountEcrArgs
+from serverless_patterns.offline import run_callable
+from serverless_patterns.offline.engine import CapturedStack
 
 REGISTRY = "111111111111"
 CONSUMER_B = "222222222222"

@@ -9,7 +9,7 @@ import pulumi_aws as aws
 import pytest
 from cross_account_ecr_helpers import CONSUMER_B, CONSUMER_C, REGION, REGISTRY, run, two_consumers
 
-from components.core.args import ComponentArgsError
+from serverless_patterns.core.args import ComponentArgsError
 
 Build = Callable[[dict[str, aws.Provider]], Any]
 

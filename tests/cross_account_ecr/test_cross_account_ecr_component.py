@@ -11,9 +11,10 @@ import pulumi_aws as aws
 import pytest
 from cross_account_ecr_helpers import CONSUMER_B, CONSUMER_C, REGION, REGISTRY, policy_of, run, two_consumers
 
-from components.cross_account_ecr import RELEASE_PROTECT_COUNT, CrossAccountEcr
-from components.offline import run_callable
-from components.offline.engine import CapturedStack
+from serverless_patterns.cross_account_ecr import CrossAccountEcr
+from serverless_patterns.cross_account_ecr.args import RELEASE_PROTECT_COUNT
+from serverless_patterns.offline import run_callable
+from serverless_patterns.offline.engine import CapturedStack
 
 PULL = ["ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer"]
 DIGEST_URI = re.compile(rf"^{REGISTRY}\.dkr\.ecr\.{REGION}\.amazonaws\.com/shared/hello@sha256:[0-9a-f]{{64}}$")

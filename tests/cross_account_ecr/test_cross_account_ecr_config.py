@@ -10,9 +10,9 @@ import pytest
 import yaml
 from cross_account_ecr_helpers import CONSUMER_B, CONSUMER_C, REGION, REGISTRY
 
-from components.core.args import ComponentArgsError
-from components.offline import run_program
-from components.offline.engine import CapturedStack
+from serverless_patterns.core.args import ComponentArgsError
+from serverless_patterns.offline import run_program
+from serverless_patterns.offline.engine import CapturedStack
 
 ROOT = Path(__file__).resolve().parents[2]
 

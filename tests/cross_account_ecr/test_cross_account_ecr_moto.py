@@ -17,8 +17,8 @@ from botocore.exceptions import ClientError
 from cross_account_ecr_helpers import REGION, policy_of, run, two_consumers
 from moto import mock_aws
 
-from components.cross_account_ecr import lifecycle_rules
-from components.offline.engine import CapturedStack
+from serverless_patterns.cross_account_ecr import lifecycle_rules
+from serverless_patterns.offline.engine import CapturedStack
 
 
 @pytest.fixture()

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 from cross_account_ecr_helpers import REGION, REGISTRY, run, two_consumers
 
-from components.offline.engine import CapturedStack
-from policies.runner import analyze
+from serverless_patterns.offline.engine import CapturedStack
+from serverless_patterns.policies.runner import analyze
 
 
 @pytest.mark.parametrize("stack_name", ["account_stack", "org_stack"])

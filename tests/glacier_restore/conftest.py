@@ -7,8 +7,8 @@ from typing import Any
 
 import pytest
 
-from components.glacier_restore import GlacierRestore, GlacierRestoreArgs
-from components.offline import CapturedResource, CapturedStack, run_callable
+from serverless_patterns.glacier_restore import GlacierRestore, GlacierRestoreArgs
+from serverless_patterns.offline import CapturedResource, CapturedStack, run_callable
 
 ACCOUNT = "111111111111"
 REGION = "eu-west-1"

@@ -16,8 +16,8 @@ from typing import Any
 import pytest
 from moto.s3.exceptions import S3ClientError
 
-from components.offline.sfn import SfnHarness
-from lambdas.glacier_restore.cost_estimate import app as cost_app
+from serverless_patterns.lambdas.glacier_restore.cost_estimate import app as cost_app
+from serverless_patterns.offline.sfn import SfnHarness
 
 from .apigateway_vtl import Rendered, render
 from .conftest import ACCOUNT, ARGS, REGION, build

@@ -6,11 +6,12 @@ import json
 
 import pytest
 
-from components.core.args import ComponentArgsError
-from components.core.config import ConfigError, StackConfig
-from components.glacier_restore import MAX_RESTORE_DAYS, from_config
-from components.glacier_restore.definitions import WorkflowSettings, events_definition, request_definition
-from components.offline import CapturedStack
+from serverless_patterns.core.args import ComponentArgsError
+from serverless_patterns.core.config import ConfigError, StackConfig
+from serverless_patterns.glacier_restore import from_config
+from serverless_patterns.glacier_restore.args import MAX_RESTORE_DAYS
+from serverless_patterns.glacier_restore.definitions import WorkflowSettings, events_definition, request_definition
+from serverless_patterns.offline import CapturedStack
 
 from .conftest import ACCOUNT, ARGS, REGION, SENDER, build, definition_of, policy_of_role, statements
 
@@ -308,7 +309,7 @@ def test_the_dev_stack_section_builds_as_configured() -> None:
 
     import yaml
 
-    from components.offline import run_callable
+    from serverless_patterns.offline import run_callable
 
     config = yaml.safe_load((Path(__file__).resolve().parents[2] / "Pulumi.dev.yaml").read_text())["config"]
     section = config["serverless-patterns:patterns"]["glacierRestore"]
@@ -332,7 +333,7 @@ def test_from_config_maps_camel_case_keys_and_prices() -> None:
     section = {"enabled": True, "senderEmail": SENDER, "defaultDays": 3, "maxDays": 10,
                "allowedTiers": ["Bulk"], "prices": {"currency": "USD", "dataTransferOutPerGb": 0.08,
                                                     "restoredStoragePerGbMonth": 0.024}}
-    from components.offline import run_callable
+    from serverless_patterns.offline import run_callable
 
     stack = run_callable(lambda: from_config("glacier-restore", section, _stack_config()),
                          config={"aws:region": REGION}, account=ACCOUNT)

@@ -10,8 +10,8 @@ from typing import Any
 import pytest
 from botocore.stub import Stubber
 
-from components.glacier_restore import DEFAULT_PRICES
-from lambdas.glacier_restore.cost_estimate import app
+from serverless_patterns.glacier_restore.args import DEFAULT_PRICES
+from serverless_patterns.lambdas.glacier_restore.cost_estimate import app
 
 from .workflow_env import LambdaContext
 

@@ -14,7 +14,7 @@ from moto import mock_aws
 from moto.core import DEFAULT_ACCOUNT_ID
 from moto.s3.models import s3_backends
 
-from lambdas.glacier_restore.download import app
+from serverless_patterns.lambdas.glacier_restore.download import app
 
 from .workflow_env import LambdaContext
 

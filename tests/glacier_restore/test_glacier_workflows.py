@@ -12,8 +12,8 @@ from moto.moto_api import state_manager
 from moto.s3.exceptions import S3ClientError
 from moto.s3.models import FakeKey
 
-from components.offline.sfn import SfnHarness
-from lambdas.glacier_restore.cost_estimate import app as cost_app
+from serverless_patterns.lambdas.glacier_restore.cost_estimate import app as cost_app
+from serverless_patterns.offline.sfn import SfnHarness
 
 from .workflow_env import ALICE, BOB, DEEP, FLEX, SENDER, STANDARD, Archive, Deployed, matches
 

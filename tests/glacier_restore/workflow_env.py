@@ -16,10 +16,10 @@ from moto.events.models import EventPattern
 from moto.s3.models import s3_backends
 from moto.ses.models import ses_backends
 
-from components.glacier_restore import GlacierRestore, GlacierRestoreArgs
-from components.offline import CapturedStack, run_callable
-from components.offline.sfn import REGION, Execution, SfnHarness
-from lambdas.glacier_restore.cost_estimate import app as cost_app
+from serverless_patterns.glacier_restore import GlacierRestore, GlacierRestoreArgs
+from serverless_patterns.lambdas.glacier_restore.cost_estimate import app as cost_app
+from serverless_patterns.offline import CapturedStack, run_callable
+from serverless_patterns.offline.sfn import REGION, Execution, SfnHarness
 
 SENDER = "restores@research.example.org"
 ALICE = f"arn:aws:sts::{DEFAULT_ACCOUNT_ID}:assumed-role/Researchers/alice"

@@ -9,8 +9,8 @@ import boto3
 import pytest
 from moto import mock_aws
 
-from lambdas.multi_tenant_api.authorizer import app as authorizer_app
-from lambdas.multi_tenant_api.authorizer.app import KEY_HASH_INDEX, key_hash
+from serverless_patterns.lambdas.multi_tenant_api.authorizer import app as authorizer_app
+from serverless_patterns.lambdas.multi_tenant_api.authorizer.app import KEY_HASH_INDEX, key_hash
 
 from .tokens import (
     CLIENT_ID,

@@ -6,8 +6,8 @@ from typing import Any
 
 import pytest
 
-from lambdas.multi_tenant_api.authorizer import app
-from lambdas.multi_tenant_api.authorizer.app import (
+from serverless_patterns.lambdas.multi_tenant_api.authorizer import app
+from serverless_patterns.lambdas.multi_tenant_api.authorizer.app import (
     Authorizer,
     JwksCache,
     Settings,

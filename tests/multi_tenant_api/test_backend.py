@@ -10,8 +10,8 @@ import boto3
 import pytest
 from moto import mock_aws
 
-from components.multi_tenant_api import ROUTES
-from lambdas.multi_tenant_api.backend import app
+from serverless_patterns.lambdas.multi_tenant_api.backend import app
+from serverless_patterns.multi_tenant_api.args import ROUTES
 
 from .tokens import ACCOUNT, API_ID, REGION, STAGE, LambdaContext
 

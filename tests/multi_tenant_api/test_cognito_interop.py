@@ -15,7 +15,7 @@ import pytest
 import requests
 from moto import mock_aws
 
-from lambdas.multi_tenant_api.authorizer.app import Authorizer, JwksCache, Settings, Unauthorized
+from serverless_patterns.lambdas.multi_tenant_api.authorizer.app import Authorizer, JwksCache, Settings, Unauthorized
 
 from .conftest import KEYS_TABLE, TENANTS, create_key_table
 from .test_component import build

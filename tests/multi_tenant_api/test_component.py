@@ -9,18 +9,17 @@ from typing import Any
 
 import pytest
 
-from components.core.args import ComponentArgsError
-from components.multi_tenant_api import (
+from serverless_patterns.core.args import ComponentArgsError
+from serverless_patterns.lambdas.multi_tenant_api.authorizer import app as authorizer_app
+from serverless_patterns.multi_tenant_api import MultiTenantApi, MultiTenantApiArgs
+from serverless_patterns.multi_tenant_api.args import (
     ACCESS_LOG_FORMAT,
     KEY_HASH_INDEX,
     MAX_API_KEYS,
     ROUTES,
     TENANT_ID_PATTERN,
-    MultiTenantApi,
-    MultiTenantApiArgs,
 )
-from components.offline import CapturedStack, run_callable
-from lambdas.multi_tenant_api.authorizer import app as authorizer_app
+from serverless_patterns.offline import CapturedStack, run_callable
 
 ACCOUNT = "111111111111"
 REGION = "eu-west-1"
@@ -154,7 +153,7 @@ class TestTiersAndTenants:
 
     def test_plan_associations_are_deleted_before_they_are_replaced(self, monkeypatch: pytest.MonkeyPatch) -> None:
         # A key can be on only one plan per stage: a tier change must drop the old link before adding the new.
-        import components.multi_tenant_api as module
+        import serverless_patterns.multi_tenant_api.component as module
 
         seen: list[Any] = []
         original = module.aws.apigateway.UsagePlanKey
@@ -311,7 +310,7 @@ class TestAlarms:
         # The filter reads the access-log field the stage writes; render lines as API Gateway would.
         def line(status: int) -> dict[str, Any]:
             return json.loads(ACCESS_LOG_FORMAT.replace("$context.status", str(status)))
-        from components.multi_tenant_api import THROTTLED_FILTER_PATTERN
+        from serverless_patterns.multi_tenant_api.args import THROTTLED_FILTER_PATTERN
         field, value = re.fullmatch(r'\{ \$\.(\w+) = "(\d+)" \}', THROTTLED_FILTER_PATTERN).groups()
         assert [s for s in (200, 401, 403, 429, 500) if line(s)[field] == value] == [429]
 
@@ -429,7 +428,7 @@ def test_bad_input_is_a_clear_construction_error(overrides: dict[str, Any], fiel
 
 
 def test_the_policy_pack_finds_nothing(stack: CapturedStack, legacy_stack: CapturedStack) -> None:
-    from policies.runner import run
+    from serverless_patterns.policies.runner import run
 
     for planned in (stack, legacy_stack):
         analysis = run(planned)

@@ -10,10 +10,10 @@ from typing import Any
 import pytest
 import yaml
 
-from components.core.args import ComponentArgsError
-from components.core.config import ConfigError, StackConfig
-from components.multi_tenant_api import MultiTenantApi, from_config
-from components.offline import CapturedStack, run_callable
+from serverless_patterns.core.args import ComponentArgsError
+from serverless_patterns.core.config import ConfigError, StackConfig
+from serverless_patterns.multi_tenant_api import MultiTenantApi, from_config
+from serverless_patterns.offline import CapturedStack, run_callable
 
 ROOT = Path(__file__).resolve().parents[2]
 DEV = yaml.safe_load((ROOT / "Pulumi.dev.yaml").read_text())["config"]

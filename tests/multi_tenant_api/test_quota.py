@@ -8,8 +8,8 @@ from datetime import UTC, datetime
 
 import pytest
 
-from components.multi_tenant_api import MultiTenantApi
-from components.offline import CapturedStack, run_callable
+from serverless_patterns.multi_tenant_api import MultiTenantApi
+from serverless_patterns.offline import CapturedStack, run_callable
 
 from .test_config import SECTION, build
 from .usage_model import UsagePlanModel

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from components.offline import CapturedStack
+from serverless_patterns.offline import CapturedStack
 
 
 @dataclass

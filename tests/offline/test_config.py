@@ -5,9 +5,9 @@ from pathlib import Path
 
 import pytest
 
-from components.core.args import ComponentArgsError
-from components.core.config import ConfigReader, camel, snake
-from components.offline import run_program
+from serverless_patterns.core.args import ComponentArgsError
+from serverless_patterns.core.config import ConfigReader, camel, snake
+from serverless_patterns.offline import run_program
 
 ROOT = Path(__file__).resolve().parents[2]
 NO_PATTERNS = {"serverless-patterns:patterns": "{}"}

@@ -4,8 +4,8 @@ import pulumi
 import pulumi_aws as aws
 import pytest
 
-from components.offline import UnmockedInvokeError, run_callable, run_program
-from components.offline.engine import SECRET_PLACEHOLDER, StackConfigFileError
+from serverless_patterns.offline import UnmockedInvokeError, run_callable, run_program
+from serverless_patterns.offline.engine import SECRET_PLACEHOLDER, StackConfigFileError
 
 FIXTURE = Path(__file__).parent / "fixtures" / "program"
 

@@ -4,8 +4,8 @@ from pathlib import Path
 
 import pytest
 
-from components.offline import plan as plan_module
-from components.offline.plan import EXIT_FAILED, EXIT_INVALID, EXIT_OK, EXIT_VIOLATIONS, main
+from serverless_patterns.offline import plan as plan_module
+from serverless_patterns.offline.plan import EXIT_FAILED, EXIT_INVALID, EXIT_OK, EXIT_VIOLATIONS, main
 
 FIXTURE = Path(__file__).parent / "fixtures" / "program"
 

@@ -2,7 +2,12 @@
 
 import pytest
 
-from components.offline.sfn import ConnectionsApi, SfnHarness, deliver_eventbridge_to_lambda, emulate_apigateway_invoke
+from serverless_patterns.offline.sfn import (
+    ConnectionsApi,
+    SfnHarness,
+    deliver_eventbridge_to_lambda,
+    emulate_apigateway_invoke,
+)
 
 FN = "arn:aws:lambda:us-east-1:123456789012:function:double"
 BUCKET = "archive-bucket"

@@ -2,7 +2,7 @@
 
 import pytest
 
-from policies.core import STATE
+from serverless_patterns.policies.core import STATE
 
 
 @pytest.fixture(autouse=True)

@@ -19,9 +19,9 @@ from pulumi_policy import (
 )
 from pulumi_policy.policy import _PolicyAnalyzerServicer
 
-from components.offline import run_callable
-from policies.pack import PACK_ENFORCEMENT_LEVEL, PACK_NAME, PACK_VERSION, POLICIES
-from policies.runner import Violation, analyze, configure_request
+from serverless_patterns.offline import run_callable
+from serverless_patterns.policies.pack import PACK_ENFORCEMENT_LEVEL, PACK_NAME, PACK_VERSION, POLICIES
+from serverless_patterns.policies.runner import Violation, analyze, configure_request
 
 ACCOUNT = "111111111111"
 REGION = "eu-west-1"

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from components.offline import CapturedStack, run_program
-from policies.runner import run
+from serverless_patterns.offline import CapturedStack, run_program
+from serverless_patterns.policies.runner import run
 
 ROOT = Path(__file__).resolve().parents[2]
 LEAST_PRIVILEGE = ("iam-policy-document-valid", "iam-no-wildcard-actions", "iam-no-wildcard-resources",
@@ -33,7 +33,7 @@ def test_a_wrong_role_in_the_dev_stack_is_caught(dev: CapturedStack) -> None:
     import copy
     import json
 
-    from policies.state_machines import ROLE_POLICY, STATE_MACHINE
+    from serverless_patterns.policies.state_machines import ROLE_POLICY, STATE_MACHINE
 
     broken = copy.deepcopy(dev)
     machines = broken.of_type(STATE_MACHINE)

@@ -119,7 +119,7 @@ def test_messages_name_the_statement_and_the_offending_part() -> None:
 
 
 def test_unscopable_allow_list_is_the_shared_knowledge() -> None:
-    from policies.knowledge import UNSCOPABLE_ACTIONS
+    from serverless_patterns.policies.knowledge import UNSCOPABLE_ACTIONS
 
     for action in UNSCOPABLE_ACTIONS:
         assert by_hand("iam-no-wildcard-resources", ROLE_POLICY, {"role": "r", "policy": doc(

@@ -20,10 +20,10 @@ from policy_test_helpers import (
 )
 from pulumi_policy.proxy import UNKNOWN_STRING_VALUE
 
-from components.offline import run_callable
-from policies.core import RULES
-from policies.pack import POLICIES, RULE_IDS
-from policies.runner import run
+from serverless_patterns.offline import run_callable
+from serverless_patterns.policies.core import RULES
+from serverless_patterns.policies.pack import POLICIES, RULE_IDS
+from serverless_patterns.policies.runner import run
 
 WILDCARD = doc({"Effect": "Allow", "Action": "s3:*", "Resource": "*"})
 REASON = "Break-glass role for the incident runbook, reviewed in SEC-142"
@@ -235,7 +235,7 @@ def test_rule_settings_of_the_wrong_type_fall_back_and_are_reported() -> None:
 def test_suppression_rules_by_hand() -> None:
     from policy_test_helpers import by_hand, resource, stack_by_hand
 
-    from policies.core import STATE
+    from serverless_patterns.policies.core import STATE
 
     config = {"suppressions": [{"ruleId": "iam-no-wildcard-actions", "resource": "offender", "reason": "n/a"},
                                {"ruleId": "iam-no-wildcard-actions", "resource": "ghost", "reason": REASON}]}
@@ -292,7 +292,7 @@ def test_an_unknown_log_destination_still_counts_as_set_during_preview() -> None
 def test_the_documented_example_config_is_valid() -> None:
     from pathlib import Path
 
-    from policies.runner import load_config
+    from serverless_patterns.policies.runner import load_config
 
     config = load_config(Path(__file__).resolve().parents[2] / "policies" / "policy-config.example.json")
     violations = run(_stack(), config).violations

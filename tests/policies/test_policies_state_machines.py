@@ -11,7 +11,7 @@ import pulumi_aws as aws
 import pytest
 from policy_test_helpers import ACCOUNT, REGION, doc, offline, resource, rule_hits, stack_by_hand
 
-from policies.state_machines import Context, definition_needs
+from serverless_patterns.policies.state_machines import Context, definition_needs
 
 RULE = "sfn-role-least-privilege"
 FN = f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:label"

@@ -25,7 +25,7 @@ from progress_protocol import (
 )
 from websockets.asyncio.server import ServerConnection, serve
 
-from components.progress_tracker.reporting import DEMO_POINTS
+from serverless_patterns.progress_tracker.reporting import DEMO_POINTS
 
 
 @dataclass

@@ -8,11 +8,11 @@ from typing import Any
 
 import pytest
 
-from components.core.args import ComponentArgsError
-from components.core.config import ConfigError, StackConfig
-from components.offline import CapturedStack, run_callable
-from components.progress_tracker import ProgressTracker, ProgressTrackerArgs, from_config
-from components.progress_tracker.reporting import GONE_ERRORS
+from serverless_patterns.core.args import ComponentArgsError
+from serverless_patterns.core.config import ConfigError, StackConfig
+from serverless_patterns.offline import CapturedStack, run_callable
+from serverless_patterns.progress_tracker import ProgressTracker, ProgressTrackerArgs, from_config
+from serverless_patterns.progress_tracker.reporting import GONE_ERRORS
 
 ACCOUNT = "111111111111"
 REGION = "eu-west-1"
@@ -288,7 +288,7 @@ def test_dev_stack_config_section() -> None:
     """The program builds the tracker from the `progressTracker` section of Pulumi.dev.yaml."""
     import yaml
 
-    from components.offline import run_program
+    from serverless_patterns.offline import run_program
 
     root = Path(__file__).resolve().parents[2]
     section = yaml.safe_load((root / "Pulumi.dev.yaml").read_text())["config"][
@@ -305,8 +305,8 @@ def test_dev_stack_config_section() -> None:
 def test_other_programs_add_reporting_to_their_own_state_machine() -> None:
     import pulumi_aws as aws
 
-    from components.core import iam
-    from components.progress_tracker.reporting import ProgressPoint
+    from serverless_patterns.core import iam
+    from serverless_patterns.progress_tracker.reporting import ProgressPoint
 
     own = {"StartAt": "ChargeCard", "States": {"ChargeCard": {"Type": "Pass", "Next": "Ship"},
                                                "Ship": {"Type": "Pass", "End": True}}}

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from components.progress_tracker.reporting import (
+from serverless_patterns.progress_tracker.reporting import (
     GONE_ERRORS,
     ProgressPoint,
     ReportingError,

@@ -15,15 +15,15 @@ import boto3
 import pytest
 from progress_support import ACCOUNT, CALLBACK_URL, REGION, TABLE, Context, create_table, ws_event
 
-from components.offline.sfn import (
+from serverless_patterns.offline.sfn import (
     ConnectionsApi,
     Execution,
     SfnHarness,
     deliver_eventbridge_to_lambda,
     emulate_apigateway_invoke,
 )
-from components.progress_tracker import event_pattern
-from components.progress_tracker.reporting import (
+from serverless_patterns.progress_tracker import event_pattern
+from serverless_patterns.progress_tracker.reporting import (
     DEMO_POINTS,
     ReportingTarget,
     demo_order_definition,

@@ -1,257 +1,37 @@
-"""`CrossAccountEcr`: one ECR repository, Lambda container-image functions in many accounts.
+"""The CrossAccountEcr component: one repository, image functions in consumer accounts (see the package docstring)."""
 
-Registry side (the registry account's provider): an immutable, scanned, encrypted repository,
-a lifecycle policy that never expires release tags, and a repository policy with exactly
-the two statements Lambda needs for cross-account images (`ecr:BatchGetImage` and
-`ecr:GetDownloadUrlForLayer` only):
-
-- the consumer accounts (or every account of an AWS Organization, optionally limited to
-  organization paths) as principals, so their deployers can create and update functions;
-- the Lambda service principal, limited to functions of those accounts (or that organization)
-  in this Region, so Lambda can pull the image again after a function went inactive.
-
-Consumer side (one provider per consumer account): an `ImageFunction` per account whose image
-URI is pinned by digest, with its own role, log group and tracing, and optionally an identity
-policy on the account's deployer role with exactly the two pull actions on the repository.
-
-Lambda only pulls from repositories in its own Region; consumers in other Regions are refused,
-and `replication_regions` replicates the repository to other Regions instead (see README).
-"""
 
 from __future__ import annotations
 
-import json
-from collections.abc import Mapping, Sequence
-from typing import Any, TypedDict
+from typing import Any
 
 import pulumi
 import pulumi_aws as aws
 
-from components.core import iam
-from components.core.args import ComponentArgsError, Validator
-from components.core.base import AwsEnv, PatternComponent
-from components.core.config import ConfigReader, StackConfig
-from components.core.function import ARCHITECTURES, FunctionSettings, ImageFunction, validate_settings
-from policies.knowledge import ECR_PULL_ACTIONS
-
-#: The only actions another account (or the Lambda service for it) is granted.
-PULL_ACTIONS: tuple[str, ...] = tuple(sorted(ECR_PULL_ACTIONS))
-
-#: Sids of the two repository-policy statements (the names AWS's own sample uses).
-ACCOUNT_SID = "CrossAccountPermission"
-LAMBDA_SID = "LambdaECRImageCrossAccountRetrievalPolicy"
-
-ORG_ID_RE = r"o-[a-z0-9]{10,32}"
-#: `o-xxxxxxxxxx/r-xxxx/ou-xxxx-xxxxxxxx/.../`, optionally ending in `*` (the aws:PrincipalOrgPaths form).
-ORG_PATH_RE = r"(o-[a-z0-9]{10,32})/r-[0-9a-z]{4,32}/(ou-[0-9a-z]{4,32}-[a-z0-9]{8,32}/)*\*?"
-DIGEST_RE = r"sha256:[0-9a-f]{64}"
-#: ECR repository names: lowercase path segments separated by `/`.
-REPOSITORY_NAME_RE = r"(?:[a-z0-9]+(?:[._-][a-z0-9]+)*/)*[a-z0-9]+(?:[._-][a-z0-9]+)*"
-#: An image tag, and a tag prefix in lifecycle rules (the same characters).
-IMAGE_TAG_RE = r"[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}"
-KMS_KEY_ARN_RE = r"arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:key/[A-Za-z0-9-]+"
-ROLE_NAME_RE = r"[\w+=,.@-]{1,64}"
-
-#: ECR's limit on the repository policy text (SetRepositoryPolicy `policyText`).
-MAX_REPOSITORY_POLICY_CHARS = 10_240
-
-#: Count of the release-tag rules: ECR's images-per-repository quota, so they match but never expire.
-RELEASE_PROTECT_COUNT = 100_000
-
-
-class LifecycleArgs(TypedDict, total=False):
-    """What the lifecycle policy keeps and expires."""
-
-    untagged_expire_days: int
-    """Untagged images (e.g. left by failed pushes) expire after this many days (default 7)."""
-    build_tag_prefixes: list[str]
-    """Tag prefixes of CI builds (default `["build-"]`); only the newest `keep_builds` of each are kept."""
-    keep_builds: int
-    """How many images per build prefix are kept (default 20)."""
-    release_tag_prefixes: list[str]
-    """Tag prefixes that are never expired (default `["release-", "v"]`): the images consumers pin."""
-
-
-class FunctionArgs(TypedDict, total=False):
-    """The container-image function deployed in every consumer account."""
-
-    memory_mb: int
-    """Memory in MB, 128..10240 (default 512)."""
-    timeout_seconds: int
-    """Timeout in seconds, 1..900 (default 30)."""
-    architecture: str
-    """The image's architecture, `arm64` or `x86_64` (default: `function_settings.architecture`)."""
-    environment: dict[str, str]
-    """Extra environment variables."""
-    description: str
-    """Function description."""
-
-
-class ConsumerArgs(TypedDict, total=False):
-    """One consumer account in which this program deploys the image function."""
-
-    provider: aws.Provider
-    """The AWS provider of that account (required), e.g. one that assumes a role there."""
-    region: str
-    """The provider's Region when known; it must equal the repository Region (checked now and at deploy)."""
-    deployer_role_name: str
-    """A role in that account that deploys functions: it gets an inline policy with the two pull actions."""
-
-
-class CrossAccountEcrArgs(TypedDict, total=False):
-    """Arguments of `CrossAccountEcr`."""
-
-    repository_name: str
-    """ECR repository name (lowercase, `/`-separated namespaces allowed); required."""
-    registry_provider: aws.Provider
-    """Provider of the registry account; default: the component's own provider."""
-    registry_account_id: str
-    """The registry account when known (checked against the consumers now; always checked at deploy)."""
-    region: str
-    """The registry Region when known (checked against consumer Regions now; always checked at deploy)."""
-    consumer_account_ids: list[str]
-    """Account mode: the accounts granted pull access (default: the keys of `consumers`)."""
-    organization_id: str
-    """Organization mode: grant every account of this AWS Organization (`o-...`) instead of a list."""
-    organization_paths: list[str]
-    """Organization mode: only accounts under these organization paths (`o-.../r-.../ou-.../`)."""
-    consumers: Mapping[str, ConsumerArgs]
-    """Account id -> consumer: the accounts in which this program deploys the image function."""
-    image_tag: str
-    """Tag of the image to deploy; resolved to its digest through the registry provider."""
-    image_digest: str
-    """Digest (`sha256:...`) of the image to deploy; takes the place of `image_tag`."""
-    resolve_image_tag: bool
-    """Resolve `image_tag` to a digest (default true). False is refused: Lambda would pin whatever the
-    tag points at when the function is created, and the program could not say which image that is."""
-    function: FunctionArgs
-    """Settings of the consumer functions."""
-    lifecycle: LifecycleArgs
-    """Lifecycle policy settings."""
-    kms_key_arn: str
-    """Encrypt images with this KMS key (default: AES-256)."""
-    replication_regions: list[str]
-    """Replicate the repository to these Regions of the registry account (for consumers there)."""
-    force_delete: bool
-    """Delete the repository even if it holds images (default false: consumers may still run them)."""
-    function_settings: FunctionSettings
-    """Stack-wide function settings (log retention, level, default architecture)."""
-    tags: Mapping[str, str]
-    """Extra tags for every taggable child."""
-
-
-def _validate_release_build_prefixes(v: Validator, release: list[str], builds: list[str]) -> None:
-    for build in builds:
-        for release_prefix in release:
-            if build.startswith(release_prefix) or release_prefix.startswith(build):
-                v.fail(
-                    "lifecycle.build_tag_prefixes",
-                    build,
-                    f"a prefix that neither starts with nor is the start of the release prefix "
-                    f"{release_prefix!r} (ECR would protect or expire both sets together)",
-                )
-
-
-def lifecycle_rules(lifecycle: LifecycleArgs) -> list[dict[str, Any]]:
-    """The ECR lifecycle rules, highest priority first.
-
-    ECR evaluates rules by `rulePriority` (lowest first); an image that matches the tag selection
-    of a higher-priority rule can never be expired by a lower-priority one. So every release
-    prefix gets the first rules (one rule per prefix: a `tagPrefixList` selects only images that
-    carry *all* its prefixes), each keeping up to ECR's images-per-repository quota, i.e.
-    never expiring anything; then untagged images expire after N days; then each build prefix
-    keeps its newest N images. Images with other tags are never expired.
-    """
-    rules: list[dict[str, Any]] = []
-    for prefix in lifecycle["release_tag_prefixes"]:
-        rules.append(
-            {
-                "description": f"Protect release tags {prefix}* (consumers pin them)",
-                "selection": {
-                    "tagStatus": "tagged",
-                    "tagPrefixList": [prefix],
-                    "countType": "imageCountMoreThan",
-                    "countNumber": RELEASE_PROTECT_COUNT,
-                },
-            }
-        )
-    days = lifecycle["untagged_expire_days"]
-    rules.append(
-        {
-            "description": f"Expire untagged images after {days} days",
-            "selection": {
-                "tagStatus": "untagged",
-                "countType": "sinceImagePushed",
-                "countUnit": "days",
-                "countNumber": days,
-            },
-        }
-    )
-    for prefix in lifecycle["build_tag_prefixes"]:
-        keep = lifecycle["keep_builds"]
-        rules.append(
-            {
-                "description": f"Keep the newest {keep} builds tagged {prefix}*",
-                "selection": {
-                    "tagStatus": "tagged",
-                    "tagPrefixList": [prefix],
-                    "countType": "imageCountMoreThan",
-                    "countNumber": keep,
-                },
-            }
-        )
-    return [{"rulePriority": i, **rule, "action": {"type": "expire"}} for i, rule in enumerate(rules, start=1)]
-
-
-def lifecycle_policy(lifecycle: LifecycleArgs) -> str:
-    """The lifecycle policy JSON ECR accepts."""
-    return json.dumps({"rules": lifecycle_rules(lifecycle)})
-
-
-def repository_policy_statements(
-    *,
-    partition: pulumi.Input[str],
-    region: pulumi.Input[str],
-    account_ids: Sequence[str] = (),
-    organization_id: str | None = None,
-    organization_paths: Sequence[str] = (),
-) -> list[iam.Statement]:
-    """The two statements of the repository policy (account mode or organization mode)."""
-    if organization_id:
-        account_conditions: dict[str, dict[str, Any]] = {"StringEquals": {"aws:PrincipalOrgID": organization_id}}
-        service_conditions: dict[str, dict[str, Any]] = {
-            "StringEquals": {"aws:SourceOrgID": organization_id},
-            "StringLike": {
-                "aws:sourceArn": pulumi.Output.concat("arn:", partition, ":lambda:", region, ":*:function:*")
-            },
-        }
-        if organization_paths:
-            account_conditions["ForAnyValue:StringLike"] = {"aws:PrincipalOrgPaths": list(organization_paths)}
-            service_conditions["ForAnyValue:StringLike"] = {"aws:SourceOrgPaths": list(organization_paths)}
-        return [
-            iam.allow(PULL_ACTIONS, sid=ACCOUNT_SID, principals={"AWS": "*"}, conditions=account_conditions),
-            iam.allow(
-                PULL_ACTIONS,
-                sid=LAMBDA_SID,
-                principals={"Service": "lambda.amazonaws.com"},
-                conditions=service_conditions,
-            ),
-        ]
-    if not account_ids:
-        raise ValueError("account mode needs at least one account id")
-    roots = [pulumi.Output.concat("arn:", partition, ":iam::", a, ":root") for a in account_ids]
-    functions = [
-        pulumi.Output.concat("arn:", partition, ":lambda:", region, ":", a, ":function:*") for a in account_ids
-    ]
-    return [
-        iam.allow(PULL_ACTIONS, sid=ACCOUNT_SID, principals={"AWS": roots}),
-        iam.allow(
-            PULL_ACTIONS,
-            sid=LAMBDA_SID,
-            principals={"Service": "lambda.amazonaws.com"},
-            conditions={"StringLike": {"aws:sourceArn": functions}},
-        ),
-    ]
+from serverless_patterns.core import iam
+from serverless_patterns.core.args import ComponentArgsError
+from serverless_patterns.core.base import AwsEnv, PatternComponent
+from serverless_patterns.core.function import ARCHITECTURES, ImageFunction, validate_settings
+from serverless_patterns.cross_account_ecr.args import (
+    DIGEST_RE,
+    IMAGE_TAG_RE,
+    KMS_KEY_ARN_RE,
+    MAX_REPOSITORY_POLICY_CHARS,
+    ORG_ID_RE,
+    ORG_PATH_RE,
+    PULL_ACTIONS,
+    REPOSITORY_NAME_RE,
+    ROLE_NAME_RE,
+    ConsumerArgs,
+    CrossAccountEcrArgs,
+    FunctionArgs,
+    LifecycleArgs,
+)
+from serverless_patterns.cross_account_ecr.documents import (
+    _validate_release_build_prefixes,
+    lifecycle_policy,
+    repository_policy_statements,
+)
 
 
 def _checked(
@@ -641,114 +421,3 @@ class CrossAccountEcr(PatternComponent):
         )
 
 
-CONFIG_KEYS = [
-    "enabled",
-    "repository_name",
-    "consumer_role_name",
-    "consumers",
-    "consumer_account_ids",
-    "organization_id",
-    "organization_paths",
-    "image_tag",
-    "image_digest",
-    "resolve_image_tag",
-    "function",
-    "lifecycle",
-    "kms_key_arn",
-    "replication_regions",
-    "force_delete",
-]
-CONSUMER_KEYS = ["region", "role_name", "deployer_role_name"]
-FUNCTION_KEYS = ["memory_mb", "timeout_seconds", "architecture", "environment", "description"]
-LIFECYCLE_KEYS = ["untagged_expire_days", "build_tag_prefixes", "keep_builds", "release_tag_prefixes"]
-
-
-def from_config(name: str, section: Mapping[str, Any], stack: StackConfig,
-                opts: pulumi.ResourceOptions | None = None) -> CrossAccountEcr:
-    """Build the component from `serverless-patterns:patterns.crossAccountEcr`.
-
-    The registry is the stack's own account (`aws:allowedAccountIds[0]`) and Region (`aws:region`);
-    every consumer account gets a provider that assumes `consumerRoleName` (or the consumer's own
-    `roleName`) in that account, allowed for that account only.
-    """
-    path = "patterns.crossAccountEcr"
-    reader = ConfigReader()
-    cfg = reader.section(path, section, CONFIG_KEYS)
-    aws_cfg = pulumi.Config("aws")
-    region = aws_cfg.get("region")
-    allowed = aws_cfg.get_object("allowedAccountIds") or []
-    registry_account = str(allowed[0]) if isinstance(allowed, list) and allowed else None
-    consumers_raw = reader.mapping(f"{path}.consumers", cfg.get("consumers") or {})
-    default_role = cfg.get("consumer_role_name")
-    if default_role is not None:
-        reader.string(f"{path}.consumerRoleName", default_role, pattern=ROLE_NAME_RE, allowed="an IAM role name")
-    consumers: dict[str, ConsumerArgs] = {}
-    for account, raw in consumers_raw.items():
-        account = str(account)
-        where = f"{path}.consumers.{account}"
-        reader.account_id(f"{path}.consumers", account)
-        c = reader.section(where, raw, CONSUMER_KEYS)
-        role = c.get("role_name", default_role)
-        if role is None:
-            reader.fail(f"{where}.roleName", None, f"a role to assume in {account} (or {path}.consumerRoleName)")
-        reader.string(f"{where}.roleName", role, pattern=ROLE_NAME_RE, allowed="an IAM role name")
-        consumer_region = c.get("region", region)
-        reader.region(f"{where}.region", consumer_region)
-        partition = (
-            "aws-cn"
-            if consumer_region.startswith("cn-")
-            else ("aws-us-gov" if consumer_region.startswith("us-gov-") else "aws")
-        )
-        provider = aws.Provider(
-            f"{name}-{account}",
-            region=consumer_region,
-            allowed_account_ids=[account],
-            assume_roles=[
-                aws.ProviderAssumeRoleArgs(
-                    role_arn=f"arn:{partition}:iam::{account}:role/{role}", session_name=f"{name}-deploy"
-                )
-            ],
-        )
-        consumer: ConsumerArgs = {"provider": provider, "region": consumer_region}
-        if c.get("deployer_role_name") is not None:
-            consumer["deployer_role_name"] = c["deployer_role_name"]
-        consumers[account] = consumer
-    function = reader.section(f"{path}.function", cfg.get("function"), FUNCTION_KEYS)
-    lifecycle = reader.section(f"{path}.lifecycle", cfg.get("lifecycle"), LIFECYCLE_KEYS)
-    args: CrossAccountEcrArgs = {
-        "repository_name": cfg.get("repository_name"),  # type: ignore[typeddict-item]
-        "consumers": consumers,
-        "function": function,  # type: ignore[typeddict-item]
-        "lifecycle": lifecycle,  # type: ignore[typeddict-item]
-        "function_settings": stack.function_settings,
-        "tags": stack.tags,
-    }
-    if registry_account is not None:
-        args["registry_account_id"] = registry_account
-    if region is not None:
-        args["region"] = region
-    for key in (
-        "consumer_account_ids",
-        "organization_id",
-        "organization_paths",
-        "image_tag",
-        "image_digest",
-        "resolve_image_tag",
-        "kms_key_arn",
-        "replication_regions",
-        "force_delete",
-    ):
-        if cfg.get(key) is not None:
-            args[key] = cfg[key]  # type: ignore[literal-required]
-    return CrossAccountEcr(name, args, opts)
-
-
-__all__ = [
-    "CrossAccountEcr",
-    "CrossAccountEcrArgs",
-    "ImageFunction",
-    "from_config",
-    "lifecycle_policy",
-    "lifecycle_rules",
-    "repository_policy_statements",
-]

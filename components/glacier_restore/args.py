@@ -1,0 +1,122 @@
+"""Arguments and limits of GlacierRestore (TypedDicts a checker and the schema read)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from typing import Any, TypedDict
+
+from serverless_patterns.core.function import FunctionSettings
+
+#: Upper bound this library puts on `max_days`. S3 itself only requires Days >= 1; a restored copy is
+#: billed at S3 Standard rates on top of the archive, so keeping it over a year costs more than copying
+#: the object out of the archive class.
+MAX_RESTORE_DAYS = 365
+#: Regions that serve the AWS Price List API.
+PRICING_REGIONS = ("us-east-1", "eu-central-1", "ap-south-1")
+#: A presigned URL cannot outlive the Lambda's session credentials; an hour keeps it well inside them.
+MAX_DOWNLOAD_URL_TTL = 3600
+AUTH_MODES = ("iam", "cognito")
+BUCKET_NAME_PATTERN = r"[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]"
+DOMAIN_PATTERN = r"([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}"
+
+#: List prices (USD, us-east-1, per the S3 pricing page): the fallback when the Price List API is
+#: unreachable. Set your Region's prices in config.
+DEFAULT_PRICES: dict[str, Any] = {
+    "currency": "USD",
+    "retrieval_per_gb": {"DEEP_ARCHIVE": {"Standard": 0.02, "Bulk": 0.0025},
+                         "GLACIER": {"Expedited": 0.03, "Standard": 0.01, "Bulk": 0.0}},
+    "requests_per_1000": {"DEEP_ARCHIVE": {"Standard": 0.10, "Bulk": 0.025},
+                          "GLACIER": {"Expedited": 10.0, "Standard": 0.05, "Bulk": 0.0}},
+    "restored_storage_per_gb_month": 0.023,
+    "data_transfer_out_per_gb": 0.09,
+}
+
+SFN_LOG_DELIVERY_ACTIONS = ["logs:CreateLogDelivery", "logs:GetLogDelivery", "logs:UpdateLogDelivery",
+                            "logs:DeleteLogDelivery", "logs:ListLogDeliveries", "logs:PutResourcePolicy",
+                            "logs:DescribeResourcePolicies", "logs:DescribeLogGroups"]
+XRAY_ACTIONS = ["xray:PutTraceSegments", "xray:PutTelemetryRecords", "xray:GetSamplingRules",
+                "xray:GetSamplingTargets"]
+
+ACCESS_LOG_FORMAT = json.dumps({
+    "requestId": "$context.requestId", "ip": "$context.identity.sourceIp", "caller": "$context.identity.caller",
+    "user": "$context.identity.userArn", "cognitoSub": "$context.authorizer.claims.sub",
+    "requestTime": "$context.requestTime", "httpMethod": "$context.httpMethod",
+    "resourcePath": "$context.resourcePath", "status": "$context.status", "protocol": "$context.protocol",
+    "responseLength": "$context.responseLength", "integrationStatus": "$context.integration.status",
+    "integrationError": "$context.integration.error", "xrayTraceId": "$context.xrayTraceId",
+}, separators=(",", ":"))
+
+
+class PriceSettings(TypedDict, total=False):
+    """Prices the cost estimate falls back to when the Price List API is unreachable."""
+
+    currency: str
+    """ISO currency of the prices (default `USD`, the Price List's currency)."""
+    retrieval_per_gb: Mapping[str, Mapping[str, float]]
+    """Retrieval price per GB, by storage class (`DEEP_ARCHIVE`, `GLACIER`) and tier."""
+    requests_per_1000: Mapping[str, Mapping[str, float]]
+    """Restore request fee per 1,000 requests, by storage class and tier."""
+    restored_storage_per_gb_month: float
+    """Storage price per GB-month of the temporary restored copy (S3 Standard rate)."""
+    data_transfer_out_per_gb: float
+    """Data transfer out to the internet per GB (first paid tier)."""
+
+
+class GlacierRestoreArgs(TypedDict, total=False):
+    """Arguments of `GlacierRestore`."""
+
+    sender_email: str
+    """Required. The verified SES address restore emails come from, e.g. `restores@research.example.org`."""
+    sender_identity: str
+    """The SES identity covering the sender: the address itself (default) or its (parent) domain."""
+    create_sender_identity: bool
+    """Create the SES identity (default true; SES then mails a verification link to the address or expects
+    the domain's DKIM records). False when the identity is already verified in this account and Region."""
+    bucket_name: str
+    """An existing archive bucket to serve. Omit it to let the component create a protected bucket."""
+    protect_data: bool
+    """Pulumi `protect` on the created bucket (always retained on stack deletion anyway) and deletion
+    protection on the requests table (default false)."""
+    manage_bucket_notifications: bool
+    """Turn on the bucket's EventBridge notifications (default true). This replaces the bucket's
+    notification configuration, so set false for an existing bucket whose notifications are managed
+    elsewhere (EventBridge delivery must then be switched on there)."""
+    storage_classes: Sequence[str]
+    """Archive classes of the bucket's objects: `DEEP_ARCHIVE` (default) and/or `GLACIER`."""
+    allowed_tiers: Sequence[str]
+    """Retrieval tiers requesters may choose (default Standard and Bulk). `Expedited` needs `GLACIER`."""
+    default_tier: str
+    """Tier used when a request names none (default `Standard`)."""
+    default_days: int
+    """Days the restored copy stays available when a request names none (default 7)."""
+    max_days: int
+    """Most days a request may ask for (default 30; at most 365)."""
+    download_url_ttl_seconds: int
+    """Lifetime of presigned download URLs (default 900; 60 to 3600)."""
+    auth: str
+    """`iam` (default: SigV4-signed requests) or `cognito` (a Cognito user pool ID token)."""
+    cognito_user_pool_arns: Sequence[str]
+    """User pools whose tokens the API accepts (required with `auth: cognito`)."""
+    prices: PriceSettings
+    """Fallback prices for the cost estimate (default: us-east-1 list prices)."""
+    use_price_list: bool
+    """Ask the AWS Price List API first (default true)."""
+    pricing_region: str
+    """Region of the Price List endpoint: us-east-1 (default), eu-central-1 or ap-south-1."""
+    stage_name: str
+    """API stage name (default `v1`)."""
+    throttling_rate_limit: float
+    """Steady requests per second the API stage allows (default 10)."""
+    throttling_burst_limit: int
+    """Burst the API stage allows (default 20)."""
+    alarm_actions: Sequence[str]
+    """ARNs (e.g. SNS topics) notified when restore events fail or land in the dead-letter queue."""
+    service_name: str
+    """Name used in email subjects and descriptions (default `Archive restore service`)."""
+    tags: Mapping[str, str]
+    """Tags for every taggable resource (the library adds its own)."""
+    function_settings: FunctionSettings
+    """Lambda settings (architecture, runtime, log retention, log level)."""
+
+

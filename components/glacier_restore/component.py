@@ -1,0 +1,498 @@
+"""The GlacierRestore component: archive restores on request (see the package docstring)."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import pulumi
+import pulumi_aws as aws
+
+from serverless_patterns.core import iam
+from serverless_patterns.core.base import PatternComponent
+from serverless_patterns.core.function import PythonFunction, validate_settings
+from serverless_patterns.glacier_restore import templates
+from serverless_patterns.glacier_restore.args import (
+    ACCESS_LOG_FORMAT,
+    AUTH_MODES,
+    BUCKET_NAME_PATTERN,
+    DEFAULT_PRICES,
+    DOMAIN_PATTERN,
+    MAX_DOWNLOAD_URL_TTL,
+    MAX_RESTORE_DAYS,
+    PRICING_REGIONS,
+    SFN_LOG_DELIVERY_ACTIONS,
+    XRAY_ACTIONS,
+    GlacierRestoreArgs,
+    PriceSettings,
+)
+from serverless_patterns.glacier_restore.definitions import (
+    ALL_TIERS,
+    TIERS_BY_STORAGE_CLASS,
+    WorkflowSettings,
+    events_definition,
+    request_definition,
+)
+
+
+class GlacierRestore(PatternComponent):
+    """Archive retrieval on request, orchestrated by Step Functions (see the module docstring)."""
+
+    def __init__(self, name: str, args: GlacierRestoreArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+        super().__init__(name, (args or {}).get("tags"), opts)
+        a = self._validate(dict(args or {}))
+        self.args = a
+        env = self.env
+        retention = a["function_settings"]["log_retention_days"]
+
+        # --- archive bucket ------------------------------------------------------------------------------
+        if a.get("bucket_name"):
+            self.bucket_name: pulumi.Output[str] = pulumi.Output.from_input(a["bucket_name"])
+            self.bucket_arn = pulumi.Output.concat("arn:", env.partition, ":s3:::", self.bucket_name)
+            self.bucket: aws.s3.Bucket | None = None
+            bucket_id: pulumi.Input[str] = a["bucket_name"]
+        else:
+            self.bucket = self._archive_bucket(a)
+            self.bucket_name = self.bucket.bucket
+            self.bucket_arn = self.bucket.arn
+            bucket_id = self.bucket.id
+        objects_arn = pulumi.Output.concat(self.bucket_arn, "/*")
+        if a["manage_bucket_notifications"]:
+            aws.s3.BucketNotification(
+                self.child_name("bucket-events"), bucket=bucket_id, eventbridge=True,
+                opts=self.child_opts(retain_on_delete=self.bucket is not None))
+
+        # --- request records -----------------------------------------------------------------------------
+        self.table = aws.dynamodb.Table(
+            self.child_name("requests"),
+            billing_mode="PAY_PER_REQUEST",
+            hash_key="objectKey",
+            attributes=[{"name": "objectKey", "type": "S"}],
+            point_in_time_recovery={"enabled": True},
+            server_side_encryption={"enabled": True},
+            deletion_protection_enabled=a["protect_data"],
+            tags=self.tags,
+            opts=self.child_opts())
+
+        # --- SES sender ----------------------------------------------------------------------------------
+        identity = a["sender_identity"]
+        if a["create_sender_identity"]:
+            self.sender_identity = aws.sesv2.EmailIdentity(
+                self.child_name("sender"), email_identity=identity, tags=self.tags, opts=self.child_opts())
+            self.sender_identity_arn = self.sender_identity.arn
+        else:
+            self.sender_identity_arn = env.arn("ses", f"identity/{identity}")
+        send_email = iam.allow(["ses:SendEmail"], [self.sender_identity_arn], sid="SendFromVerifiedSender",
+                               conditions={"StringEquals": {"ses:FromAddress": a["sender_email"]}})
+
+        # --- the API (created first: its id names the download endpoint the emails cite) ----------------
+        self.api = aws.apigateway.RestApi(
+            self.child_name("api"),
+            description=f"{a['service_name']}: request restores of archived objects and download them",
+            endpoint_configuration={"types": "REGIONAL"},
+            tags=self.tags,
+            opts=self.child_opts())
+        stage = a["stage_name"]
+        self.api_url = pulumi.Output.concat("https://", self.api.id, ".execute-api.", env.region, ".",
+                                            env.dns_suffix, "/", stage)
+        self.download_endpoint = pulumi.Output.concat(self.api_url, "/download")
+
+        # --- cost estimate Lambda ------------------------------------------------------------------------
+        self.cost_function = PythonFunction(
+            self.child_name("cost"),
+            code="glacier_restore/cost_estimate",
+            service="glacier-restore-cost",
+            description="Estimates the cost of a completed archive restore",
+            statements=[iam.allow(["pricing:GetProducts"], ["*"], sid="ReadPriceList")],
+            environment={
+                "PRICES": json.dumps(a["prices"], sort_keys=True),
+                "USE_PRICE_LIST": "true" if a["use_price_list"] else "false",
+                "PRICING_REGION": a["pricing_region"],
+            },
+            settings=a["function_settings"],
+            timeout_seconds=30,
+            tags=a.get("tags"),
+            opts=self.child_opts())
+
+        settings = pulumi.Output.all(self.bucket_name, self.table.name, self.download_endpoint,
+                                     self.cost_function.arn).apply(
+            lambda v: WorkflowSettings(bucket=v[0], table=v[1], sender=a["sender_email"], download_endpoint=v[2],
+                                       allowed_tiers=tuple(a["allowed_tiers"]), default_tier=a["default_tier"],
+                                       default_days=a["default_days"], max_days=a["max_days"],
+                                       cost_function_arn=v[3], service_name=a["service_name"]))
+
+        # --- request workflow (EXPRESS) ------------------------------------------------------------------
+        request_role = self._workflow_role("request-role", "Runs the restore request workflow", [
+            iam.allow(["s3:GetObject", "s3:RestoreObject"], [objects_arn], sid="HeadAndRestoreArchivedObjects"),
+            iam.allow(["dynamodb:PutItem", "dynamodb:UpdateItem"], [self.table.arn], sid="RecordRequests"),
+            send_email,
+        ])
+        self.request_workflow = self._state_machine(
+            "request", "EXPRESS", request_role,
+            settings.apply(lambda s: json.dumps(request_definition(s), separators=(",", ":"))), retention)
+
+        # --- restore events workflow (STANDARD) ----------------------------------------------------------
+        events_role = self._workflow_role("events-role", "Runs the restore completion/expiry workflow", [
+            iam.allow(["dynamodb:GetItem", "dynamodb:UpdateItem"], [self.table.arn], sid="ReadAndUpdateRecords"),
+            iam.allow(["lambda:InvokeFunction"], [self.cost_function.arn], sid="EstimateCost"),
+            send_email,
+        ])
+        self.events_workflow = self._state_machine(
+            "events", "STANDARD", events_role,
+            settings.apply(lambda s: json.dumps(events_definition(s), separators=(",", ":"))), retention)
+
+        self._event_rules(a)
+        self._api(a, retention)
+
+        self.finish({
+            "apiUrl": self.api_url,
+            "restoreEndpoint": pulumi.Output.concat(self.api_url, "/restores"),
+            "downloadEndpoint": self.download_endpoint,
+            "bucketName": self.bucket_name,
+            "tableName": self.table.name,
+            "requestStateMachineArn": self.request_workflow.arn,
+            "eventsStateMachineArn": self.events_workflow.arn,
+            "costFunctionName": self.cost_function.function_name,
+            "deadLetterQueueUrl": self.dead_letter_queue.url,
+            "senderIdentityArn": self.sender_identity_arn,
+        })
+
+    # --- validation ----------------------------------------------------------------------------------------
+
+    def _validate(self, a: dict[str, Any]) -> dict[str, Any]:
+        v = self.validator
+        v.mapping("", a, known=GlacierRestoreArgs.__annotations__)
+        sender = v.email("sender_email", v.required(a, "sender_email"))
+        identity = a.setdefault("sender_identity", sender)
+        if not v.is_unknown(identity) and not v.is_unknown(sender):
+            if "@" in str(identity):
+                v.check("sender_identity", identity, lambda i: i.lower() == sender.lower(),
+                        f"the sender address itself ('{sender}') or a domain covering it; an SES identity for "
+                        "another address cannot verify this sender")
+            else:
+                v.string("sender_identity", identity, pattern=DOMAIN_PATTERN,
+                         allowed="an email address or a domain name such as 'research.example.org'")
+                domain = sender.rsplit("@", 1)[1].lower()
+                v.check("sender_identity", identity,
+                        lambda i: domain == i.lower() or domain.endswith("." + i.lower()),
+                        f"'{sender}' or the domain '{domain}' (or a parent of it); SES can only send from "
+                        "addresses its verified identity covers")
+        v.boolean("create_sender_identity", a.setdefault("create_sender_identity", True))
+        if a.get("bucket_name") is not None:
+            v.string("bucket_name", a["bucket_name"], pattern=BUCKET_NAME_PATTERN,
+                     allowed="an S3 bucket name (3-63 lowercase letters, digits, dots and hyphens)")
+        v.boolean("protect_data", a.setdefault("protect_data", False))
+        v.boolean("manage_bucket_notifications", a.setdefault("manage_bucket_notifications", True))
+
+        classes = v.list_of("storage_classes", a.setdefault("storage_classes", ["DEEP_ARCHIVE"]), min_items=1,
+                            unique=True)
+        for i, sc in enumerate(classes):
+            v.choice(f"storage_classes[{i}]", sc, TIERS_BY_STORAGE_CLASS)
+        supported = [t for t in ALL_TIERS if any(t in TIERS_BY_STORAGE_CLASS[sc] for sc in classes)]
+        tiers = v.list_of("allowed_tiers", a.setdefault("allowed_tiers", ["Standard", "Bulk"]), min_items=1,
+                          unique=True)
+        for i, tier in enumerate(tiers):
+            v.choice(f"allowed_tiers[{i}]", tier, ALL_TIERS)
+            v.check(f"allowed_tiers[{i}]", tier, lambda t: t in supported,
+                    f"a tier the storage classes {', '.join(classes)} support: {', '.join(supported)} "
+                    "(S3 Glacier Deep Archive has no Expedited retrieval)")
+        v.choice("default_tier", a.setdefault("default_tier", "Standard" if "Standard" in tiers else tiers[0]),
+                 tiers)
+        v.integer("max_days", a.setdefault("max_days", 30), minimum=1, maximum=MAX_RESTORE_DAYS)
+        v.integer("default_days", a.setdefault("default_days", min(7, a["max_days"])), minimum=1,
+                  maximum=a["max_days"])
+        v.integer("download_url_ttl_seconds", a.setdefault("download_url_ttl_seconds", 900), minimum=60,
+                  maximum=MAX_DOWNLOAD_URL_TTL)
+        v.choice("auth", a.setdefault("auth", "iam"), AUTH_MODES)
+        pools = a.setdefault("cognito_user_pool_arns", [])
+        if a["auth"] == "cognito":
+            v.list_of("cognito_user_pool_arns", pools, min_items=1)
+            for i, pool in enumerate(pools):
+                v.string(f"cognito_user_pool_arns[{i}]", pool,
+                         pattern=r"arn:aws[\w-]*:cognito-idp:[a-z0-9-]+:\d{12}:userpool/[\w-]+_[0-9A-Za-z]+",
+                         allowed="a Cognito user pool ARN")
+        elif pools:
+            v.fail("cognito_user_pool_arns", pools, "no value unless auth is 'cognito'")
+        a["prices"] = self._validate_prices(a.get("prices"), classes, tiers)
+        v.boolean("use_price_list", a.setdefault("use_price_list", True))
+        v.choice("pricing_region", a.setdefault("pricing_region", "us-east-1"), PRICING_REGIONS)
+        v.string("stage_name", a.setdefault("stage_name", "v1"), pattern=r"[A-Za-z0-9_]{1,128}",
+                 allowed="letters, digits and underscores")
+        v.number("throttling_rate_limit", a.setdefault("throttling_rate_limit", 10.0), exclusive_minimum=0)
+        v.integer("throttling_burst_limit", a.setdefault("throttling_burst_limit", 20), minimum=1)
+        for i, arn in enumerate(v.list_of("alarm_actions", a.setdefault("alarm_actions", []))):
+            v.string(f"alarm_actions[{i}]", arn, pattern=r"arn:aws[\w-]*:[a-z0-9-]+:.+", allowed="an ARN")
+        v.string("service_name", a.setdefault("service_name", "Archive restore service"), max_len=80,
+                 pattern=r"[\w .,()-]+", allowed="1-80 letters, digits, spaces and .,()- (used in email subjects)")
+        a["function_settings"] = validate_settings(type(self).__name__, a.get("function_settings"))
+        return a
+
+    def _validate_prices(self, given: Any, classes: Sequence[str], tiers: Sequence[str]) -> dict[str, Any]:
+        v = self.validator
+        prices = dict(DEFAULT_PRICES)
+        if given is not None:
+            v.mapping("prices", given, known=PriceSettings.__annotations__)
+            prices.update(given)
+        v.string("prices.currency", prices["currency"], pattern=r"[A-Z]{3}", allowed="an ISO currency code")
+        for table in ("retrieval_per_gb", "requests_per_1000"):
+            field = f"prices.{table}"
+            v.mapping(field, prices[table], known=TIERS_BY_STORAGE_CLASS)
+            for sc in classes:
+                per_tier = prices[table].get(sc)
+                if per_tier is None:
+                    v.fail(f"{field}.{sc}", None, f"prices for the storage class {sc}")
+                v.mapping(f"{field}.{sc}", per_tier, known=TIERS_BY_STORAGE_CLASS[sc])
+                for tier in tiers:
+                    if tier in TIERS_BY_STORAGE_CLASS[sc]:
+                        v.number(f"{field}.{sc}.{tier}", per_tier.get(tier), minimum=0)
+        v.number("prices.restored_storage_per_gb_month", prices["restored_storage_per_gb_month"], minimum=0)
+        v.number("prices.data_transfer_out_per_gb", prices["data_transfer_out_per_gb"], minimum=0)
+        return {k: (dict(val) if isinstance(val, Mapping) else val) for k, val in prices.items()}
+
+    # --- building blocks -----------------------------------------------------------------------------------
+
+    def _archive_bucket(self, a: Mapping[str, Any]) -> aws.s3.Bucket:
+        """A versioned, encrypted, private, TLS-only bucket that outlives the stack."""
+        bucket = aws.s3.Bucket(self.child_name("archive"), force_destroy=False, tags=self.tags,
+                               opts=self.child_opts(retain_on_delete=True, protect=a["protect_data"]))
+        # The settings stay too: deleting them would strip versioning, encryption or blocking from the bucket.
+        keep = self.child_opts(retain_on_delete=True)
+        aws.s3.BucketOwnershipControls(self.child_name("archive-ownership"), bucket=bucket.id,
+                                       rule={"object_ownership": "BucketOwnerEnforced"}, opts=keep)
+        aws.s3.BucketVersioning(self.child_name("archive-versioning"), bucket=bucket.id,
+                                versioning_configuration={"status": "Enabled"}, opts=keep)
+        aws.s3.BucketServerSideEncryptionConfiguration(
+            self.child_name("archive-encryption"), bucket=bucket.id,
+            rules=[{"apply_server_side_encryption_by_default": {"sse_algorithm": "AES256"},
+                    "bucket_key_enabled": True}], opts=keep)
+        block = aws.s3.BucketPublicAccessBlock(
+            self.child_name("archive-public-access"), bucket=bucket.id, block_public_acls=True,
+            block_public_policy=True, ignore_public_acls=True, restrict_public_buckets=True, opts=keep)
+        aws.s3.BucketPolicy(
+            self.child_name("archive-tls-only"), bucket=bucket.id,
+            policy=pulumi.Output.json_dumps(tls_only_policy(bucket.arn)),
+            opts=self.child_opts(retain_on_delete=True, depends_on=[block]))
+        return bucket
+
+    def _workflow_role(self, suffix: str, description: str, statements: list[iam.Statement]) -> aws.iam.Role:
+        """A hand-written role for a workflow: its SDK calls, plus X-Ray and log delivery (unscopable)."""
+        role = aws.iam.Role(
+            self.child_name(suffix), description=description,
+            assume_role_policy=iam.service_trust("states.amazonaws.com", source_account=self.env.account_id),
+            tags=self.tags, opts=self.child_opts())
+        aws.iam.RolePolicy(
+            self.child_name(f"{suffix}-policy"), role=role.id,
+            policy=iam.document(*statements, iam.allow(XRAY_ACTIONS, ["*"], sid="XRayTracing"),
+                                iam.allow(SFN_LOG_DELIVERY_ACTIONS, ["*"], sid="LogDelivery")),
+            opts=self.child_opts())
+        return role
+
+    def _state_machine(self, suffix: str, kind: str, role: aws.iam.Role, definition: pulumi.Input[str],
+                       retention: int) -> aws.sfn.StateMachine:
+        logs = aws.cloudwatch.LogGroup(
+            self.child_name(f"{suffix}-logs"), name_prefix=f"/aws/vendedlogs/states/{self.component_name}-{suffix}-",
+            retention_in_days=retention, tags=self.tags, opts=self.child_opts())
+        return aws.sfn.StateMachine(
+            self.child_name(suffix), type=kind, role_arn=role.arn, definition=definition,
+            logging_configuration={"level": "ALL", "include_execution_data": True,
+                                   "log_destination": pulumi.Output.concat(logs.arn, ":*")},
+            tracing_configuration={"enabled": True},
+            tags=self.tags,
+            opts=self.child_opts(depends_on=[logs]))
+
+    def _event_rules(self, a: Mapping[str, Any]) -> None:
+        """Restore events → the STANDARD workflow, with retries, a dead-letter queue and alarms."""
+        self.dead_letter_queue = aws.sqs.Queue(
+            self.child_name("events-dlq"), message_retention_seconds=1209600, sqs_managed_sse_enabled=True,
+            tags=self.tags, opts=self.child_opts())
+        target_role = aws.iam.Role(
+            self.child_name("events-target-role"), description="Lets EventBridge start the restore events workflow",
+            assume_role_policy=iam.service_trust("events.amazonaws.com", source_account=self.env.account_id),
+            tags=self.tags, opts=self.child_opts())
+        aws.iam.RolePolicy(
+            self.child_name("events-target-policy"), role=target_role.id,
+            policy=iam.document(iam.allow(["states:StartExecution"], [self.events_workflow.arn],
+                                          sid="StartRestoreEventsWorkflow")),
+            opts=self.child_opts())
+        self.rules: dict[str, aws.cloudwatch.EventRule] = {}
+        for suffix, detail_type in (("completed", "Object Restore Completed"), ("expired", "Object Restore Expired")):
+            rule = aws.cloudwatch.EventRule(
+                self.child_name(f"restore-{suffix}"),
+                description=f"S3 '{detail_type}' events of the archive bucket",
+                event_pattern=self.bucket_name.apply(lambda bucket, dt=detail_type: json.dumps(
+                    {"source": ["aws.s3"], "detail-type": [dt], "detail": {"bucket": {"name": [bucket]}}})),
+                tags=self.tags, opts=self.child_opts())
+            aws.cloudwatch.EventTarget(
+                self.child_name(f"restore-{suffix}-target"), rule=rule.name, arn=self.events_workflow.arn,
+                role_arn=target_role.arn,
+                dead_letter_config={"arn": self.dead_letter_queue.arn},
+                retry_policy={"maximum_event_age_in_seconds": 86400, "maximum_retry_attempts": 185},
+                opts=self.child_opts())
+            self.rules[suffix] = rule
+        aws.sqs.QueuePolicy(
+            self.child_name("events-dlq-policy"), queue_url=self.dead_letter_queue.url,
+            policy=iam.document(iam.allow(
+                ["sqs:SendMessage"], [self.dead_letter_queue.arn], sid="UndeliverableRestoreEvents",
+                principals={"Service": "events.amazonaws.com"},
+                conditions={"ArnEquals": {"aws:SourceArn": [r.arn for r in self.rules.values()]}})),
+            opts=self.child_opts())
+        alarm = {"alarm_actions": list(a["alarm_actions"]), "treat_missing_data": "notBreaching",
+                 "comparison_operator": "GreaterThanThreshold", "threshold": 0, "evaluation_periods": 1,
+                 "period": 300, "statistic": "Maximum", "tags": self.tags}
+        aws.cloudwatch.MetricAlarm(
+            self.child_name("events-dlq-alarm"), namespace="AWS/SQS", metric_name="ApproximateNumberOfMessagesVisible",
+            dimensions={"QueueName": self.dead_letter_queue.name},
+            alarm_description="Restore events EventBridge could not deliver to the workflow", **alarm,
+            opts=self.child_opts())
+        aws.cloudwatch.MetricAlarm(
+            self.child_name("events-failed-alarm"), namespace="AWS/States", metric_name="ExecutionsFailed",
+            dimensions={"StateMachineArn": self.events_workflow.arn},
+            alarm_description="A restore completion or expiry could not be recorded", **alarm,
+            opts=self.child_opts())
+
+    def _api(self, a: Mapping[str, Any], retention: int) -> None:
+        """POST /restores (direct Step Functions integration) and GET /download (Lambda), all authorized."""
+        api = self.api
+        authorization = "AWS_IAM"
+        authorizer_id: pulumi.Input[str] | None = None
+        if a["auth"] == "cognito":
+            authorizer = aws.apigateway.Authorizer(
+                self.child_name("authorizer"), rest_api=api.id, type="COGNITO_USER_POOLS",
+                provider_arns=list(a["cognito_user_pool_arns"]), identity_source="method.request.header.Authorization",
+                opts=self.child_opts())
+            authorization, authorizer_id = "COGNITO_USER_POOLS", authorizer.id
+        self.authorization = authorization
+
+        # POST /restores → StartSyncExecution
+        start_role = aws.iam.Role(
+            self.child_name("api-start-role"), description="Lets API Gateway run the restore request workflow",
+            assume_role_policy=iam.service_trust("apigateway.amazonaws.com", source_account=self.env.account_id),
+            tags=self.tags, opts=self.child_opts())
+        aws.iam.RolePolicy(
+            self.child_name("api-start-policy"), role=start_role.id,
+            policy=iam.document(iam.allow(["states:StartSyncExecution"], [self.request_workflow.arn],
+                                          sid="StartRestoreRequestWorkflow")),
+            opts=self.child_opts())
+        restores = aws.apigateway.Resource(self.child_name("restores"), rest_api=api.id, parent_id=api.root_resource_id,
+                                           path_part="restores", opts=self.child_opts())
+        validator = aws.apigateway.RequestValidator(self.child_name("body-validator"), rest_api=api.id,
+                                                    name="json-object-body", validate_request_body=True,
+                                                    opts=self.child_opts())
+        model = aws.apigateway.Model(self.child_name("request-model"), rest_api=api.id, name="RestoreRequest",
+                                     content_type="application/json", schema=json.dumps(templates.REQUEST_SCHEMA),
+                                     description="A restore request: key, days, tier, email",
+                                     opts=self.child_opts())
+        post = aws.apigateway.Method(
+            self.child_name("restores-post"), rest_api=api.id, resource_id=restores.id, http_method="POST",
+            authorization=authorization, authorizer_id=authorizer_id, request_validator_id=validator.id,
+            request_models={"application/json": model.name}, operation_name="RequestRestore",
+            opts=self.child_opts())
+        request_template = self.request_workflow.arn.apply(lambda arn: templates.request_template(arn, a["auth"]))
+        post_integration = aws.apigateway.Integration(
+            self.child_name("restores-integration"), rest_api=api.id, resource_id=restores.id, http_method="POST",
+            type="AWS", integration_http_method="POST",
+            uri=pulumi.Output.concat("arn:", self.env.partition, ":apigateway:", self.env.region,
+                                     ":states:action/StartSyncExecution"),
+            credentials=start_role.arn, passthrough_behavior="NEVER",
+            request_templates={"application/json": request_template},
+            opts=self.child_opts(depends_on=[post]))
+        statuses = ["200", "202", "400", "404", "500", "502", "503", "504"]
+        method_responses = [aws.apigateway.MethodResponse(
+            self.child_name(f"restores-{code}"), rest_api=api.id, resource_id=restores.id, http_method="POST",
+            status_code=code, response_models={"application/json": "Empty"}, opts=self.child_opts(depends_on=[post]))
+            for code in statuses]
+        by_code = dict(zip(statuses, method_responses, strict=True))
+        integration_responses = [
+            aws.apigateway.IntegrationResponse(
+                self.child_name("restores-result"), rest_api=api.id, resource_id=restores.id, http_method="POST",
+                status_code="200", response_templates={"application/json": templates.response_template()},
+                opts=self.child_opts(depends_on=[post_integration, by_code["200"]])),
+            aws.apigateway.IntegrationResponse(
+                self.child_name("restores-start-rejected"), rest_api=api.id, resource_id=restores.id,
+                http_method="POST", status_code="502", selection_pattern=r"4\d{2}",
+                response_templates={"application/json": templates.start_failed_template()},
+                opts=self.child_opts(depends_on=[post_integration, by_code["502"]])),
+            aws.apigateway.IntegrationResponse(
+                self.child_name("restores-start-failed"), rest_api=api.id, resource_id=restores.id,
+                http_method="POST", status_code="503", selection_pattern=r"5\d{2}",
+                response_templates={"application/json": templates.start_failed_template()},
+                opts=self.child_opts(depends_on=[post_integration, by_code["503"]])),
+        ]
+        bad_body = aws.apigateway.Response(
+            self.child_name("bad-body"), rest_api_id=api.id, response_type="BAD_REQUEST_BODY", status_code="400",
+            response_templates={"application/json": templates.bad_body_template()}, opts=self.child_opts())
+
+        # GET /download → Lambda (Powertools REST handler)
+        self.download_function = PythonFunction(
+            self.child_name("download"),
+            code="glacier_restore/download",
+            service="glacier-restore-download",
+            description="Presigned download URLs for restored objects, for their requesters only",
+            statements=[
+                iam.allow(["s3:GetObject"], [pulumi.Output.concat(self.bucket_arn, "/*")], sid="HeadAndPresignObjects"),
+                iam.allow(["dynamodb:GetItem"], [self.table.arn], sid="ReadRequestRecords"),
+            ],
+            environment={
+                "BUCKET_NAME": self.bucket_name,
+                "TABLE_NAME": self.table.name,
+                "URL_TTL_SECONDS": str(a["download_url_ttl_seconds"]),
+                "AUTH_MODE": a["auth"],
+            },
+            settings=a["function_settings"],
+            tags=a.get("tags"),
+            opts=self.child_opts())
+        download = aws.apigateway.Resource(self.child_name("download-resource"), rest_api=api.id,
+                                           parent_id=api.root_resource_id, path_part="download",
+                                           opts=self.child_opts())
+        get = aws.apigateway.Method(
+            self.child_name("download-get"), rest_api=api.id, resource_id=download.id, http_method="GET",
+            authorization=authorization, authorizer_id=authorizer_id, operation_name="DownloadRestoredObject",
+            request_parameters={"method.request.querystring.key": True},
+            opts=self.child_opts())
+        get_integration = aws.apigateway.Integration(
+            self.child_name("download-integration"), rest_api=api.id, resource_id=download.id, http_method="GET",
+            type="AWS_PROXY", integration_http_method="POST", uri=self.download_function.invoke_arn,
+            opts=self.child_opts(depends_on=[get]))
+        self.download_function.allow_invoke(
+            "api-permission", "apigateway.amazonaws.com",
+            source_arn=pulumi.Output.concat(api.execution_arn, "/*/GET/download"))
+
+        # Deployment + stage: access logs, X-Ray, throttling
+        self.methods = [post, get]
+        fingerprint = pulumi.Output.all(request_template, self.download_function.invoke_arn).apply(
+            lambda parts: hashlib.sha256(json.dumps([
+                *parts, templates.response_template(), templates.start_failed_template(),
+                templates.bad_body_template(), templates.REQUEST_SCHEMA, authorization]).encode()).hexdigest())
+        deployment = aws.apigateway.Deployment(
+            self.child_name("deployment"), rest_api=api.id, description=f"{a['service_name']} API",
+            triggers={"configuration": fingerprint},
+            opts=self.child_opts(depends_on=[post_integration, get_integration, *integration_responses,
+                                             *method_responses, bad_body, model, validator]))
+        access_logs = aws.cloudwatch.LogGroup(
+            self.child_name("api-access-logs"), name_prefix=f"/aws/apigateway/{self.component_name}-",
+            retention_in_days=retention, tags=self.tags, opts=self.child_opts())
+        self.stage = aws.apigateway.Stage(
+            self.child_name("stage"), rest_api=api.id, deployment=deployment.id, stage_name=a["stage_name"],
+            xray_tracing_enabled=True,
+            access_log_settings={"destination_arn": access_logs.arn, "format": ACCESS_LOG_FORMAT},
+            tags=self.tags, opts=self.child_opts())
+        aws.apigateway.MethodSettings(
+            self.child_name("stage-settings"), rest_api=api.id, stage_name=self.stage.stage_name, method_path="*/*",
+            settings={"throttling_rate_limit": a["throttling_rate_limit"],
+                      "throttling_burst_limit": a["throttling_burst_limit"],
+                      "metrics_enabled": True, "logging_level": "ERROR", "data_trace_enabled": False},
+            opts=self.child_opts())
+
+
+def tls_only_policy(bucket_arn: pulumi.Input[str]) -> dict[str, Any]:
+    """Deny every request to the bucket over plain HTTP or TLS older than 1.2."""
+    resources = [bucket_arn, pulumi.Output.concat(bucket_arn, "/*")]
+    return iam.document_data(
+        iam.deny(["s3:*"], resources, sid="DenyInsecureTransport", principals={"AWS": "*"},
+                 conditions={"Bool": {"aws:SecureTransport": "false"}}),
+        iam.deny(["s3:*"], resources, sid="DenyOldTls", principals={"AWS": "*"},
+                 conditions={"NumericLessThan": {"s3:TlsVersion": "1.2"}}))
+
+

@@ -1,0 +1,178 @@
+"""Arguments and limits of MultiTenantApi."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from typing import TypedDict
+
+from serverless_patterns.core.function import FunctionSettings
+
+#: Tenant ids: 3-64 lowercase letters, digits and inner hyphens (lowercase only, so `Acme` and `acme`
+#: cannot become two tenants). They appear in logical names, the key table and the Cognito attribute.
+TENANT_ID_PATTERN = r"^[a-z0-9][a-z0-9-]{1,62}[a-z0-9]$"
+TIER_NAME_PATTERN = r"^[a-z][a-z0-9-]{0,31}$"
+STAGE_NAME_PATTERN = r"^[A-Za-z0-9_-]{1,128}$"
+#: Cognito domain prefixes: lowercase letters, digits, inner hyphens; no reserved words.
+DOMAIN_PREFIX_PATTERN = r"^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$"
+DOMAIN_RESERVED_WORDS = ("aws", "amazon", "cognito")
+CALLBACK_URL_PATTERN = r"^(https://[^\s#]+|http://localhost(:\d{1,5})?(/[^\s#]*)?)$"
+QUERY_PARAMETER_PATTERN = r"^[A-Za-z0-9_.-]{1,64}$"
+QUOTA_PERIODS = ("DAY", "WEEK", "MONTH")
+TOKEN_USES = ("id", "access")
+#: API keys per account and Region: a hard limit, not adjustable.
+MAX_API_KEYS = 10_000
+#: Usage plans per account and Region by default (adjustable through Service Quotas).
+DEFAULT_USAGE_PLAN_LIMIT = 300
+
+TENANT_ATTRIBUTE = "tenant_id"
+TENANT_CLAIM = f"custom:{TENANT_ATTRIBUTE}"
+KEY_HASH_INDEX = "by-key-hash"
+AUTHORIZER_CODE = "multi_tenant_api/authorizer"
+BACKEND_CODE = "multi_tenant_api/backend"
+THROTTLE_METRIC_NAMESPACE = "ServerlessPatterns/MultiTenantApi"
+THROTTLE_METRIC_NAME = "ThrottledRequests"
+
+#: The example backend's routes (method, path); every one requires the authorizer and an API key.
+ROUTES: tuple[tuple[str, str], ...] = (
+    ("GET", "/"),
+    ("GET", "/items"),
+    ("POST", "/items"),
+    ("GET", "/items/{itemId}"),
+    ("DELETE", "/items/{itemId}"),
+)
+
+#: Stage access log format: JSON with the tenant (authorizer context) and the API key id per request.
+ACCESS_LOG_FORMAT = json.dumps({
+    "requestId": "$context.requestId",
+    "extendedRequestId": "$context.extendedRequestId",
+    "requestTime": "$context.requestTime",
+    "sourceIp": "$context.identity.sourceIp",
+    "httpMethod": "$context.httpMethod",
+    "resourcePath": "$context.resourcePath",
+    "status": "$context.status",
+    "responseLength": "$context.responseLength",
+    "apiId": "$context.apiId",
+    "stage": "$context.stage",
+    "tenantId": "$context.authorizer.tenantId",
+    "tier": "$context.authorizer.tier",
+    "principalId": "$context.authorizer.principalId",
+    "apiKeyId": "$context.identity.apiKeyId",
+    "errorType": "$context.error.responseType",
+    "errorMessage": "$context.error.message",
+    "authorizerStatus": "$context.authorizer.status",
+    "authorizerLatency": "$context.authorizer.latency",
+    "integrationLatency": "$context.integration.latency",
+    "xrayTraceId": "$context.xrayTraceId",
+}, separators=(",", ":"))
+
+#: Metric filter that counts throttled requests (429: usage-plan throttle, quota, stage or account limit).
+THROTTLED_FILTER_PATTERN = '{ $.status = "429" }'
+
+
+class ThrottleArgs(TypedDict, total=False):
+    """A token bucket: steady requests per second and burst size."""
+
+    rate_limit: float
+    """Steady-state requests per second (> 0)."""
+    burst_limit: int
+    """Bucket size: requests allowed at once (>= 1)."""
+
+
+class QuotaArgs(TypedDict, total=False):
+    """Requests allowed per period."""
+
+    limit: int
+    """Requests per period (>= 1)."""
+    period: str
+    """DAY, WEEK or MONTH."""
+
+
+class TierArgs(TypedDict, total=False):
+    """A product tier: becomes one usage plan shared by the keys of its tenants."""
+
+    rate_limit: float
+    """Requests per second per tenant key (> 0)."""
+    burst_limit: int
+    """Burst per tenant key (>= 1)."""
+    quota: QuotaArgs
+    """Optional quota per tenant key."""
+    method_throttles: Mapping[str, ThrottleArgs]
+    """Optional per-route throttles, keyed by route, e.g. `"POST /items"`."""
+    description: str
+    """Shown on the usage plan."""
+
+
+class TenantArgs(TypedDict, total=False):
+    """One tenant: gets its own API key on its tier's plan."""
+
+    id: str
+    """Tenant id (3-64 lowercase letters, digits, inner hyphens); the value of `custom:tenant_id`."""
+    tier: str
+    """Name of a tier in `tiers`."""
+
+
+class AlarmArgs(TypedDict, total=False):
+    """Thresholds of the stage alarms (counts per period)."""
+
+    period_seconds: int
+    """Evaluation period (60-86400, multiple of 60; default 300)."""
+    evaluation_periods: int
+    """Periods that must breach (default 1)."""
+    client_error_threshold: int
+    """4XX responses per period (default 100)."""
+    server_error_threshold: int
+    """5XX responses per period (default 1)."""
+    throttled_threshold: int
+    """429 responses per period (default 10)."""
+    actions: Sequence[str]
+    """ARNs (e.g. SNS topics) notified on alarm and OK."""
+
+
+class MultiTenantApiArgs(TypedDict, total=False):
+    """Arguments of `MultiTenantApi`."""
+
+    tiers: Mapping[str, TierArgs]
+    """Tier name -> limits; one usage plan each. Required, at least one."""
+    tenants: Sequence[TenantArgs]
+    """Tenants and their tiers; one API key each (at most 10,000 per account and Region)."""
+    domain_prefix: str
+    """Cognito hosted-UI domain prefix, unique in the Region (e.g. `acme-api-dev`). Required."""
+    callback_urls: Sequence[str]
+    """OAuth redirect URLs of the app client (https, or http://localhost). Required, at least one."""
+    logout_urls: Sequence[str]
+    """Sign-out redirect URLs (default: none)."""
+    stage_name: str
+    """Stage name (default `v1`)."""
+    stage_throttle: ThrottleArgs
+    """Default throttle of every method of the stage (default 100 rps, burst 200)."""
+    authorizer_ttl_seconds: int
+    """How long API Gateway caches an authorizer result per token (0-3600, default 300)."""
+    token_use: str
+    """Token the API accepts: `id` (default; carries custom attributes) or `access` (needs a
+    pre-token-generation trigger that adds the tenant claim)."""
+    tenant_attribute_mutable: bool
+    """Whether administrators may change a user's tenant after creation (default false: set once at
+    AdminCreateUser). Changing this later replaces the user pool."""
+    allow_self_sign_up: bool
+    """Let users sign themselves up (default false). They get no tenant, so the API denies them."""
+    token_validity_minutes: int
+    """ID and access token lifetime (5-1440, default 60)."""
+    refresh_token_validity_days: int
+    """Refresh token lifetime (1-3650, default 30)."""
+    query_string_keys: bool
+    """Also deploy a legacy API that takes the key from `?api_key=` (default false)."""
+    query_string_parameter: str
+    """Name of the legacy query-string parameter (default `api_key`)."""
+    key_cache_seconds: int
+    """How long an authorizer instance caches a tenant's key (0-3600, default 300)."""
+    usage_plan_limit: int
+    """Usage plans allowed in the account and Region (default 300; raise after a quota increase)."""
+    alarms: AlarmArgs
+    """Alarm thresholds and actions."""
+    tags: Mapping[str, str]
+    """Tags for every taggable child."""
+    function_settings: FunctionSettings
+    """Lambda settings (architecture, runtime, log retention, log level)."""
+
+
