@@ -6,14 +6,16 @@
 - Powertools: the public Powertools for AWS Lambda (Python) v3 layer, by partition, Region,
   runtime, architecture and a configurable layer version.
 - Other third-party dependencies (a `requirements.txt` next to the handler, fully pinned)
-  are built for the function's architecture with pip's `--platform`/`--only-binary` and
-  cached under `.build/deps/<hash of requirements, runtime, architecture>`.
+  are built for the function's architecture with pip's `--platform`/`--only-binary` (or, in
+  an environment without pip, such as one `uv` made, with `uv pip install --python-platform`)
+  and cached under `.build/deps/<hash of requirements, runtime, architecture>`.
 """
 
 from __future__ import annotations
 
 import hashlib
 import importlib.resources
+import importlib.util
 import io
 import os
 import shutil
@@ -43,6 +45,11 @@ PIP_PLATFORMS = {
     "arm64": ("manylinux_2_34_aarch64", "manylinux_2_28_aarch64", "manylinux2014_aarch64"),
     "x86_64": ("manylinux_2_34_x86_64", "manylinux_2_28_x86_64", "manylinux2014_x86_64"),
 }
+#: The same platform for uv, whose `--python-platform` accepts every older manylinux tag too.
+UV_PLATFORMS = {"arm64": "aarch64-manylinux_2_34", "x86_64": "x86_64-manylinux_2_34"}
+#: What pip and uv write that names the tool or this machine: dropped, so both build the same bytes.
+INSTALLER_FILES = ("*.dist-info/RECORD", "*.dist-info/INSTALLER", "*.dist-info/REQUESTED",
+                   "*.dist-info/direct_url.json", ".lock")
 
 
 class PackagingError(RuntimeError):
@@ -149,7 +156,7 @@ def build_cache_root() -> Path:
 
 
 #: Bump when the build itself changes, so caches built the old way are not reused.
-BUILD_FORMAT = "2"
+BUILD_FORMAT = "3"
 
 
 def dependency_cache_key(lines: list[str], runtime: str, architecture: str) -> str:
@@ -175,23 +182,56 @@ def build_dependencies(requirements: Path, runtime: str, architecture: str) -> P
         return target
     target.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix="deps-", dir=target.parent))
-    python_version = runtime.removeprefix("python")
-    command = [sys.executable, "-m", "pip", "install", "--quiet", "--disable-pip-version-check", "--no-compile",
-               "--target", str(staging), "--implementation", "cp", "--python-version", python_version,
-               "--only-binary=:all:", "--requirement", str(requirements)]
-    for platform in PIP_PLATFORMS[architecture]:
-        command += ["--platform", platform]
+    try:
+        command = installer_command(requirements, staging, runtime.removeprefix("python"), architecture)
+    except PackagingError:
+        staging.rmdir()
+        raise
     result = subprocess.run(command, capture_output=True, text=True, check=False)
     if result.returncode != 0:
         shutil.rmtree(staging, ignore_errors=True)
         raise PackagingError(f"building {requirements} for {runtime}/{architecture} failed:\n{result.stderr.strip()}")
-    # Console scripts and the RECORD files that hash them embed this machine's interpreter path;
-    # Lambda needs neither, and without them the same pins give the same bytes everywhere.
+    # Console scripts and the RECORD files that hash them embed this machine's interpreter path, and
+    # INSTALLER/REQUESTED name the tool; Lambda needs none of them, and without them the same pins give
+    # the same bytes everywhere, whether pip or uv built them.
     shutil.rmtree(staging / "bin", ignore_errors=True)
-    for record in staging.glob("*.dist-info/RECORD"):
-        record.unlink()
+    for pattern in INSTALLER_FILES:
+        for path in staging.glob(pattern):
+            path.unlink()
     try:
         staging.rename(target)
     except OSError:  # another process built the same key first
         shutil.rmtree(staging, ignore_errors=True)
     return target
+
+
+def find_uv() -> str | None:
+    """The uv binary: from the `uv` package in this environment, else on PATH."""
+    try:
+        from uv import find_uv_bin
+
+        return str(find_uv_bin())
+    except (ImportError, FileNotFoundError):
+        return shutil.which("uv")
+
+
+def installer_command(requirements: Path, target: Path, python_version: str, architecture: str) -> list[str]:
+    """The command that installs `requirements` into `target` for Lambda's platform.
+
+    pip from this interpreter's environment when it has pip; else uv (environments made by
+    `uv venv` or Pulumi's `toolchain: uv` have no pip); else one line saying what to install.
+    """
+    if importlib.util.find_spec("pip") is not None:
+        command = [sys.executable, "-m", "pip", "install", "--quiet", "--disable-pip-version-check", "--no-compile",
+                   "--target", str(target), "--implementation", "cp", "--python-version", python_version,
+                   "--only-binary=:all:", "--requirement", str(requirements)]
+        for platform in PIP_PLATFORMS[architecture]:
+            command += ["--platform", platform]
+        return command
+    uv = find_uv()
+    if uv is not None:
+        return [uv, "pip", "install", "--quiet", "--python", sys.executable, "--target", str(target),
+                "--python-version", python_version, "--python-platform", UV_PLATFORMS[architecture],
+                "--only-binary", ":all:", "--requirement", str(requirements)]
+    raise PackagingError(f"building {requirements} needs pip or uv, and {sys.prefix} has neither (nor is uv on PATH): "
+                         f"run `uv pip install --python {sys.executable} pip` or `{sys.executable} -m ensurepip`")

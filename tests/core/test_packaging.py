@@ -1,3 +1,4 @@
+import sys
 import zipfile
 from io import BytesIO
 from pathlib import Path
@@ -118,3 +119,58 @@ def test_builds_do_not_depend_on_the_building_interpreter(tmp_path: Path, monkey
     assert built is not None
     assert not (built / "bin").exists()
     assert not list(built.glob("*.dist-info/RECORD"))
+
+
+def _without_pip(monkeypatch: pytest.MonkeyPatch) -> None:
+    """This environment as `uv venv` (or Pulumi's `toolchain: uv`) makes it: no pip module."""
+    real = packaging.importlib.util.find_spec
+    monkeypatch.setattr(packaging.importlib.util, "find_spec",
+                        lambda name, *args: None if name == "pip" else real(name, *args))
+
+
+def test_without_pip_dependencies_are_built_with_uv(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    requirements = tmp_path / "requirements.txt"
+    requirements.write_text("cffi==2.0.0\n")
+    monkeypatch.setenv("SERVERLESS_PATTERNS_BUILD_DIR", str(tmp_path / "pip"))
+    with_pip = build_dependencies(requirements, "python3.14", "arm64")
+    _without_pip(monkeypatch)
+    command = packaging.installer_command(requirements, tmp_path / "t", "3.14", "arm64")
+    assert command[1:3] == ["pip", "install"] and "aarch64-manylinux_2_34" in command, command
+    monkeypatch.setenv("SERVERLESS_PATTERNS_BUILD_DIR", str(tmp_path / "uv"))
+    with_uv = build_dependencies(requirements, "python3.14", "arm64")
+    assert with_pip is not None and with_uv is not None
+    # The same pins give the same archive content whichever installer built them.
+    assert content_digest(collect_files(with_uv)) == content_digest(collect_files(with_pip))
+    assert any("aarch64" in p.name for p in with_uv.rglob("*.so"))
+
+
+def test_uv_on_path_is_used_when_the_environment_has_no_uv_package(tmp_path: Path,
+                                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    _without_pip(monkeypatch)
+    monkeypatch.setitem(sys.modules, "uv", None)  # `import uv` fails
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    (bin_dir / "uv").write_text("#!/bin/sh\nexit 0\n")
+    (bin_dir / "uv").chmod(0o755)
+    monkeypatch.setenv("PATH", str(bin_dir))
+    command = packaging.installer_command(tmp_path / "requirements.txt", tmp_path / "t", "3.14", "x86_64")
+    assert command[0] == str(bin_dir / "uv")
+    assert command[command.index("--python-platform") + 1] == "x86_64-manylinux_2_34"
+    assert command[command.index("--python") + 1] == sys.executable
+
+
+def test_without_pip_or_uv_the_error_is_one_line_that_says_what_to_install(tmp_path: Path,
+                                                                           monkeypatch: pytest.MonkeyPatch) -> None:
+    _without_pip(monkeypatch)
+    monkeypatch.setitem(sys.modules, "uv", None)
+    monkeypatch.setenv("PATH", str(tmp_path))  # no uv on PATH either
+    monkeypatch.setenv("SERVERLESS_PATTERNS_BUILD_DIR", str(tmp_path / "build"))
+    requirements = tmp_path / "requirements.txt"
+    requirements.write_text("six==1.17.0\n")
+    with pytest.raises(PackagingError) as raised:
+        build_dependencies(requirements, "python3.14", "arm64")
+    message = str(raised.value)
+    assert "\n" not in message
+    assert f"uv pip install --python {sys.executable} pip" in message
+    assert "ensurepip" in message
+    assert not list((tmp_path / "build" / "deps").iterdir()), "nothing half-built is left behind"
