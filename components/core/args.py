@@ -13,6 +13,8 @@ from typing import Any, NoReturn, TypeVar
 
 import pulumi
 
+from serverless_patterns.core.limits import ApiLimit
+
 T = TypeVar("T")
 
 _LABEL = r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
@@ -78,6 +80,16 @@ class Validator:
         else:
             allowed = "a whole number"
         return self.check(field, value, ok, allowed)
+
+    def integer_for(self, field: str, value: Any, *limits: ApiLimit) -> Any:
+        """A whole number every API it reaches accepts: the intersection of their ranges, each named."""
+        minimum = max(limit.minimum for limit in limits)
+        maximum = min(limit.maximum for limit in limits)
+
+        def ok(v: Any) -> bool:
+            return isinstance(v, int) and not isinstance(v, bool) and minimum <= v <= maximum
+        return self.check(field, value, ok, f"a whole number from {minimum} to {maximum}; it reaches "
+                          + " and ".join(str(limit) for limit in limits))
 
     def number(self, field: str, value: Any, *, minimum: float | None = None, exclusive_minimum: float | None = None,
                maximum: float | None = None) -> Any:

@@ -255,24 +255,29 @@ class MultiTenantApi(PatternComponent):
             self.child_name("users"),
             username_attributes=["email"],
             auto_verified_attributes=["email"],
-            username_configuration={"case_sensitive": False},
+            username_configuration=aws.cognito.UserPoolUsernameConfigurationArgs(case_sensitive=False),
             # Users exist only when an administrator creates them (and sets their tenant), unless asked otherwise.
-            admin_create_user_config={"allow_admin_create_user_only": not self.allow_self_sign_up},
-            schemas=[{
-                "name": TENANT_ATTRIBUTE,
-                "attribute_data_type": "String",
-                "mutable": self.tenant_attribute_mutable,
-                "developer_only_attribute": False,
-                "required": False,
-                "string_attribute_constraints": {"min_length": "3", "max_length": "64"},
-            }],
-            password_policy={"minimum_length": 12, "require_lowercase": True, "require_uppercase": True,
-                             "require_numbers": True, "require_symbols": True,
-                             "temporary_password_validity_days": 3, "password_history_size": 5},
+            admin_create_user_config=aws.cognito.UserPoolAdminCreateUserConfigArgs(
+                allow_admin_create_user_only=not self.allow_self_sign_up),
+            schemas=[aws.cognito.UserPoolSchemaArgs(
+                name=TENANT_ATTRIBUTE,
+                attribute_data_type="String",
+                mutable=self.tenant_attribute_mutable,
+                developer_only_attribute=False,
+                required=False,
+                string_attribute_constraints=aws.cognito.UserPoolSchemaStringAttributeConstraintsArgs(
+                    min_length="3", max_length="64"),
+            )],
+            password_policy=aws.cognito.UserPoolPasswordPolicyArgs(
+                minimum_length=12, require_lowercase=True, require_uppercase=True, require_numbers=True,
+                require_symbols=True, temporary_password_validity_days=3, password_history_size=5),
             mfa_configuration="OPTIONAL",
-            software_token_mfa_configuration={"enabled": True},
-            account_recovery_setting={"recovery_mechanisms": [{"name": "verified_email", "priority": 1}]},
-            user_attribute_update_settings={"attributes_require_verification_before_update": ["email"]},
+            software_token_mfa_configuration=aws.cognito.UserPoolSoftwareTokenMfaConfigurationArgs(enabled=True),
+            account_recovery_setting=aws.cognito.UserPoolAccountRecoverySettingArgs(recovery_mechanisms=[
+                aws.cognito.UserPoolAccountRecoverySettingRecoveryMechanismArgs(name="verified_email", priority=1)]),
+            # Typed args: a misspelled setting fails here, not silently at the provider.
+            user_attribute_update_settings=aws.cognito.UserPoolUserAttributeUpdateSettingsArgs(
+                attributes_require_verification_before_updates=["email"]),
             deletion_protection="ACTIVE",
             tags=self.tags,
             opts=self.child_opts())
@@ -295,7 +300,8 @@ class MultiTenantApi(PatternComponent):
             id_token_validity=self.token_minutes,
             access_token_validity=self.token_minutes,
             refresh_token_validity=self.refresh_days,
-            token_validity_units={"id_token": "minutes", "access_token": "minutes", "refresh_token": "days"},
+            token_validity_units=aws.cognito.UserPoolClientTokenValidityUnitsArgs(
+                id_token="minutes", access_token="minutes", refresh_token="days"),
             auth_session_validity=3,
             opts=self.child_opts())
         domain = aws.cognito.UserPoolDomain(
@@ -313,10 +319,12 @@ class MultiTenantApi(PatternComponent):
             self.child_name("tenant-keys"),
             billing_mode="PAY_PER_REQUEST",
             hash_key="tenantId",
-            attributes=[{"name": "tenantId", "type": "S"}, {"name": "keyHash", "type": "S"}],
-            global_secondary_indexes=[{"name": KEY_HASH_INDEX, "hash_key": "keyHash", "projection_type": "ALL"}],
-            server_side_encryption={"enabled": True},
-            point_in_time_recovery={"enabled": True},
+            attributes=[aws.dynamodb.TableAttributeArgs(name="tenantId", type="S"),
+                        aws.dynamodb.TableAttributeArgs(name="keyHash", type="S")],
+            global_secondary_indexes=[aws.dynamodb.TableGlobalSecondaryIndexArgs(
+                name=KEY_HASH_INDEX, hash_key="keyHash", projection_type="ALL")],
+            server_side_encryption=aws.dynamodb.TableServerSideEncryptionArgs(enabled=True),
+            point_in_time_recovery=aws.dynamodb.TablePointInTimeRecoveryArgs(enabled=True),
             deletion_protection_enabled=True,
             tags=self.tags,
             opts=self.child_opts())
@@ -328,9 +336,10 @@ class MultiTenantApi(PatternComponent):
             billing_mode="PAY_PER_REQUEST",
             hash_key="tenantId",
             range_key="itemId",
-            attributes=[{"name": "tenantId", "type": "S"}, {"name": "itemId", "type": "S"}],
-            server_side_encryption={"enabled": True},
-            point_in_time_recovery={"enabled": True},
+            attributes=[aws.dynamodb.TableAttributeArgs(name="tenantId", type="S"),
+                        aws.dynamodb.TableAttributeArgs(name="itemId", type="S")],
+            server_side_encryption=aws.dynamodb.TableServerSideEncryptionArgs(enabled=True),
+            point_in_time_recovery=aws.dynamodb.TablePointInTimeRecoveryArgs(enabled=True),
             tags=self.tags,
             opts=self.child_opts())
 
@@ -369,7 +378,7 @@ class MultiTenantApi(PatternComponent):
             description=("Multi-tenant API (Cognito JWT)" if kind == "token"
                          else f"Multi-tenant API, legacy ?{self.query_parameter}= clients"),
             api_key_source="AUTHORIZER",
-            endpoint_configuration={"types": "REGIONAL"},
+            endpoint_configuration=aws.apigateway.RestApiEndpointConfigurationArgs(types="REGIONAL"),
             tags=self.tags,
             opts=self.child_opts())
         function = self._authorizer_function(kind, api)
@@ -449,7 +458,8 @@ class MultiTenantApi(PatternComponent):
             deployment=deployment.id,
             stage_name=self.stage_name,
             xray_tracing_enabled=True,
-            access_log_settings={"destination_arn": access_logs.arn, "format": ACCESS_LOG_FORMAT},
+            access_log_settings=aws.apigateway.StageAccessLogSettingsArgs(destination_arn=access_logs.arn,
+                                                                          format=ACCESS_LOG_FORMAT),
             tags=self.tags,
             opts=self.child_opts())
         rate, burst = self.stage_throttle
@@ -458,8 +468,9 @@ class MultiTenantApi(PatternComponent):
             rest_api=api.id,
             stage_name=stage.stage_name,
             method_path="*/*",
-            settings={"throttling_rate_limit": rate, "throttling_burst_limit": burst, "metrics_enabled": True,
-                      "logging_level": "ERROR", "data_trace_enabled": False},
+            settings=aws.apigateway.MethodSettingsSettingsArgs(
+                throttling_rate_limit=rate, throttling_burst_limit=burst, metrics_enabled=True,
+                logging_level="ERROR", data_trace_enabled=False),
             opts=self.child_opts())
         return ApiSurface(kind, api, stage, function, access_logs)
 
@@ -471,14 +482,17 @@ class MultiTenantApi(PatternComponent):
     # -- tiers and tenants --------------------------------------------------------------------------------
 
     def _usage_plan(self, tier: Tier) -> aws.apigateway.UsagePlan:
-        throttles = [{"path": throttle_path(route), "rate_limit": rate, "burst_limit": burst}
+        throttles = [aws.apigateway.UsagePlanApiStageThrottleArgs(path=throttle_path(route), rate_limit=rate,
+                                                                  burst_limit=burst)
                      for route, (rate, burst) in sorted(tier.method_throttles.items())]
         return aws.apigateway.UsagePlan(
             self.child_name(f"tier-{tier.name}"),
             description=tier.description,
-            throttle_settings={"rate_limit": tier.rate_limit, "burst_limit": tier.burst_limit},
-            quota_settings=tier.quota,
-            api_stages=[{"api_id": s.api.id, "stage": s.stage.stage_name, "throttles": throttles or None}
+            throttle_settings=aws.apigateway.UsagePlanThrottleSettingsArgs(rate_limit=tier.rate_limit,
+                                                                           burst_limit=tier.burst_limit),
+            quota_settings=aws.apigateway.UsagePlanQuotaSettingsArgs(**tier.quota) if tier.quota else None,
+            api_stages=[aws.apigateway.UsagePlanApiStageArgs(api_id=s.api.id, stage=s.stage.stage_name,
+                                                             throttles=throttles or None)
                         for s in self.surfaces],
             tags={**self.tags, "tier": tier.name},
             opts=self.child_opts())
@@ -538,9 +552,9 @@ class MultiTenantApi(PatternComponent):
             self.child_name(f"{prefix}-throttled-filter"),
             log_group_name=surface.access_logs.name,
             pattern=THROTTLED_FILTER_PATTERN,
-            metric_transformation={"name": THROTTLE_METRIC_NAME, "namespace": THROTTLE_METRIC_NAMESPACE,
-                                   "value": "1", "unit": "Count",
-                                   "dimensions": {"ApiId": "$.apiId", "Stage": "$.stage"}},
+            metric_transformation=aws.cloudwatch.LogMetricFilterMetricTransformationArgs(
+                name=THROTTLE_METRIC_NAME, namespace=THROTTLE_METRIC_NAMESPACE, value="1", unit="Count",
+                dimensions={"ApiId": "$.apiId", "Stage": "$.stage"}),
             opts=self.child_opts())
         aws.cloudwatch.MetricAlarm(
             self.child_name(f"{prefix}-throttled-alarm"),

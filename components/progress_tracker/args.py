@@ -67,7 +67,8 @@ class ProgressTrackerArgs(TypedDict, total=False):
     event_retry_attempts: int
     """EventBridge retries of a failed delivery to ReportProgress (0-185, default 8)."""
     event_max_age_seconds: int
-    """Age after which EventBridge stops retrying and dead-letters the event (60-86400, default 3600)."""
+    """Age after which EventBridge (and Lambda's async retries of ReportProgress) stop retrying and
+    dead-letter the event (60-21600: Lambda's event invoke config allows at most 21600; default 3600)."""
     function_settings: FunctionSettings
     """Settings for every Lambda function (architecture, runtime, log retention, log level)."""
     tags: Mapping[str, str]

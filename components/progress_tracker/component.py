@@ -13,6 +13,11 @@ import pulumi_aws as aws
 from serverless_patterns.core import iam
 from serverless_patterns.core.base import PatternComponent
 from serverless_patterns.core.function import FunctionSettings, PythonFunction, validate_settings
+from serverless_patterns.core.limits import (
+    EVENTS_TARGET_MAX_EVENT_AGE,
+    EVENTS_TARGET_RETRY_ATTEMPTS,
+    LAMBDA_ASYNC_MAX_EVENT_AGE,
+)
 from serverless_patterns.progress_tracker.args import (
     ACCESS_LOG_FORMAT,
     CLIENT_PATH,
@@ -77,9 +82,11 @@ class ProgressTracker(PatternComponent):
                         maximum=10000)
         burst = v.integer("throttling_burst_limit", args.get("throttling_burst_limit", 100), minimum=1,
                           maximum=5000)
-        retries = v.integer("event_retry_attempts", args.get("event_retry_attempts", 8), minimum=0, maximum=185)
-        max_age = v.integer("event_max_age_seconds", args.get("event_max_age_seconds", 3600), minimum=60,
-                            maximum=86400)
+        retries = v.integer_for("event_retry_attempts", args.get("event_retry_attempts", 8),
+                                EVENTS_TARGET_RETRY_ATTEMPTS)
+        # One age bounds both EventBridge's retries and Lambda's async retries of ReportProgress.
+        max_age = v.integer_for("event_max_age_seconds", args.get("event_max_age_seconds", 3600),
+                                EVENTS_TARGET_MAX_EVENT_AGE, LAMBDA_ASYNC_MAX_EVENT_AGE)
         settings = validate_settings(type(self).__name__, args.get("function_settings"))
         self.settings = settings
         env = self.env

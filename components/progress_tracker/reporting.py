@@ -24,8 +24,9 @@ catches ``States.ALL`` and goes on to the next business state with its input unc
 from __future__ import annotations
 
 import copy
+import hashlib
 import json
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -101,8 +102,50 @@ class ProgressPoint:
     name: str | None = None
 
 
+def _fit(text: str, limit: int = MAX_STATE_NAME) -> str:
+    """`text` if it fits in `limit` characters, else a prefix and a digest of the whole (still unique)."""
+    if len(text) <= limit:
+        return text
+    return f"{text[:limit - 9]}~{hashlib.sha256(text.encode()).hexdigest()[:8]}"
+
+
 def state_name(percent: int, message: str) -> str:
-    return f"Report {percent}%: {message}"[:MAX_STATE_NAME]
+    """The default name of a report: "Report <percent>%: <message>", at most 80 characters."""
+    return _fit(f"Report {percent}%: {message}")
+
+
+def inner_name(report: str, part: str) -> str:
+    """The name of one state inside (or beside) report `report`: unique per report, at most 80 characters.
+
+    ASL: state names "MUST be unique within the scope of the whole state machine", Parallel branches
+    and Map processors included (https://states-language.net/spec.html#states-fields).
+    """
+    suffix = f" / {part}"
+    return _fit(report, MAX_STATE_NAME - len(suffix)) + suffix
+
+
+def state_names(definition: Mapping[str, Any]) -> list[str]:
+    """Every state name of a machine, repeats kept: top level, Parallel branches and Map processors."""
+    names: list[str] = []
+    for name, state in definition.get("States", {}).items():
+        names.append(name)
+        if not isinstance(state, Mapping):
+            continue
+        for branch in state.get("Branches", []):
+            names += state_names(branch)
+        for key in ("ItemProcessor", "Iterator"):
+            if isinstance(state.get(key), Mapping):
+                names += state_names(state[key])
+    return names
+
+
+def check_unique_names(definition: Mapping[str, Any]) -> None:
+    """Refuse a machine that repeats a state name anywhere (AWS answers DUPLICATE_STATE_NAME)."""
+    names = state_names(definition)
+    repeated = sorted({name for name in names if names.count(name) > 1})
+    if repeated:
+        raise ReportingError(f"state names must be unique in the whole state machine (branches and Map "
+                             f"processors included); repeated: {', '.join(repeated)}")
 
 
 def _check(percent: int, message: str, status: str) -> None:
@@ -120,7 +163,11 @@ def _exec_key(prefix_sk: str) -> dict[str, Any]:
     return {"pk": {"S.$": f"States.Format('EXEC#{{}}', {EXECUTION_NAME})"}, "sk": {"S": prefix_sk}}
 
 
-def _direct_branch(target: ReportingTarget, percent: int, message: str, step: str, status: str) -> dict[str, Any]:
+def _direct_branch(target: ReportingTarget, report: str, percent: int, message: str, step: str,
+                   status: str) -> dict[str, Any]:
+    n = {part: inner_name(report, part) for part in (
+        "Save progress", "Find followers", "Post to followers", "Post to connection", "Forget gone follower",
+        "Forget gone connection", "Skip failed post")}
     retry_all = {"ErrorEquals": ["States.ALL"], "IntervalSeconds": 1, "MaxAttempts": 2, "BackoffRate": 2.0}
     body = {"type": "progress", "executionId.$": EXECUTION_NAME, "percent": percent, "message": message,
             "step": step, "status": status, "updatedAt.$": "$$.State.EnteredTime"}
@@ -139,8 +186,8 @@ def _direct_branch(target: ReportingTarget, percent: int, message: str, step: st
         "ResultPath": "$.post",
         # A 410 is final: never retried (the first matching retrier wins), caught below.
         "Retry": [{"ErrorEquals": GONE_ERRORS, "MaxAttempts": 0}, retry_all],
-        "Catch": [{"ErrorEquals": GONE_ERRORS, "ResultPath": "$.error", "Next": "Forget gone follower"},
-                  {"ErrorEquals": ["States.ALL"], "ResultPath": "$.error", "Next": "Skip failed post"}],
+        "Catch": [{"ErrorEquals": GONE_ERRORS, "ResultPath": "$.error", "Next": n["Forget gone follower"]},
+                  {"ErrorEquals": ["States.ALL"], "ResultPath": "$.error", "Next": n["Skip failed post"]}],
         "End": True,
     }
 
@@ -148,17 +195,17 @@ def _direct_branch(target: ReportingTarget, percent: int, message: str, step: st
         return {"Type": "Task", "Resource": "arn:aws:states:::dynamodb:deleteItem",
                 "Parameters": {"TableName": target.table_name, "Key": key}, "ResultPath": None,
                 "Retry": [retry_all],
-                "Catch": [{"ErrorEquals": ["States.ALL"], "ResultPath": "$.error", "Next": "Skip failed post"}]}
+                "Catch": [{"ErrorEquals": ["States.ALL"], "ResultPath": "$.error", "Next": n["Skip failed post"]}]}
 
     forget_follower = delete({"pk": {"S.$": f"States.Format('EXEC#{{}}', {EXECUTION_NAME})"},
                               "sk": {"S.$": "States.Format('FOLLOWER#{}', $.connectionId)"}})
-    forget_follower["Next"] = "Forget gone connection"
+    forget_follower["Next"] = n["Forget gone connection"]
     forget_connection = delete({"pk": {"S.$": "States.Format('CONN#{}', $.connectionId)"}, "sk": {"S": "CONN"}})
     forget_connection["End"] = True
     return {
-        "StartAt": "Save progress",
+        "StartAt": n["Save progress"],
         "States": {
-            "Save progress": {
+            n["Save progress"]: {
                 "Type": "Task",
                 "Resource": "arn:aws:states:::dynamodb:updateItem",
                 "Parameters": {
@@ -177,10 +224,10 @@ def _direct_branch(target: ReportingTarget, percent: int, message: str, step: st
                 "Retry": [{"ErrorEquals": ["DynamoDB.ConditionalCheckFailedException"], "MaxAttempts": 0},
                           retry_all],
                 "Catch": [{"ErrorEquals": ["DynamoDB.ConditionalCheckFailedException"], "ResultPath": None,
-                           "Next": "Find followers"}],
-                "Next": "Find followers",
+                           "Next": n["Find followers"]}],
+                "Next": n["Find followers"],
             },
-            "Find followers": {
+            n["Find followers"]: {
                 "Type": "Task",
                 "Resource": "arn:aws:states:::aws-sdk:dynamodb:query",
                 "Parameters": {
@@ -194,21 +241,21 @@ def _direct_branch(target: ReportingTarget, percent: int, message: str, step: st
                 "ResultSelector": {"items.$": "$.Items"},
                 "ResultPath": "$.followers",
                 "Retry": [retry_all],
-                "Next": "Post to followers",
+                "Next": n["Post to followers"],
             },
-            "Post to followers": {
+            n["Post to followers"]: {
                 "Type": "Map",
                 "ItemsPath": "$.followers.items",
                 "ItemSelector": {"connectionId.$": "$$.Map.Item.Value.connectionId.S"},
                 "MaxConcurrency": 10,
                 "ItemProcessor": {
                     "ProcessorConfig": {"Mode": "INLINE"},
-                    "StartAt": "Post to connection",
+                    "StartAt": n["Post to connection"],
                     "States": {
-                        "Post to connection": post,
-                        "Forget gone follower": forget_follower,
-                        "Forget gone connection": forget_connection,
-                        "Skip failed post": {"Type": "Pass", "Parameters": {
+                        n["Post to connection"]: post,
+                        n["Forget gone follower"]: forget_follower,
+                        n["Forget gone connection"]: forget_connection,
+                        n["Skip failed post"]: {"Type": "Pass", "Parameters": {
                             "connectionId.$": "$.connectionId", "skipped.$": "$.error.Error"}, "End": True},
                     },
                 },
@@ -229,13 +276,13 @@ def progress_states(target: ReportingTarget, *, percent: int, message: str, next
     name = name or state_name(percent, message)
     payload = {"executionId.$": EXECUTION_NAME, "percent": percent, "message": message, "step": step,
                "status": status}
-    skipped = f"{name[:MAX_STATE_NAME - 9]} (failed)"
+    skipped = inner_name(name, "not reported")
     after_error = next_state or skipped
     catch = [{"ErrorEquals": ["States.ALL"], "ResultPath": None, "Next": after_error}]
     state: dict[str, Any]
     if target.mode == "direct":
         state = {"Type": "Parallel", "Comment": f"progress {percent}% (direct to @connections)",
-                 "Branches": [_direct_branch(target, percent, message, step, status)],
+                 "Branches": [_direct_branch(target, name, percent, message, step, status)],
                  "ResultPath": None, "Catch": catch}
     elif target.mode == "lambda":
         state = {"Type": "Task", "Comment": f"progress {percent}% (ReportProgress Lambda)",
@@ -288,7 +335,12 @@ def _redirect(state: dict[str, Any], old: str, new: str) -> None:
 def with_progress(definition: dict[str, Any] | str, target: ReportingTarget, *, percent: int, message: str,
                   after: str | None = None, before: str | None = None, step: str = "", status: str = "RUNNING",
                   name: str | None = None) -> dict[str, Any]:
-    """A copy of `definition` with one report inserted after (or before) a top-level state."""
+    """A copy of `definition` with one report inserted after (or before) a top-level state.
+
+    The report's states are named after the report ("<name> / Save progress", ...), so each report's
+    names are its own; a name already used anywhere in the machine (branches and Map processors too)
+    is refused, as is a machine that repeats a name.
+    """
     data = _as_dict(definition)
     states: dict[str, Any] = data["States"]
     if (after is None) == (before is None):
@@ -297,7 +349,9 @@ def with_progress(definition: dict[str, Any] | str, target: ReportingTarget, *, 
     if anchor not in states:
         raise ReportingError(f"no state {anchor!r} in the definition; states are {', '.join(states)}")
     name = name or state_name(percent, message)
-    if name in states:
+    check_unique_names(data)
+    existing = set(state_names(data))
+    if name in existing:
         raise ReportingError(f"a state named {name!r} already exists; pass name=")
     if after is not None:
         anchor_state = states[after]
@@ -316,10 +370,11 @@ def with_progress(definition: dict[str, Any] | str, target: ReportingTarget, *, 
             data["StartAt"] = name
         new_states = progress_states(target, percent=percent, message=message, next_state=before, step=step,
                                      status=status, name=name)
-    clash = set(new_states) & set(states)
+    clash = set(state_names({"States": new_states})) & existing
     if clash:
-        raise ReportingError(f"state names already used: {', '.join(sorted(clash))}")
+        raise ReportingError(f"state names already used: {', '.join(sorted(clash))}; pass name=")
     states.update(new_states)
+    check_unique_names(data)
     return data
 
 

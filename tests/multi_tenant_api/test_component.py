@@ -94,6 +94,13 @@ class TestIdentity:
         assert client["tokenValidityUnits"] == {"idToken": "minutes", "accessToken": "minutes", "refreshToken": "days"}
         assert "ALLOW_USER_PASSWORD_AUTH" not in client["explicitAuthFlows"]
 
+    def test_email_changes_need_verification(self, stack: CapturedStack) -> None:
+        # pulumi-aws UserPool: userAttributeUpdateSettings.attributesRequireVerificationBeforeUpdates
+        # (https://www.pulumi.com/registry/packages/aws/api-docs/cognito/userpool/); a misspelled key
+        # in a dict literal reaches the provider under the wrong name and is dropped.
+        pool = stack.one("aws:cognito/userPool:UserPool").inputs
+        assert pool["userAttributeUpdateSettings"] == {"attributesRequireVerificationBeforeUpdates": ["email"]}
+
     def test_hosted_ui_domain_comes_from_config(self, stack: CapturedStack) -> None:
         assert stack.one("aws:cognito/userPoolDomain:UserPoolDomain").inputs["domain"] == "tenant-api-test"
 

@@ -179,6 +179,7 @@ def test_eventbridge_path_has_retries_dead_letters_and_scoped_queue_policy(stack
     invoke_config = stack.one("aws:lambda/functionEventInvokeConfig:FunctionEventInvokeConfig")
     assert invoke_config.inputs["functionName"] == report.outputs["name"]
     assert invoke_config.inputs["maximumRetryAttempts"] == 2
+    assert invoke_config.inputs["maximumEventAgeInSeconds"] == 3600
     assert invoke_config.inputs["destinationConfig"] == {"onFailure": {"destination": queue.outputs["arn"]}}
 
 
@@ -262,6 +263,9 @@ def test_token_authorizer_on_connect() -> None:
     ({"throttling_rate_limit": 0}, "throttling_rate_limit"),
     ({"workflow_arn": "my-orders"}, "workflow_arn"),
     ({"colour": "blue"}, "args.colour"),
+    # reaches Lambda PutFunctionEventInvokeConfig too, whose MaximumEventAgeInSeconds is 60-21600 (botocore)
+    ({"event_max_age_seconds": 21601}, "event_max_age_seconds"),
+    ({"event_retry_attempts": 186}, "event_retry_attempts"),
 ])
 def test_bad_args_are_refused_with_the_field(args: dict[str, Any], field: str) -> None:
     with pytest.raises(ComponentArgsError) as error:

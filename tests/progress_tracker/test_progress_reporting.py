@@ -71,17 +71,17 @@ def test_report_at_the_end_ends_the_workflow_even_on_error() -> None:
 
 
 def test_direct_mode_posts_with_iam_and_handles_410() -> None:
-    [state] = progress_states(DIRECT, percent=40, message="m", next_state="Next").values()
+    [(name, state)] = progress_states(DIRECT, percent=40, message="m", next_state="Next").items()
     assert state["Type"] == "Parallel"
     branch = state["Branches"][0]["States"]
-    post = branch["Post to followers"]["ItemProcessor"]["States"]["Post to connection"]
+    post = branch[f"{name} / Post to followers"]["ItemProcessor"]["States"][f"{name} / Post to connection"]
     assert post["Resource"] == "arn:aws:states:::apigateway:invoke"
     assert post["Parameters"]["Stage"] == "beta" and post["Parameters"]["AuthType"] == "IAM_ROLE"
     assert post["Parameters"]["ApiEndpoint"] == "abc123.execute-api.eu-west-1.amazonaws.com"
     assert set(GONE_ERRORS) == {"ApiGateway.410", "APIGateway.410"}
     assert post["Retry"][0] == {"ErrorEquals": GONE_ERRORS, "MaxAttempts": 0}
-    assert post["Catch"][0]["Next"] == "Forget gone follower"
-    assert branch["Find followers"]["Resource"] == "arn:aws:states:::aws-sdk:dynamodb:query"
+    assert post["Catch"][0]["Next"] == f"{name} / Forget gone follower"
+    assert branch[f"{name} / Find followers"]["Resource"] == "arn:aws:states:::aws-sdk:dynamodb:query"
 
 
 def test_several_points_in_order() -> None:
@@ -119,3 +119,55 @@ def test_bad_requests_are_refused(kwargs: dict[str, Any], words: str) -> None:
 def test_bad_targets_are_refused(build: Any, words: str) -> None:
     with pytest.raises(ReportingError, match=words):
         build()
+
+
+def all_state_names(definition: dict[str, Any]) -> list[str]:
+    """Every state name of a machine, with repeats, including Parallel branches and Map processors."""
+    names: list[str] = []
+    for state_name_, state in definition["States"].items():
+        names.append(state_name_)
+        for branch in state.get("Branches", []):
+            names += all_state_names(branch)
+        for key in ("ItemProcessor", "Iterator"):
+            if key in state:
+                names += all_state_names(state[key])
+    return names
+
+
+@pytest.mark.parametrize("target", [DIRECT, LAMBDA, EVENTS], ids=["direct", "lambda", "eventbridge"])
+def test_state_names_are_unique_across_the_whole_machine(target: ReportingTarget) -> None:
+    # ASL (https://states-language.net/spec.html#states-fields): "State names MUST be unique within
+    # the scope of the whole state machine"; AWS refuses a repeat with DUPLICATE_STATE_NAME
+    # (https://docs.aws.amazon.com/step-functions/latest/apireference/API_CreateStateMachine.html).
+    from serverless_patterns.progress_tracker.reporting import demo_order_workflow
+
+    names = all_state_names(demo_order_workflow(target))
+    repeated = sorted({n for n in names if names.count(n) > 1})
+    assert repeated == []
+    assert all(len(n) <= 80 for n in names)
+    long = with_progress_steps(checkout(), target, [ProgressPoint(10, "m" * 90, after="Validate"),
+                                                    ProgressPoint(20, "m" * 91, after="ChargeCard")])
+    names = all_state_names(long)
+    assert len(names) == len(set(names)) and all(len(n) <= 80 for n in names)
+
+
+def nested_checkout(inner_name: str) -> dict[str, Any]:
+    definition = checkout()
+    definition["States"]["Validate"] = {
+        "Type": "Parallel", "Next": "Route",
+        "Branches": [{"StartAt": "Inner", "States": {"Inner": {"Type": "Map", "End": True, "ItemProcessor": {
+            "StartAt": inner_name, "States": {inner_name: {"Type": "Pass", "End": True}}}}}}]}
+    return definition
+
+
+@pytest.mark.parametrize("inner_name", ["Report 40%: payment captured", "Save progress", "Find followers",
+                                        "Post to connection"])
+def test_report_names_never_collide_with_nested_user_states(inner_name: str) -> None:
+    try:
+        result = with_progress(nested_checkout(inner_name), DIRECT, after="ChargeCard", percent=40,
+                               message="payment captured")
+    except ReportingError as error:
+        assert inner_name in str(error)
+    else:
+        names = all_state_names(result)
+        assert len(names) == len(set(names)), sorted({n for n in names if names.count(n) > 1})
