@@ -1,105 +1,177 @@
-"""`make bench`: the figures the issues ask for, measured in one run.
+"""`make bench`: the figures the issues ask for, each measured as paired whole-process runs.
 
-Core figures: the offline plan's wall time for the `dev` stack next to the floor (a bare
-interpreter that only imports `pulumi` and the `pulumi_aws` modules the stack uses), and
-for every Lambda handler its cold import time in a fresh interpreter and its archive size.
+- The offline plan of `dev` (pack and gate on) against its real floor: a process that imports `pulumi`
+  and loads every `pulumi_aws` resource module the stack uses (they load lazily, so each is touched), with
+  the plan's phases (program, gate, pack, render; import is the rest of the wall time).
+- A scale table: tenants x consumer accounts, with resources, wall time, cost per resource and peak memory.
+- Every zip function's cold import in a Lambda-like environment against a bare `import boto3` there.
+- The whole test suite's wall time against its two-minute budget (`BENCH_SUITE=0` skips it).
 Then every `benchmarks/<pattern>.py` that defines `figures()` adds its own.
+
+`BENCH_RUNS` (default 7) sets the counted pairs; ratios are taken pair by pair, so the machine's drift
+cancels out, and each is printed as median (min-max, ±half-range).
 """
 
 from __future__ import annotations
 
 import importlib
+import json
 import logging
 import os
 import pkgutil
-import statistics
-import subprocess
 import sys
-import time
 from collections.abc import Callable
 from pathlib import Path
 
+import yaml
+
 import benchmarks
+from benchmarks.timing import RUNS, Spread, paired, repeated
 from serverless_patterns.core.packaging import LAMBDAS_DIR, zip_bytes
 from serverless_patterns.offline import CapturedStack, run_program
 
 ROOT = Path(__file__).resolve().parents[1]
-RUNS = int(os.environ.get("BENCH_RUNS", "3"))
+PLAN = [sys.executable, "-m", "serverless_patterns.offline.plan", "--stack", "dev", "--json"]
+#: (tenants, consumer accounts) of the scale table.
+SCALE = [(t, c) for t in (10, 100, 1000) for c in (2, 20, 100)]
+#: The suite's budget on a 2-core machine.
+SUITE_BUDGET_SECONDS = 120.0
 
 Figures = list[tuple[str, str]]
 
 
-def wall(command: list[str], ok: tuple[int, ...] = (0,)) -> float:
-    """Median wall time of a command over RUNS fresh processes (`ok`: the exit codes that count as a run)."""
-    times = []
-    for _ in range(RUNS):
-        started = time.perf_counter()
-        done = subprocess.run(command, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
-                              check=False)
-        times.append(time.perf_counter() - started)
-        if done.returncode not in ok:
-            raise RuntimeError(f"{' '.join(command)} exited {done.returncode}: {done.stderr.strip()}")
-    return statistics.median(times)
-
-
-def aws_modules(stack: CapturedStack) -> list[str]:
-    """`pulumi_aws.<module>` for every AWS resource type in the stack (e.g. aws:s3/bucket:Bucket -> s3)."""
-    modules = set()
+def resource_classes(stack: CapturedStack) -> list[str]:
+    """`pulumi_aws.<module>.<Class>` for every AWS resource type in the stack (aws:s3/bucketV2:BucketV2 ->
+    s3.BucketV2), so the floor loads exactly the resource modules the plan loads."""
+    classes = set()
     for resource in stack.resources:
         if resource.type.startswith("aws:"):
-            module = resource.type.split(":")[1].split("/")[0]
-            modules.add("lambda_" if module == "lambda" else module)
-    return sorted(modules)
+            module, cls = resource.type.split(":")[1].split("/")[0], resource.type.rsplit(":", 1)[1]
+            classes.add(f"{'lambda_' if module == 'lambda' else module}.{cls}")
+    return sorted(classes)
+
+
+def floor_command(stack: CapturedStack) -> list[str]:
+    touches = "; ".join(f"pulumi_aws.{c}" for c in resource_classes(stack))
+    return [sys.executable, "-c", f"import pulumi, pulumi.runtime, pulumi_aws; {touches}"]
 
 
 def plan_figures(stack: CapturedStack) -> Figures:
-    python = sys.executable
-    # Exit 1 (mandatory violations) is still a complete plan: time it all the same.
-    plan = wall([python, "-m", "serverless_patterns.offline.plan", "--stack", "dev", "--json"], ok=(0, 1))
-    imports = "; ".join(["import pulumi", "import pulumi_aws"]
-                        + [f"import pulumi_aws.{m}" for m in aws_modules(stack)])
-    floor = wall([python, "-c", imports])
-    return [("offline plan, dev stack (wall, median)", f"{plan:.2f} s"),
-            ("floor: import pulumi + the pulumi_aws modules used", f"{floor:.2f} s"),
-            ("plan / floor", f"{plan / floor:.1f}x"),
-            ("resources in the dev stack", str(len(stack.resources)))]
+    env = {**os.environ, "SERVERLESS_PATTERNS_PLAN_PHASES": "1"}
+    result = paired(PLAN, floor_command(stack), cwd=ROOT, env_a=env, ok_a=(0, 1))
+    phases = _phases(PLAN, env)
+    rest = result.a.median - sum(phases.values())
+    figures = [("offline plan of dev, pack and gate on (wall)", result.a.fmt()),
+               ("floor: import pulumi + every pulumi_aws resource module used", result.b.fmt()),
+               ("plan / floor (paired)", result.fmt_ratio()),
+               ("resources in the dev stack", str(len(stack.resources)))]
+    figures += [(f"phase: {name}", f"{seconds * 1000:.0f} ms") for name, seconds in phases.items()]
+    figures.append(("phase: import and start-up (wall minus phases)", f"{rest * 1000:.0f} ms"))
+    return figures
+
+
+def _phases(command: list[str], env: dict[str, str]) -> dict[str, float]:
+    """Median of each phase the plan reports on stderr over RUNS runs."""
+    import subprocess
+
+    samples: dict[str, list[float]] = {}
+    for _ in range(RUNS):
+        done = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, check=False)
+        line = next((x for x in done.stderr.splitlines() if x.startswith("phases ")), None)
+        if line is None:
+            raise RuntimeError(f"the plan printed no phases: {done.stderr[-2000:]}")
+        for name, seconds in json.loads(line[len("phases "):]).items():
+            samples.setdefault(name, []).append(seconds)
+    return {name: Spread.of(values).median for name, values in samples.items()}
+
+
+def scaled_patterns(tenants: int, consumers: int) -> str:
+    """The dev stack's patterns with `tenants` tenants and `consumers` consumer accounts."""
+    config = yaml.safe_load((ROOT / "Pulumi.dev.yaml").read_text())["config"]
+    patterns = config["serverless-patterns:patterns"]
+    api = patterns["multiTenantApi"]
+    tiers = sorted(api["tiers"])
+    api["tenants"] = [{"id": f"tenant-{i:05d}", "tier": tiers[i % len(tiers)]} for i in range(tenants)]
+    patterns["crossAccountEcr"]["consumers"] = {f"{400000000000 + i:012d}": {} for i in range(consumers)}
+    return json.dumps(patterns)
+
+
+def scale_figures() -> Figures:
+    figures: Figures = []
+    per_resource: list[tuple[int, float]] = []
+    for tenants, consumers in SCALE:
+        command = [*PLAN, "--config", f"serverless-patterns:patterns={scaled_patterns(tenants, consumers)}"]
+        wall, peak, runs = repeated(command, runs=max(1, RUNS // 3), warmup=0, cwd=ROOT, ok=(0, 1))
+        resources = json.loads(runs[0].stdout)["summary"]["resources"]
+        per_resource.append((resources, wall.median / resources))
+        figures.append((f"{tenants:>5} tenants x {consumers:>3} consumers",
+                        f"{resources:>5} resources  {wall.fmt()}  {wall.median / resources * 1000:.2f} ms/resource  "
+                        f"peak {peak.median:.0f} MB"))
+    costs = [cost for _, cost in per_resource]
+    low, high = min(costs), max(costs)
+    figures.append(("cost per resource, largest vs smallest stack",
+                    f"{per_resource[-1][1] / per_resource[0][1]:.2f}x (range {low * 1000:.2f}-{high * 1000:.2f} ms)"))
+    return figures
+
+
+def lambda_environment(fn_environment: dict[str, str]) -> dict[str, str]:
+    """What the Lambda runtime sets before the init phase (tracing active), plus the function's variables."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("POWERTOOLS_", "AWS_"))}
+    env.update({
+        "AWS_REGION": "eu-west-1", "AWS_DEFAULT_REGION": "eu-west-1", "AWS_LAMBDA_FUNCTION_NAME": "bench",
+        "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": "512", "AWS_LAMBDA_FUNCTION_VERSION": "$LATEST",
+        "AWS_EXECUTION_ENV": "AWS_Lambda_python3.14", "LAMBDA_TASK_ROOT": "/var/task",
+        "_X_AMZN_TRACE_ID": "Root=1-5759e988-bd862e3fe1be46a994272793;Parent=53995c3f42cd8ad8;Sampled=1",
+        "AWS_XRAY_CONTEXT_MISSING": "LOG_ERROR", "AWS_XRAY_DAEMON_ADDRESS": "169.254.79.129:2000",
+        "PYTHONDONTWRITEBYTECODE": "1",
+    })
+    env.update(fn_environment)
+    return env
 
 
 def handler_figures(stack: CapturedStack) -> Figures:
-    """Cold import of each function's handler module, with the environment the stack gives it."""
+    """Cold import of each handler module vs `import boto3`, both in the function's Lambda-like environment."""
     figures: Figures = []
+    seen: set[str] = set()
     for fn in stack.of_type("aws:lambda/function:Function"):
-        code = fn.inputs.get("code")
-        assets = getattr(code, "assets", None)
+        assets = getattr(fn.inputs.get("code"), "assets", None)
         if not assets:
             continue  # image functions: measured by their own pattern's benchmark
         handler_module = str(fn.inputs.get("handler", "app.handler")).rsplit(".", 1)[0]
         source = next((Path(a.path) for name, a in assets.items() if name == f"{handler_module}.py"), None)
         if source is None:
             continue
-        folder = source.parent
-        label = folder.relative_to(LAMBDAS_DIR).as_posix()
+        label = source.parent.relative_to(LAMBDAS_DIR).as_posix()
         if handler_module != "app":  # several functions share a folder: name the handler module
             label += f" ({handler_module})"
-        env = {**os.environ, "AWS_DEFAULT_REGION": "eu-west-1", "AWS_REGION": "eu-west-1",
-               "POWERTOOLS_TRACE_DISABLED": "1", "PYTHONDONTWRITEBYTECODE": "1",
-               **{k: str(v) for k, v in (fn.inputs.get("environment") or {}).get("variables", {}).items()}}
-        probe = (f"import sys, time; sys.path.insert(0, {str(folder)!r}); t = time.perf_counter(); "
-                 f"import {handler_module}; print(time.perf_counter() - t)")
-        times = []
-        for _ in range(RUNS):
-            out = subprocess.run([sys.executable, "-c", probe], env=env, check=True, capture_output=True, text=True)
-            times.append(float(out.stdout.strip().splitlines()[-1]))
+        if label in seen:
+            continue
+        seen.add(label)
+        variables = {k: str(v) for k, v in (fn.inputs.get("environment") or {}).get("variables", {}).items()}
+        env = lambda_environment(variables)
+        path = f"import sys; sys.path.insert(0, {str(source.parent)!r}); "
+        result = paired([sys.executable, "-c", path + f"import {handler_module}"],
+                        [sys.executable, "-c", path + "import boto3"], env_a=env, env_b=env, cwd=ROOT)
         size = len(zip_bytes({name: Path(a.path) for name, a in assets.items()}))
-        figures.append((f"{label}: cold import (median)", f"{statistics.median(times) * 1000:.0f} ms"))
+        figures.append((f"{label}: cold import / import boto3",
+                        f"{result.fmt_ratio()}  [{result.a.fmt('ms', 1000, 0)} vs {result.b.fmt('ms', 1000, 0)}]"))
         figures.append((f"{label}: archive size", f"{size / 1024:.1f} KiB"))
     return figures
+
+
+def suite_figures() -> Figures:
+    if os.environ.get("BENCH_SUITE", "1") == "0":
+        return [("whole test suite", "skipped (BENCH_SUITE=0)")]
+    wall, _, _ = repeated([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider"], runs=1, warmup=0,
+                          cwd=ROOT)
+    return [("whole test suite (wall, one run)", wall.fmt()),
+            ("suite / two-minute budget", f"{wall.median / SUITE_BUDGET_SECONDS:.2f}x")]
 
 
 def pattern_benchmarks() -> list[tuple[str, Callable[[], Figures]]]:
     found = []
     for module in pkgutil.iter_modules(benchmarks.__path__):
-        if module.name == "bench":
+        if module.name in ("bench", "timing"):
             continue
         loaded = importlib.import_module(f"benchmarks.{module.name}")
         if hasattr(loaded, "figures"):
@@ -108,22 +180,24 @@ def pattern_benchmarks() -> list[tuple[str, Callable[[], Figures]]]:
 
 
 def print_section(title: str, figures: Figures) -> None:
-    print(f"\n## {title}")
+    print(f"\n## {title}", flush=True)
     width = max((len(label) for label, _ in figures), default=0)
     for label, value in figures:
-        print(f"  {label:<{width}}  {value}")
+        print(f"  {label:<{width}}  {value}", flush=True)
 
 
 def main() -> int:
     os.chdir(ROOT)
     stack = run_program(ROOT, "dev")
-    print(f"# Benchmarks ({RUNS} runs each where repeated; python {sys.version.split()[0]})")
+    print(f"# Benchmarks ({RUNS} paired runs where paired; python {sys.version.split()[0]}, {os.cpu_count()} cores)")
     print_section("Offline plan", plan_figures(stack))
-    print_section("Lambda handlers", handler_figures(stack))
+    print_section("Lambda handlers (Lambda-like environment, tracing on)", handler_figures(stack))
+    print_section("Scale (offline plan, pack and gate on)", scale_figures())
     # Pattern benchmarks run real handler code in-process: keep their INFO logs out of the report.
     logging.disable(logging.INFO)
     for name, figures in pattern_benchmarks():
         print_section(name, figures())
+    print_section("Test suite", suite_figures())
     return 0
 
 

@@ -14,9 +14,11 @@ import argparse
 import json
 import sys
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from types import SimpleNamespace
 from typing import TYPE_CHECKING, Any
 
 from google.protobuf import json_format, struct_pb2
@@ -75,8 +77,10 @@ def analyze(stack: CapturedStack, config: Mapping[str, Any] | None = None,
 
 
 def run(stack: CapturedStack, config: Mapping[str, Any] | None = None,
-        policies: list[Policy] | None = None) -> Analysis:
-    """Like `analyze`, and also returns the findings that suppressions (with reasons) silenced."""
+        policies: list[Policy] | None = None, *, share_conversions: bool = True) -> Analysis:
+    """Like `analyze`, and also returns the findings that suppressions (with reasons) silenced.
+
+    `share_conversions=False` runs pulumi-policy's servicer exactly as it is (see `converted_once`)."""
     policies = policies if policies is not None else POLICIES
     STATE.reset()
     servicer = _PolicyAnalyzerServicer(PACK_NAME, PACK_VERSION, policies, PACK_ENFORCEMENT_LEVEL)
@@ -91,16 +95,18 @@ def run(stack: CapturedStack, config: Mapping[str, Any] | None = None,
 
     started = time.perf_counter()
     by_urn = {r.urn: r for r in stack.resources}
-    for resource in stack.resources:
-        response = servicer.Analyze(analyze_request(resource, by_urn), None)
-        for diagnostic in response.diagnostics:
-            analysis.violations.append(_violation(diagnostic, resource.urn, resource.type, resource.name))
+    with converted_once(share_conversions):
+        for resource in stack.resources:
+            response = servicer.Analyze(analyze_request(resource, by_urn), None)
+            for diagnostic in response.diagnostics:
+                analysis.violations.append(_violation(diagnostic, resource.urn, resource.type, resource.name))
 
-    analysis.timings["resource policies"] = time.perf_counter() - started
+        analysis.timings["resource policies"] = time.perf_counter() - started
 
-    started = time.perf_counter()
-    stack_request = proto.AnalyzeStackRequest(resources=[stack_resource_message(r, by_urn) for r in stack.resources])
-    response = servicer.AnalyzeStack(stack_request, None)
+        started = time.perf_counter()
+        stack_request = proto.AnalyzeStackRequest(resources=[stack_resource_message(r, by_urn)
+                                                             for r in stack.resources])
+        response = servicer.AnalyzeStack(stack_request, None)
     for diagnostic in response.diagnostics:
         target = by_urn.get(diagnostic.urn)
         if target is not None:
@@ -110,6 +116,42 @@ def run(stack: CapturedStack, config: Mapping[str, Any] | None = None,
     analysis.timings["stack policies"] = time.perf_counter() - started
     analysis.suppressed = list(STATE.suppressed)
     return analysis
+
+
+@contextmanager
+def converted_once(enabled: bool = True) -> Iterator[None]:
+    """Convert each resource's protobuf properties to a dict once, not once per policy.
+
+    pulumi-policy's servicer calls `json_format.MessageToDict(request.properties)` inside its loop over
+    policies, so 29 policies convert the same message 29 times. `deserialize_properties` builds new
+    containers from the dict every time, so policies still get objects of their own; only the conversion
+    is shared. The findings are identical with and without this (tests/policies/test_policies_runner.py
+    compares them on every fixture). Guarded: if pulumi-policy stops using `json_format` this way,
+    nothing is changed.
+    """
+    from pulumi_policy import policy as servicer_module
+
+    json_format = getattr(servicer_module, "json_format", None)
+    convert = getattr(json_format, "MessageToDict", None)
+    if not enabled or convert is None:
+        yield
+        return
+    cache: dict[int, tuple[Any, Any]] = {}
+
+    def message_to_dict(message: Any, *args: Any, **kwargs: Any) -> Any:
+        if args or kwargs:
+            return convert(message, *args, **kwargs)
+        hit = cache.get(id(message))
+        if hit is None or hit[0] is not message:
+            hit = (message, convert(message))  # the message is kept alive, so its id stays its own
+            cache[id(message)] = hit
+        return hit[1]
+
+    servicer_module.json_format = SimpleNamespace(**{**vars(json_format), "MessageToDict": message_to_dict})
+    try:
+        yield
+    finally:
+        servicer_module.json_format = json_format
 
 
 def configure_request(policies: list[Policy], config: Mapping[str, Any] | None

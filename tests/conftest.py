@@ -2,6 +2,7 @@
 
 import os
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
@@ -14,13 +15,13 @@ OFFLINE_ENV = {
 
 @pytest.fixture(scope="session", autouse=True)
 def _offline_session(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
-    """Fake credentials and a default Region for boto3 (moto intercepts every call), and one
-    dependency-build cache per session outside the checkout. Session-scoped, so module-scoped
-    fixtures see it too."""
+    """Fake credentials and a default Region for boto3 (moto intercepts every call), and the repo's own
+    dependency-build cache (`.build/`, keyed by the hash of the pins, so it is reused across sessions and a
+    warm suite makes no pip calls). Session-scoped, so module-scoped fixtures see it too."""
     saved = dict(os.environ)
     os.environ.update(OFFLINE_ENV)
     os.environ.pop("AWS_PROFILE", None)
-    os.environ.setdefault("SERVERLESS_PATTERNS_BUILD_DIR", str(tmp_path_factory.getbasetemp() / "build"))
+    os.environ.setdefault("SERVERLESS_PATTERNS_BUILD_DIR", str(Path(__file__).resolve().parents[1] / ".build"))
     yield
     os.environ.clear()
     os.environ.update(saved)

@@ -134,6 +134,29 @@ def read_stack_config(project_dir: Path, project: str, stack: str) -> tuple[dict
 
 
 @contextmanager
+def _without_stack_traces() -> Iterator[None]:
+    """Skip the SDK's per-resource stack-trace capture while a program runs offline.
+
+    The SDK walks the whole Python stack for every resource (`traceback.extract_stack`) so that the CLI
+    can show where in the program it was declared; offline nobody reads it, and it is about a tenth of the
+    plan. The SDK itself sends an empty `StackTrace` when it cannot find the frame, so that is what the
+    engine sends. Guarded: if the SDK no longer has the hook or the message, nothing is changed.
+    """
+    from pulumi.runtime import resource as sdk_resource
+
+    original = getattr(sdk_resource, "_get_stack_trace", None)
+    empty = getattr(getattr(sdk_resource, "source_pb2", None), "StackTrace", None)
+    if not callable(original) or empty is None:
+        yield
+        return
+    sdk_resource._get_stack_trace = empty  # type: ignore[attr-defined]
+    try:
+        yield
+    finally:
+        sdk_resource._get_stack_trace = original  # type: ignore[attr-defined]
+
+
+@contextmanager
 def _program_context(project_dir: Path) -> Iterator[None]:
     """Run with the project folder as cwd and first on sys.path, as the language host does."""
     old_cwd, old_path = os.getcwd(), list(sys.path)
@@ -152,7 +175,7 @@ def run_program(project_dir: str | Path = ".", stack: str = "dev", *, preview: b
     project_dir = Path(project_dir).resolve()
     project = read_project(project_dir)
     config, secrets = read_stack_config(project_dir, project, stack)
-    config.update(config_overrides or {})
+    config.update({k if ":" in k else f"{project}:{k}": v for k, v in (config_overrides or {}).items()})
 
     def program() -> None:
         with _program_context(project_dir):
@@ -201,7 +224,8 @@ def run_callable(program: Callable[[], Any], *, project: str = "test", stack: st
         outputs.update(await pulumi.Output.from_input(exported).future() or {})
 
     try:
-        _sync_await(run_pulumi_func(main))
+        with _without_stack_traces():
+            _sync_await(run_pulumi_func(main))
     finally:
         loop.run_until_complete(loop.shutdown_asyncgens())
         loop.close()

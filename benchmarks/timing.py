@@ -1,0 +1,113 @@
+"""Whole-process timing for the benchmarks: paired, interleaved runs with median and spread.
+
+A figure measured alone drifts with the machine (a shared 2-core box can be twice as slow a minute
+later), so every comparison is paired: the two commands run in turn, A B A B …, after a warm-up, and the
+ratio is taken pair by pair. The median of those ratios is stable where the absolute times are not.
+Peak memory is each child's own maximum resident set (`os.wait4`), not the benchmark's.
+"""
+
+from __future__ import annotations
+
+import os
+import statistics
+import subprocess
+import time
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+#: Counted runs of each command (pairs, for a paired figure) and uncounted warm-up runs.
+RUNS = int(os.environ.get("BENCH_RUNS", "7"))
+WARMUP = int(os.environ.get("BENCH_WARMUP", "1"))
+
+
+class BenchCommandError(RuntimeError):
+    """A benchmarked command exited with a code that does not count as a complete run."""
+
+
+@dataclass(frozen=True)
+class Run:
+    wall: float
+    """Seconds from start to exit."""
+    peak_rss_mb: float
+    """The process's own peak resident set size."""
+    stdout: str
+
+
+@dataclass(frozen=True)
+class Spread:
+    """Median and range of a series of measurements."""
+
+    median: float
+    low: float
+    high: float
+
+    @classmethod
+    def of(cls, values: Sequence[float]) -> Spread:
+        return cls(statistics.median(values), min(values), max(values))
+
+    def relative(self) -> float:
+        """Half the range over the median: ±x as a fraction."""
+        return (self.high - self.low) / 2 / self.median if self.median else 0.0
+
+    def fmt(self, unit: str = "s", scale: float = 1.0, digits: int = 2) -> str:
+        m, lo, hi = self.median * scale, self.low * scale, self.high * scale
+        return f"{m:.{digits}f} {unit} ({lo:.{digits}f}-{hi:.{digits}f})"
+
+
+@dataclass(frozen=True)
+class Paired:
+    a: Spread
+    b: Spread
+    ratio: Spread
+    """A/B pair by pair."""
+    peak_rss_mb: Spread
+    """A's peak memory."""
+
+    def fmt_ratio(self) -> str:
+        r = self.ratio
+        return f"{r.median:.2f}x ({r.low:.2f}-{r.high:.2f}, ±{r.relative() * 100:.0f}%)"
+
+
+def run(command: Sequence[str], *, cwd: Path | None = None, env: Mapping[str, str] | None = None,
+              ok: tuple[int, ...] = (0,)) -> Run:
+    """Run `command` once as its own process: its wall time, its own peak memory (`os.wait4`), its output."""
+    import tempfile
+
+    with tempfile.TemporaryFile("w+") as out, tempfile.TemporaryFile("w+") as err:
+        started = time.perf_counter()
+        process = subprocess.Popen(list(command), cwd=cwd, env=dict(env) if env is not None else None,
+                                   stdout=out, stderr=err, text=True)
+        _, status, usage = os.wait4(process.pid, 0)
+        wall = time.perf_counter() - started
+        process.returncode = os.waitstatus_to_exitcode(status)
+        out.seek(0)
+        err.seek(0)
+        if process.returncode not in ok:
+            raise BenchCommandError(f"{' '.join(command)} exited {process.returncode}: {err.read().strip()[-2000:]}")
+        return Run(wall, usage.ru_maxrss / 1024, out.read())
+
+
+def paired(a: Sequence[str], b: Sequence[str], *, runs: int = RUNS, warmup: int = WARMUP, cwd: Path | None = None,
+           env_a: Mapping[str, str] | None = None, env_b: Mapping[str, str] | None = None,
+           ok_a: tuple[int, ...] = (0,)) -> Paired:
+    """A and B in turn after `warmup` uncounted pairs; A/B pair by pair."""
+    walls_a: list[float] = []
+    walls_b: list[float] = []
+    peaks: list[float] = []
+    for i in range(warmup + runs):
+        run_a = run(a, cwd=cwd, env=env_a, ok=ok_a)
+        run_b = run(b, cwd=cwd, env=env_b)
+        if i >= warmup:
+            walls_a.append(run_a.wall)
+            walls_b.append(run_b.wall)
+            peaks.append(run_a.peak_rss_mb)
+    ratios = [x / y for x, y in zip(walls_a, walls_b, strict=True)]
+    return Paired(Spread.of(walls_a), Spread.of(walls_b), Spread.of(ratios), Spread.of(peaks))
+
+
+def repeated(command: Sequence[str], *, runs: int = RUNS, warmup: int = WARMUP, cwd: Path | None = None,
+             env: Mapping[str, str] | None = None, ok: tuple[int, ...] = (0,)) -> tuple[Spread, Spread, list[Run]]:
+    """Wall time and peak memory of `command` over `runs` counted runs."""
+    done = [run(command, cwd=cwd, env=env, ok=ok) for _ in range(warmup + runs)][warmup:]
+    return Spread.of([r.wall for r in done]), Spread.of([r.peak_rss_mb for r in done]), done
