@@ -202,6 +202,11 @@ def is_wildcard_action(action: str) -> bool:
     return action == "*" or action.endswith(":*")
 
 
+def is_partial_wildcard_action(action: str) -> bool:
+    """An action pattern that is not a whole service (`s3:Get*`, `s3:*Object`, `s3:GetObjec?`, `*:GetObject`)."""
+    return ("*" in action or "?" in action) and not is_wildcard_action(action)
+
+
 ARN_RE = re.compile(r"^arn:(?P<partition>[\w-]+):(?P<service>[\w-]+):(?P<region>[\w-]*):(?P<account>[\w*-]*):"
                     r"(?P<resource>.*)$")
 

@@ -1,4 +1,5 @@
-"""ECR baseline: immutable tags, scanning on push, and repository policies that give others pull only."""
+"""ECR baseline: immutable tags, scanning on push, and repository policies (of repositories and of creation
+templates) that give others pull only."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ from collections.abc import Iterator
 
 from pulumi_policy import PolicyResource, ResourceValidationArgs, Severity, StackValidationArgs
 
+from serverless_patterns.policies.conditions import judge
 from serverless_patterns.policies.core import (
     DocumentError,
     arn_account,
@@ -19,10 +21,11 @@ from serverless_patterns.policies.core import (
     resource_rule,
     stack_rule,
 )
-from serverless_patterns.policies.knowledge import ECR_PULL_ACTIONS, ORGANIZATION_CONDITION_KEYS, is_service_principal
+from serverless_patterns.policies.knowledge import ECR_PULL_ACTIONS, is_service_principal
 
 REPOSITORY = "aws:ecr/repository:Repository"
 REPOSITORY_POLICY = "aws:ecr/repositoryPolicy:RepositoryPolicy"
+CREATION_TEMPLATE = "aws:ecr/repositoryCreationTemplate:RepositoryCreationTemplate"
 REGISTRY_SCANNING = "aws:ecr/registryScanningConfiguration:RegistryScanningConfiguration"
 PULL = frozenset(a.lower() for a in ECR_PULL_ACTIONS)
 
@@ -30,8 +33,10 @@ PULL = frozenset(a.lower() for a in ECR_PULL_ACTIONS)
 def check_immutable(args: ResourceValidationArgs) -> Iterator[str]:
     mutability = str(prop(args.props, "imageTagMutability", "MUTABLE"))
     if not mutability.startswith("IMMUTABLE"):
-        yield (f"Repository {args.name!r} has mutable tags: a pushed tag can be overwritten under running "
-               f"functions. Fix: image_tag_mutability='IMMUTABLE' and deploy by digest.")
+        what = ("Repository creation template {!r} creates repositories with" if args.resource_type ==
+                CREATION_TEMPLATE else "Repository {!r} has").format(args.name)
+        yield (f"{what} mutable tags ({mutability}): a pushed tag can be overwritten under running functions. "
+               f"Fix: image_tag_mutability='IMMUTABLE' and deploy by digest.")
 
 
 def check_scan_on_push(args: StackValidationArgs) -> Iterator[tuple[PolicyResource, str]]:
@@ -54,45 +59,58 @@ def check_scan_on_push(args: StackValidationArgs) -> Iterator[tuple[PolicyResour
     yield from each_resource(of_type(args, REPOSITORY), check)
 
 
+def _is_owner(principal: str, owner: str | None) -> bool:
+    """Is `principal` (an account id or IAM ARN) in the registry's own account?"""
+    return owner is not None and (principal == owner or arn_account(principal) == owner)
+
+
 def check_pull_only(args: StackValidationArgs) -> Iterator[tuple[PolicyResource, str]]:
     repositories = of_type(args, REPOSITORY)
 
     def check(policy_resource: PolicyResource) -> Iterator[str]:
         owner = None
+        template = policy_resource.resource_type == CREATION_TEMPLATE
         for repo in referenced(policy_resource, "repository", repositories, "name", "id"):
             owner = prop(repo.props, "registryId") or arn_account(str(prop(repo.props, "arn", "")))
+        document = prop(policy_resource.props, "repositoryPolicy" if template else "policy")
+        if document in (None, ""):
+            return
         try:
-            statements = parse_document(prop(policy_resource.props, "policy"))
+            statements = parse_document(document)
         except DocumentError:
             return  # iam-policy-document-valid reports it
+        kind = "Repository creation template" if template else "Repository policy"
         for statement in statements:
             if not statement.allows:
                 continue
             principals = statement.principals()
             everyone = [p for p in principals.get("*", []) + principals.get("AWS", []) if p == "*"]
-            others = [p for p in principals.get("AWS", []) if p != "*" and (owner is None or owner not in p)]
+            others = [p for p in principals.get("AWS", []) if p != "*" and not _is_owner(p, owner)]
             services = [p for p in principals.get("Service", []) if is_service_principal(p)]
             grantees = everyone + others + services
             if not grantees:
                 continue
             extra = [a for a in statement.actions if a.lower() not in PULL]
-            where = f"Repository policy {policy_resource.name!r} {statement.label()}"
+            where = f"{kind} {policy_resource.name!r} {statement.label()}"
             if extra:
-                note = "" if owner else " (treated as other accounts: the repository is not in this stack)"
+                note = "" if owner else (" (treated as other accounts: the repository is not in this stack)"
+                                         if not template else " (treated as other accounts)")
                 yield (f"{where} grants {', '.join(extra)} to {', '.join(grantees)}{note}: {statement.show()}. "
                        f"Fix: give other accounts only {', '.join(sorted(ECR_PULL_ACTIONS))}.")
-            if everyone and not statement.condition_keys() & ORGANIZATION_CONDITION_KEYS:
-                yield (f"{where} grants to Principal '*' without an organization condition: {statement.show()}. "
-                       f"Fix: name the consumer accounts, or add Condition StringEquals aws:PrincipalOrgID.")
+            verdict = judge(statement.conditions, "any")
+            if everyone and not verdict:
+                yield (f"{where} grants to Principal '*' without a condition that limits it to an organization or "
+                       f"account: {verdict.explain()}. Statement: {statement.show()}. Fix: name the consumer "
+                       f"accounts, or add Condition StringEquals aws:PrincipalOrgID '<o-...>'.")
 
-    yield from each_resource(of_type(args, REPOSITORY_POLICY), check)
+    yield from each_resource(of_type(args, REPOSITORY_POLICY, CREATION_TEMPLATE), check)
 
 
 POLICIES = [
     resource_rule(
         "ecr-immutable-tags",
-        "ECR repositories have immutable image tags.",
-        check_immutable, types={REPOSITORY}, severity=Severity.MEDIUM,
+        "ECR repositories, and the repositories creation templates make, have immutable image tags.",
+        check_immutable, types={REPOSITORY, CREATION_TEMPLATE}, severity=Severity.MEDIUM,
         remediation="Set image_tag_mutability='IMMUTABLE'."),
     stack_rule(
         "ecr-scan-on-push",

@@ -8,7 +8,8 @@ from collections.abc import Iterator
 from pulumi_policy import ResourceValidationArgs, Severity
 
 from serverless_patterns.policies.core import resource_rule
-from serverless_patterns.policies.iam import IDENTITY_POLICY_TYPES, ROLE, _where, statements
+from serverless_patterns.policies.coverage import IDENTITY_DOCUMENTS
+from serverless_patterns.policies.iam import ROLE, _where, statements
 
 MANAGE_CONNECTIONS = "execute-api:manageconnections"
 #: arn:<partition>:execute-api:<region>:<account>:<api-id>/<stage>/<METHOD>/@connections[/<connection>]
@@ -32,6 +33,6 @@ POLICIES = [
     resource_rule(
         "execute-api-manage-connections-scoped",
         "execute-api:ManageConnections is scoped to one WebSocket API's @connections path.",
-        check_manage_connections, types=set(IDENTITY_POLICY_TYPES) | {ROLE}, severity=Severity.HIGH,
+        check_manage_connections, types=set(IDENTITY_DOCUMENTS) | {ROLE}, severity=Severity.HIGH,
         remediation="Use arn:<p>:execute-api:<region>:<account>:<api-id>/<stage>/POST/@connections/*."),
 ]

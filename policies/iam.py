@@ -1,8 +1,8 @@
 """Least-privilege rules over every IAM document a stack can carry.
 
-Identity policies (role inline policies, policy resources, user/group policies), resource
-policies (S3, SQS, SNS, ECR, API Gateway, EventBridge, KMS, Secrets Manager), role trust policies
-and Lambda permissions. Each rule names the resource, the statement and the fix.
+Identity policies, resource policies and trust policies of every type `policies/coverage.py` lists, and
+Lambda permissions. Conditions are judged by what they mean (`policies/conditions.py`). Each rule names
+the resource, the statement and the fix.
 """
 
 from __future__ import annotations
@@ -14,50 +14,26 @@ from typing import Any
 
 from pulumi_policy import ResourceValidationArgs, Severity
 
+from serverless_patterns.policies.conditions import judge, principal_kind
 from serverless_patterns.policies.core import (
     DocumentError,
     Statement,
     as_list,
+    is_partial_wildcard_action,
     is_wildcard_action,
     parse_document,
     prop,
     resource_rule,
 )
+from serverless_patterns.policies.coverage import IDENTITY_DOCUMENTS, LAMBDA_PERMISSION, RESOURCE_DOCUMENTS
 from serverless_patterns.policies.knowledge import (
     ADMIN_MANAGED_POLICY_NAMES,
-    CONFUSED_DEPUTY_CONDITION_KEYS,
-    ORGANIZATION_CONDITION_KEYS,
     UNSCOPABLE_ACTIONS,
     is_service_principal,
     is_unscopable,
 )
 
-#: type -> property holding an identity policy document
-IDENTITY_POLICY_TYPES: dict[str, str] = {
-    "aws:iam/rolePolicy:RolePolicy": "policy",
-    "aws:iam/policy:Policy": "policy",
-    "aws:iam/userPolicy:UserPolicy": "policy",
-    "aws:iam/groupPolicy:GroupPolicy": "policy",
-}
-#: type -> property holding a resource policy document (statements with a Principal)
-RESOURCE_POLICY_TYPES: dict[str, str] = {
-    "aws:s3/bucketPolicy:BucketPolicy": "policy",
-    "aws:s3/bucket:Bucket": "policy",
-    "aws:sqs/queuePolicy:QueuePolicy": "policy",
-    "aws:sqs/queue:Queue": "policy",
-    "aws:sns/topicPolicy:TopicPolicy": "policy",
-    "aws:sns/topic:Topic": "policy",
-    "aws:ecr/repositoryPolicy:RepositoryPolicy": "policy",
-    "aws:ecr/registryPolicy:RegistryPolicy": "policy",
-    "aws:apigateway/restApiPolicy:RestApiPolicy": "policy",
-    "aws:apigateway/restApi:RestApi": "policy",
-    "aws:cloudwatch/eventBusPolicy:EventBusPolicy": "policy",
-    "aws:kms/key:Key": "policy",
-    "aws:kms/keyPolicy:KeyPolicy": "policy",
-    "aws:secretsmanager/secretPolicy:SecretPolicy": "policy",
-}
 ROLE = "aws:iam/role:Role"
-LAMBDA_PERMISSION = "aws:lambda/permission:Permission"
 ATTACHMENT_TYPES: dict[str, str] = {
     "aws:iam/rolePolicyAttachment:RolePolicyAttachment": "policyArn",
     "aws:iam/policyAttachment:PolicyAttachment": "policyArn",
@@ -70,7 +46,7 @@ EXCLUSIVE_ATTACHMENT_TYPES: dict[str, str] = {
     "aws:iam/userPolicyAttachmentsExclusive:UserPolicyAttachmentsExclusive": "policyArns",
     "aws:iam/groupPolicyAttachmentsExclusive:GroupPolicyAttachmentsExclusive": "policyArns",
 }
-DOCUMENT_TYPES = frozenset({*IDENTITY_POLICY_TYPES, *RESOURCE_POLICY_TYPES, ROLE})
+DOCUMENT_TYPES = frozenset({*IDENTITY_DOCUMENTS, *RESOURCE_DOCUMENTS, ROLE})
 
 
 @dataclass
@@ -86,15 +62,12 @@ def documents(args: ResourceValidationArgs) -> Iterator[Document]:
     """Every policy document the resource carries (values may be JSON text or objects)."""
     props = args.props
     typ = args.resource_type
-    if typ in IDENTITY_POLICY_TYPES:
-        value = prop(props, IDENTITY_POLICY_TYPES[typ])
-        if value not in (None, ""):
-            yield Document(IDENTITY_POLICY_TYPES[typ], "identity", value)
-    elif typ in RESOURCE_POLICY_TYPES:
-        value = prop(props, RESOURCE_POLICY_TYPES[typ])
-        if value not in (None, ""):
-            yield Document(RESOURCE_POLICY_TYPES[typ], "resource", value)
-    elif typ == ROLE:
+    for table, kind in ((IDENTITY_DOCUMENTS, "identity"), (RESOURCE_DOCUMENTS, "resource")):
+        for name in table.get(typ, ()):
+            value = prop(props, name)
+            if value not in (None, ""):
+                yield Document(name, kind, value)
+    if typ == ROLE:
         trust = prop(props, "assumeRolePolicy")
         if trust not in (None, ""):
             yield Document("assumeRolePolicy", "trust", trust)
@@ -156,7 +129,27 @@ def check_wildcard_actions(args: ResourceValidationArgs) -> Iterator[str]:
                    f"action of every service: {statement.show()}. Fix: use Allow with an explicit Action list.")
 
 
-KMS_KEY_TYPES = frozenset({"aws:kms/key:Key", "aws:kms/keyPolicy:KeyPolicy"})
+def check_partial_wildcard_actions(args: ResourceValidationArgs) -> Iterator[str]:
+    if args.resource_type == LAMBDA_PERMISSION:
+        action = str(prop(args.props, "action", ""))
+        if is_partial_wildcard_action(action):
+            yield (f"Permission {args.name!r} grants the action pattern {action!r}, which matches several Lambda "
+                   f"actions (and any AWS adds later). Fix: grant exactly 'lambda:InvokeFunction' (or the one "
+                   f"action the caller needs).")
+        return
+    for document, statement in statements(args):
+        if not statement.allows:
+            continue
+        partial = [a for a in statement.actions if is_partial_wildcard_action(a)]
+        if partial:
+            yield (f"{_where(args, document, statement)} allows the action pattern(s) "
+                   f"{', '.join(repr(a) for a in partial)}, which match every present and future action with that "
+                   f"name shape (e.g. 's3:Get*' includes s3:GetObjectAcl, s3:GetBucketPolicy, ...): "
+                   f"{statement.show()}. Fix: list the exact actions needed, or suppress this rule on this resource "
+                   f"with the reason the pattern is needed.")
+
+
+KMS_KEY_TYPES = frozenset(t for t in RESOURCE_DOCUMENTS if t.startswith("aws:kms/"))
 _ACCOUNT_ROOT = re.compile(r"^(arn:[\w-]+:iam::\d{12}:root|\d{12})$")
 
 
@@ -210,32 +203,54 @@ def check_admin_managed(args: ResourceValidationArgs) -> Iterator[str]:
                    f"exact ARNs the role needs.")
 
 
+#: KMS key policies may tie a service principal to its source through the encryption context instead
+#: (e.g. CloudWatch Logs: ArnLike kms:EncryptionContext:aws:logs:arn, KMS developer guide).
+KMS_CONTEXT_KEYS = {"kms:encryptioncontext:*": "context"}
+
+
+def permission_conditions(props: Any) -> dict[str, dict[str, Any]]:
+    """A Lambda permission's source fields as the Condition AWS writes into the function policy
+    (Lambda API reference, AddPermission: SourceArn -> ArnLike AWS:SourceArn, SourceAccount -> StringEquals
+    AWS:SourceAccount, PrincipalOrgID -> StringEquals aws:PrincipalOrgID)."""
+    conditions: dict[str, dict[str, Any]] = {}
+    if prop(props, "sourceArn"):
+        conditions["ArnLike"] = {"aws:SourceArn": prop(props, "sourceArn")}
+    equals = {key: prop(props, name) for name, key in (("sourceAccount", "aws:SourceAccount"),
+                                                         ("principalOrgId", "aws:PrincipalOrgID"))
+              if prop(props, name)}
+    if equals:
+        conditions["StringEquals"] = equals
+    return conditions
+
+
 def check_service_principal_conditions(args: ResourceValidationArgs) -> Iterator[str]:
     if args.resource_type == LAMBDA_PERMISSION:
         principal = str(prop(args.props, "principal", ""))
         if not (is_service_principal(principal) or principal == "*"):
             return
-        if prop(args.props, "sourceArn") or prop(args.props, "sourceAccount") or prop(args.props, "principalOrgId"):
+        kind = principal_kind(principal, service=True)
+        verdict = judge(permission_conditions(args.props), kind)
+        if verdict:
             return
-        yield (f"Permission {args.name!r} lets {principal!r} invoke the function from any source (no sourceArn "
-               f"or sourceAccount): any {principal} resource, in any account, could invoke it (confused deputy). "
-               f"Fix: set source_arn (e.g. the API's execution ARN + '/*/*') and source_account.")
+        yield (f"Permission {args.name!r} lets {principal!r} invoke the function from any source: "
+               f"{verdict.explain()}. Any {principal} resource, in any account, could invoke it (confused deputy). "
+               f"Fix: set source_arn to the exact calling resource (e.g. the API's execution ARN + '/*/*') and "
+               f"source_account to its 12-digit account id.")
         return
+    extra = KMS_CONTEXT_KEYS if args.resource_type in KMS_KEY_TYPES else None
     for document, statement in statements(args, "resource"):
         if not statement.allows:
             continue
         services = [s for s in statement.principals().get("Service", []) if is_service_principal(s)]
         if not services:
             continue
-        if statement.condition_keys() & CONFUSED_DEPUTY_CONDITION_KEYS:
-            continue
-        if args.resource_type in ("aws:kms/key:Key", "aws:kms/keyPolicy:KeyPolicy") and any(
-                k.startswith("kms:encryptioncontext:") for k in statement.condition_keys()):
+        verdict = judge(statement.conditions, "service", extra)
+        if verdict:
             continue
         yield (f"{_where(args, document, statement)} grants the service principal(s) {', '.join(services)} "
-               f"without aws:SourceArn / aws:SourceAccount: {statement.show()}. Fix: add a Condition such as "
-               f"{{'ArnLike': {{'aws:SourceArn': '<the calling resource ARN>'}}, "
-               f"'StringEquals': {{'aws:SourceAccount': '<account>'}}}}.")
+               f"to any source resource, in any account: {verdict.explain()}. Statement: {statement.show()}. Fix: "
+               f"add a Condition such as {{'ArnLike': {{'aws:SourceArn': '<the calling resource ARN>'}}, "
+               f"'StringEquals': {{'aws:SourceAccount': '<account id>'}}}} (positive operators, concrete values).")
 
 
 def check_trust_principals(args: ResourceValidationArgs) -> Iterator[str]:
@@ -247,17 +262,19 @@ def check_trust_principals(args: ResourceValidationArgs) -> Iterator[str]:
                    f"Fix: name the service principal or the accounts that may assume the role.")
             continue
         principals = statement.principals()
-        broad = [p for p in principals.get("*", []) + principals.get("AWS", []) if "*" in p]
+        broad = [p for p in principals.get("*", []) + principals.get("AWS", []) if "*" in p or "?" in p]
         if not principals:
             yield (f"{_where(args, document, statement)} has no Principal: {statement.show()}. Fix: name the "
                    f"service principal (e.g. 'lambda.amazonaws.com') or the accounts that may assume the role.")
         elif broad:
-            org = statement.condition_keys() & ORGANIZATION_CONDITION_KEYS
-            suffix = " (an organization condition narrows who, but any role in it could assume this one)" if org \
-                else ""
-            yield (f"{_where(args, document, statement)} lets principal {', '.join(broad)} assume the role"
-                   f"{suffix}: {statement.show()}. Fix: name the service principal or explicit account ids / role "
-                   f"ARNs.")
+            verdict = judge(statement.conditions, "aws")
+            if verdict:
+                why = (f" ({', '.join(verdict.restricting)} narrows who, but any role it admits could assume this "
+                       f"one)")
+            else:
+                why = f" ({verdict.explain()})"
+            yield (f"{_where(args, document, statement)} lets principal {', '.join(broad)} assume the role{why}: "
+                   f"{statement.show()}. Fix: name the service principal or explicit account ids / role ARNs.")
 
 
 POLICIES = [
@@ -273,9 +290,15 @@ POLICIES = [
         cdk_nag="AwsSolutions-IAM5 (actions)",
         remediation="List the exact actions the principal needs."),
     resource_rule(
+        "iam-no-partial-wildcard-actions",
+        "No action patterns such as 's3:Get*' in Allow statements of any IAM policy or Lambda permission.",
+        check_partial_wildcard_actions, types=DOCUMENT_TYPES | {LAMBDA_PERMISSION}, severity=Severity.MEDIUM,
+        cdk_nag="AwsSolutions-IAM5 (partial action wildcards)",
+        remediation="List the exact actions, or suppress with the reason the pattern is needed."),
+    resource_rule(
         "iam-no-wildcard-resources",
         "Identity policies use Resource '*' only for actions AWS cannot scope to a resource.",
-        check_wildcard_resources, types=set(IDENTITY_POLICY_TYPES) | {ROLE}, severity=Severity.HIGH,
+        check_wildcard_resources, types=set(IDENTITY_DOCUMENTS) | {ROLE}, severity=Severity.HIGH,
         cdk_nag="AwsSolutions-IAM5 (resources)",
         remediation="Scope every action to the ARNs it acts on; see policies/knowledge.py for the allow-list."),
     resource_rule(
@@ -287,7 +310,7 @@ POLICIES = [
     resource_rule(
         "iam-service-principal-source-condition",
         "Permissions for AWS service principals carry aws:SourceArn or aws:SourceAccount (confused deputy).",
-        check_service_principal_conditions, types=set(RESOURCE_POLICY_TYPES) | {LAMBDA_PERMISSION},
+        check_service_principal_conditions, types=set(RESOURCE_DOCUMENTS) | {LAMBDA_PERMISSION},
         severity=Severity.HIGH,
         remediation="Add source_arn/source_account (Lambda permissions) or an aws:SourceArn/aws:SourceAccount "
                     "condition (resource policies)."),

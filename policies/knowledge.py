@@ -44,17 +44,6 @@ def is_service_principal(principal: str) -> bool:
     return principal.endswith((".amazonaws.com", ".amazonaws.com.cn", ".c2s.ic.gov", ".sc2s.sgov.gov"))
 
 
-#: Condition keys that tie a service principal's access to one source (confused-deputy protection).
-#: Compared case-insensitively, as IAM compares condition keys.
-CONFUSED_DEPUTY_CONDITION_KEYS: frozenset[str] = frozenset({
-    "aws:sourcearn", "aws:sourceaccount", "aws:sourceorgid", "aws:sourceorgpaths",
-})
-
-#: Condition keys that limit a `*` principal to one AWS Organization (or part of it).
-ORGANIZATION_CONDITION_KEYS: frozenset[str] = frozenset({
-    "aws:principalorgid", "aws:principalorgpaths", "aws:sourceorgid", "aws:sourceorgpaths",
-})
-
 #: AWS-managed policies that grant administrator-level or service-wide access, beyond any "*FullAccess".
 ADMIN_MANAGED_POLICY_NAMES: frozenset[str] = frozenset({
     "AdministratorAccess", "PowerUserAccess", "IAMFullAccess", "AdministratorAccess-Amplify",

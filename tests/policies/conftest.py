@@ -1,11 +1,20 @@
 """Every policy test starts with no suppressions loaded (the pack shares them within one process), and
-every analysis is checked against pulumi-policy's servicer run exactly as it is."""
+every analysis is checked against pulumi-policy's servicer run exactly as it is; the captured `dev`
+stack is built once per session."""
 
+from pathlib import Path
 from typing import Any
 
 import pytest
 
+from serverless_patterns.offline import CapturedStack, run_program
 from serverless_patterns.policies.core import STATE
+
+
+@pytest.fixture(scope="session")
+def dev() -> CapturedStack:
+    """The `dev` stack as the offline engine captures it (tests that change it work on a deep copy)."""
+    return run_program(Path(__file__).resolve().parents[2], "dev")
 
 
 @pytest.fixture(autouse=True)

@@ -194,7 +194,7 @@ def test_ecr_repository_policy_gives_others_pull_only() -> None:
                         {"Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{ACCOUNT}:role/ci"},
                          "Action": [*pull, "ecr:PutImage", "ecr:InitiateLayerUpload"]},
                         {"Effect": "Allow", "Principal": "*", "Action": pull,
-                         "Condition": {"StringEquals": {"aws:PrincipalOrgID": "o-abc123"}}})
+                         "Condition": {"StringEquals": {"aws:PrincipalOrgID": "o-a1b2c3d4e5"}}})
     assert stack_by_hand("ecr-repository-policy-pull-only", good) == []
     push = _repo_policy({"Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::222222222222:root"},
                          "Action": [*pull, "ecr:PutImage"]})
@@ -202,7 +202,7 @@ def test_ecr_repository_policy_gives_others_pull_only() -> None:
     assert name == "repo-policy" and "ecr:PutImage" in message
     public = _repo_policy({"Effect": "Allow", "Principal": "*", "Action": pull})
     [(_, message)] = stack_by_hand("ecr-repository-policy-pull-only", public)
-    assert "organization condition" in message
+    assert "without a condition that limits it to an organization" in message and "it has no condition" in message
 
 
 # ------------------------------------------------------------------ the same rules through the offline engine

@@ -42,6 +42,13 @@ HAND_CASES: list[tuple[str, str, dict[str, Any], dict[str, Any]]] = [
     ("iam-no-wildcard-actions", "aws:lambda/permission:Permission",
      {"action": "lambda:*", "function": "worker", "principal": ACCOUNT},
      {"action": "lambda:InvokeFunction", "function": "worker", "principal": ACCOUNT}),
+    ("iam-no-partial-wildcard-actions", ROLE_POLICY,
+     {"role": "r", "policy": doc({"Effect": "Allow", "Action": "s3:Get*", "Resource": BUCKET_ARN + "/*"})},
+     {"role": "r", "policy": doc({"Effect": "Allow", "Action": "s3:GetObject", "Resource": BUCKET_ARN + "/*"},
+                                 {"Effect": "Deny", "Action": "s3:Delete*", "Resource": BUCKET_ARN + "/*"})}),
+    ("iam-no-partial-wildcard-actions", "aws:lambda/permission:Permission",
+     {"action": "lambda:Invoke*", "function": "worker", "principal": ACCOUNT},
+     {"action": "lambda:InvokeFunction", "function": "worker", "principal": ACCOUNT}),
     ("iam-no-wildcard-resources", ROLE_POLICY,
      {"role": "r", "policy": doc({"Effect": "Allow", "Action": ["lambda:InvokeFunction", "xray:PutTraceSegments"],
                                   "Resource": "*"})},
@@ -129,8 +136,12 @@ def test_unscopable_allow_list_is_the_shared_knowledge() -> None:
 def test_trust_policy_with_org_condition_on_star_is_still_flagged() -> None:
     messages = by_hand("iam-trust-policy-principal", "aws:iam/role:Role", {"assumeRolePolicy": doc(
         {"Effect": "Allow", "Principal": {"AWS": "*"}, "Action": "sts:AssumeRole",
-         "Condition": {"StringEquals": {"aws:PrincipalOrgID": "o-abc123"}}})})
-    assert messages and "organization condition" in messages[0]
+         "Condition": {"StringEquals": {"aws:PrincipalOrgID": "o-a1b2c3d4e5"}}})})
+    assert messages and "StringEquals aws:PrincipalOrgID narrows who" in messages[0]
+    negated = by_hand("iam-trust-policy-principal", "aws:iam/role:Role", {"assumeRolePolicy": doc(
+        {"Effect": "Allow", "Principal": {"AWS": "*"}, "Action": "sts:AssumeRole",
+         "Condition": {"StringNotEquals": {"aws:PrincipalOrgID": "o-a1b2c3d4e5"}}})})
+    assert negated and "a negated operator matches every value except the listed ones" in negated[0]
 
 
 # ------------------------------------------------------------------ the same rules through the offline engine
@@ -185,6 +196,9 @@ OFFLINE_CASES: list[tuple[str, Callable[[], None], Callable[[], None], str]] = [
     ("iam-policy-document-valid", _inline('{"Version": "2012-10-17", "Statement": ['),
      _inline(doc({"Effect": "Allow", "Action": "s3:GetObject", "Resource": BUCKET_ARN + "/*"})), "app-policy"),
     ("iam-no-wildcard-actions", _inline(doc({"Effect": "Allow", "Action": "logs:*", "Resource": "*"})),
+     _inline(doc({"Effect": "Allow", "Action": "s3:GetObject", "Resource": BUCKET_ARN + "/*"})), "app-policy"),
+    ("iam-no-partial-wildcard-actions", _inline(doc({"Effect": "Allow", "Action": "s3:Get*",
+                                                     "Resource": BUCKET_ARN + "/*"})),
      _inline(doc({"Effect": "Allow", "Action": "s3:GetObject", "Resource": BUCKET_ARN + "/*"})), "app-policy"),
     ("iam-no-wildcard-resources", _inline(doc({"Effect": "Allow", "Action": "dynamodb:PutItem", "Resource": "*"})),
      _inline(doc({"Effect": "Allow", "Action": "xray:PutTraceSegments", "Resource": "*"})), "app-policy"),
