@@ -26,7 +26,7 @@ from pathlib import Path
 import yaml
 
 import benchmarks
-from benchmarks.timing import RUNS, Spread, paired, repeated
+from benchmarks.timing import RUNS, Spread, paired, repeated, run
 from serverless_patterns.core.packaging import LAMBDAS_DIR, zip_bytes
 from serverless_patterns.offline import CapturedStack, run_program
 
@@ -59,30 +59,28 @@ def floor_command(stack: CapturedStack) -> list[str]:
 def plan_figures(stack: CapturedStack) -> Figures:
     env = {**os.environ, "SERVERLESS_PATTERNS_PLAN_PHASES": "1"}
     result = paired(PLAN, floor_command(stack), cwd=ROOT, env_a=env, ok_a=(0, 1))
-    phases = _phases(PLAN, env)
-    rest = result.a.median - sum(phases.values())
     figures = [("offline plan of dev, pack and gate on (wall)", result.a.fmt()),
                ("floor: import pulumi + every pulumi_aws resource module used", result.b.fmt()),
                ("plan / floor (paired)", result.fmt_ratio()),
                ("resources in the dev stack", str(len(stack.resources)))]
-    figures += [(f"phase: {name}", f"{seconds * 1000:.0f} ms") for name, seconds in phases.items()]
-    figures.append(("phase: import and start-up (wall minus phases)", f"{rest * 1000:.0f} ms"))
+    figures += [(f"phase: {name}", spread.fmt("ms", 1000, 0)) for name, spread in phases(PLAN, env).items()]
     return figures
 
 
-def _phases(command: list[str], env: dict[str, str]) -> dict[str, float]:
-    """Median of each phase the plan reports on stderr over RUNS runs."""
-    import subprocess
-
+def phases(command: list[str], env: dict[str, str]) -> dict[str, Spread]:
+    """Each phase the plan reports on stderr, over RUNS runs; "import and start-up" is each run's wall
+    time less its reported phases."""
     samples: dict[str, list[float]] = {}
     for _ in range(RUNS):
-        done = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, check=False)
+        done = run(command, cwd=ROOT, env=env, ok=(0, 1))
         line = next((x for x in done.stderr.splitlines() if x.startswith("phases ")), None)
         if line is None:
             raise RuntimeError(f"the plan printed no phases: {done.stderr[-2000:]}")
-        for name, seconds in json.loads(line[len("phases "):]).items():
+        reported = json.loads(line[len("phases "):])
+        samples.setdefault("import and start-up", []).append(done.wall - sum(reported.values()))
+        for name, seconds in reported.items():
             samples.setdefault(name, []).append(seconds)
-    return {name: Spread.of(values).median for name, values in samples.items()}
+    return {name: Spread.of(values) for name, values in samples.items()}
 
 
 def scaled_patterns(tenants: int, consumers: int) -> str:

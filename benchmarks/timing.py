@@ -32,6 +32,7 @@ class Run:
     peak_rss_mb: float
     """The process's own peak resident set size."""
     stdout: str
+    stderr: str
 
 
 @dataclass(frozen=True)
@@ -84,8 +85,8 @@ def run(command: Sequence[str], *, cwd: Path | None = None, env: Mapping[str, st
         out.seek(0)
         err.seek(0)
         if process.returncode not in ok:
-            raise BenchCommandError(f"{' '.join(command)} exited {process.returncode}: {err.read().strip()[-2000:]}")
-        return Run(wall, usage.ru_maxrss / 1024, out.read())
+            raise BenchCommandError(f"{' '.join(command)[:200]} exited {process.returncode}: {err.read()[-2000:]}")
+        return Run(wall, usage.ru_maxrss / 1024, out.read(), err.read())
 
 
 def paired(a: Sequence[str], b: Sequence[str], *, runs: int = RUNS, warmup: int = WARMUP, cwd: Path | None = None,
