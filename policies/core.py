@@ -212,7 +212,7 @@ ARN_RE = re.compile(r"^arn:(?P<partition>[\w-]+):(?P<service>[\w-]+):(?P<region>
 
 
 def arn_account(arn: str) -> str | None:
-    match = ARN_RE.match(arn)
+    match = ARN_RE.fullmatch(arn)
     return match.group("account") if match else None
 
 

@@ -21,7 +21,7 @@ def check_manage_connections(args: ResourceValidationArgs) -> Iterator[str]:
     for document, statement in statements(args, "identity"):
         if not statement.allows or not any(a.lower() == MANAGE_CONNECTIONS for a in statement.actions):
             continue
-        bad = [r for r in statement.resources if not CONNECTIONS_ARN.match(r)]
+        bad = [r for r in statement.resources if not CONNECTIONS_ARN.fullmatch(r)]
         if bad or not statement.resources:
             yield (f"{_where(args, document, statement)} grants execute-api:ManageConnections on "
                    f"{', '.join(repr(r) for r in bad) or 'no Resource'}: {statement.show()}. Fix: scope it to one "

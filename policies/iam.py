@@ -157,7 +157,7 @@ def _delegates_to_account(statement: Statement) -> bool:
     """The key-policy statement AWS creates by default: `kms:*` to an account root, which grants nothing by
     itself but lets that account's IAM policies grant access to the key."""
     principals = statement.principals()
-    return (set(principals) == {"AWS"} and all(_ACCOUNT_ROOT.match(p) for p in principals["AWS"])
+    return (set(principals) == {"AWS"} and all(_ACCOUNT_ROOT.fullmatch(p) for p in principals["AWS"])
             and [a.lower() for a in statement.actions] == ["kms:*"] and not statement.not_actions)
 
 

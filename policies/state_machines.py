@@ -155,7 +155,7 @@ def _queue_arn(ctx: Context, url: str | None) -> str | None:
         return None
     if url in ctx.queues:
         return ctx.queues[url]
-    match = re.match(r"^https://sqs\.([\w-]+)\.[\w.]+/(\d{12})/(.+)$", url)
+    match = re.fullmatch(r"^https://sqs\.([\w-]+)\.[\w.]+/(\d{12})/(.+)$", url)
     return f"arn:{ctx.partition}:sqs:{match.group(1)}:{match.group(2)}:{match.group(3)}" if match else None
 
 
@@ -175,7 +175,7 @@ def _s3_resource(ctx: Context, action: str, params: Mapping[str, Any]) -> str | 
     bucket = _static(params, "Bucket")
     if bucket is None:
         return None
-    if _S3_BUCKET_ACTIONS.match(action):
+    if _S3_BUCKET_ACTIONS.fullmatch(action):
         return f"arn:{ctx.partition}:s3:::{bucket}"
     key = _static(params, "Key")
     return f"arn:{ctx.partition}:s3:::{bucket}/{key}" if key is not None else None
@@ -249,12 +249,12 @@ def _api_needs(ctx: Context, state: str, params: Mapping[str, Any]) -> list[Need
 
 def task_needs(ctx: Context, state: str, resource: str, params: Mapping[str, Any]) -> list[Need]:
     """The permissions one Task state needs."""
-    arn = ARN_RE.match(resource)
+    arn = ARN_RE.fullmatch(resource)
     if arn and arn.group("service") == "lambda":
         return [Need("lambda:InvokeFunction", _function_arn(ctx, resource), state)]
     if arn and arn.group("service") == "states" and arn.group("resource").startswith("activity:"):
         return []  # activity workers poll with their own credentials
-    match = _INTEGRATION.match(resource)
+    match = _INTEGRATION.fullmatch(resource)
     if not match:
         return [Need(f"unknown-integration:{resource}", None, state)]
     service, action, sdk_action, pattern = (match.group("service"), match.group("action"),
@@ -410,7 +410,7 @@ def _used(grant: Grant, needs: list[Need]) -> bool:
 
 def _context(args: StackValidationArgs, machine: PolicyResource) -> Context:
     own = str(prop(machine.props, "arn", ""))
-    match = ARN_RE.match(own)
+    match = ARN_RE.fullmatch(own)
     partition, region, account = (match.group("partition"), match.group("region"), match.group("account")) \
         if match else ("aws", "*", "*")
 

@@ -115,15 +115,15 @@ class Validator:
         return self.check(field, value, lambda v: v in options, "one of " + ", ".join(repr(c) for c in options))
 
     def email(self, field: str, value: Any) -> Any:
-        return self.check(field, value, lambda v: isinstance(v, str) and EMAIL_RE.match(v) is not None,
+        return self.check(field, value, lambda v: isinstance(v, str) and EMAIL_RE.fullmatch(v) is not None,
                           "an email address such as 'team@example.org'")
 
     def account_id(self, field: str, value: Any) -> Any:
-        return self.check(field, value, lambda v: isinstance(v, str) and ACCOUNT_ID_RE.match(v) is not None,
+        return self.check(field, value, lambda v: isinstance(v, str) and ACCOUNT_ID_RE.fullmatch(v) is not None,
                           "a 12-digit AWS account id as a string, e.g. '111111111111'")
 
     def region(self, field: str, value: Any) -> Any:
-        return self.check(field, value, lambda v: isinstance(v, str) and REGION_RE.match(v) is not None,
+        return self.check(field, value, lambda v: isinstance(v, str) and REGION_RE.fullmatch(v) is not None,
                           "an AWS Region code such as 'eu-west-1'")
 
     def list_of(self, field: str, value: Any, *, min_items: int = 0, max_items: int | None = None,

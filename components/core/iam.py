@@ -45,7 +45,7 @@ class Statement:
         for action in self.actions:
             # A Deny only restricts, so `s3:*` is fine there (e.g. TLS-only bucket policies).
             pattern = _DENY_ACTION_RE if self.effect == "Deny" else _ACTION_RE
-            if not pattern.match(action):
+            if not pattern.fullmatch(action):
                 raise PolicyError(
                     f"action {action!r} is not an exact 'service:Action' name (wildcards are not allowed)")
         if "*" in self.resources and self.effect == "Allow":

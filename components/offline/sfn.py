@@ -292,7 +292,7 @@ def emulate_apigateway_invoke(api: ConnectionsApi) -> Iterator[ConnectionsApi]:
     def eval_service_task(task: Any, env: Any, resource_runtime_part: Any, normalised_parameters: dict[str, Any],
                           *args: Any, **kwargs: Any) -> None:
         parameters = normalised_parameters
-        match = ENDPOINT_RE.match(parameters["ApiEndpoint"])
+        match = ENDPOINT_RE.fullmatch(parameters["ApiEndpoint"])
         if match is None:  # API Gateway only accepts the execute-api host name here
             raise gateway.SfnGatewayException(parameters, FakeResponse(400, '{"message":"bad ApiEndpoint"}'))
         path = parameters.get("Path", "")

@@ -54,10 +54,10 @@ def dynamodb_client() -> Any:
 
 def principal_key(arn: str) -> str:
     """One identity per IAM role or user: sessions of the same role count as the same caller."""
-    match = _ASSUMED_ROLE.match(arn)
+    match = _ASSUMED_ROLE.fullmatch(arn)
     if match:
         return f"role:{match['account']}:{match['role']}"
-    match = _IAM_ARN.match(arn)
+    match = _IAM_ARN.fullmatch(arn)
     if match:
         return f"{match['kind']}:{match['account']}:{match['name']}"
     return arn

@@ -108,7 +108,7 @@ def session_of(headers: dict[str, str] | None) -> str:
     for key, value in (headers or {}).items():
         if key.lower() == "sec-websocket-protocol":
             session = value.split(",")[0].strip()
-            if SESSION_RE.match(session):
+            if SESSION_RE.fullmatch(session):
                 return session
             raise ProtocolError("invalid_session", "the session id (Sec-WebSocket-Protocol) must be 8-128 "
                                 "letters, digits, '-' or '_'")
