@@ -88,12 +88,12 @@ def concrete_problem(kind: str, value: Any) -> str | None:
     if "${" in text:
         return f"{text!r} is a policy variable, which matches every caller's own value"
     if kind == "account":
-        return None if _ACCOUNT.match(text) else f"{text!r} is not one 12-digit account id"
+        return None if _ACCOUNT.fullmatch(text) else f"{text!r} is not one 12-digit account id"
     if kind == "organization":
-        return None if _ORGANIZATION.match(text) else f"{text!r} is not one organization id (o-...)"
+        return None if _ORGANIZATION.fullmatch(text) else f"{text!r} is not one organization id (o-...)"
     if kind == "organization path":
         head = text.split("/", 1)[0]
-        return None if _ORGANIZATION.match(head) and "/" in text else (
+        return None if _ORGANIZATION.fullmatch(head) and "/" in text else (
             f"{text!r} does not start with a concrete organization id (o-.../)")
     if kind == "arn" or (kind == "context" and text.startswith("arn:")):
         return _arn_problem(text)
@@ -108,7 +108,7 @@ def _arn_problem(text: str) -> str | None:
     if _WILDCARD.search(partition) or _WILDCARD.search(service) or not service:
         return f"{text!r} matches ARNs of any partition or service"
     if account:
-        return None if _ACCOUNT.match(account) else f"{text!r} matches every account"
+        return None if _ACCOUNT.fullmatch(account) else f"{text!r} matches every account"
     name = re.split(r"[/:]", resource, maxsplit=1)[0]
     return None if name and not _WILDCARD.search(name) else f"{text!r} matches every {service} resource"
 
