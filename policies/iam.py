@@ -277,6 +277,41 @@ def check_trust_principals(args: ResourceValidationArgs) -> Iterator[str]:
                    f"{statement.show()}. Fix: name the service principal or explicit account ids / role ARNs.")
 
 
+#: Resource policies where Principal '*' is the norm and grants nothing by itself: endpoint policies only
+#: filter the requests that pass through the endpoint (each caller still needs its own IAM permission).
+ENDPOINT_POLICY_TYPES = frozenset({"aws:ec2/vpcEndpoint:VpcEndpoint", "aws:ec2/vpcEndpointPolicy:VpcEndpointPolicy",
+                                   "aws:odb/network:Network"})
+#: ECR repository policies and creation templates: `ecr-repository-policy-pull-only` judges their '*'.
+ECR_POLICY_TYPES = frozenset({"aws:ecr/repositoryPolicy:RepositoryPolicy",
+                              "aws:ecr/repositoryCreationTemplate:RepositoryCreationTemplate"})
+#: KMS key policies may limit '*' to the calling account (kms:CallerAccount, KMS developer guide).
+KMS_CALLER_KEYS = {"kms:calleraccount": "account", **KMS_CONTEXT_KEYS}
+
+
+def check_public_principal(args: ResourceValidationArgs) -> Iterator[str]:
+    if args.resource_type in ENDPOINT_POLICY_TYPES | ECR_POLICY_TYPES:
+        return
+    extra = KMS_CALLER_KEYS if args.resource_type in KMS_KEY_TYPES else None
+    for document, statement in statements(args, "resource"):
+        if not statement.allows:
+            continue
+        if statement.not_principal is not None:
+            yield (f"{_where(args, document, statement)} allows everyone except its NotPrincipal: "
+                   f"{statement.show()}. Fix: name the principals in Principal.")
+            continue
+        principals = statement.principals()
+        if "*" not in principals.get("*", []) + principals.get("AWS", []):
+            continue
+        verdict = judge(statement.conditions, "any", extra)
+        if verdict:
+            continue
+        yield (f"{_where(args, document, statement)} allows Principal '*', so any AWS account (or anonymous caller) "
+               f"may use it: {verdict.explain()}. Statement: {statement.show()}. Fix: name the accounts, roles or "
+               f"service principals, or add a restricting condition such as StringEquals aws:PrincipalOrgID "
+               f"'<o-...>' or aws:SourceAccount '<account id>'; for intended public access, suppress this rule on "
+               f"this resource with the reason.")
+
+
 POLICIES = [
     resource_rule(
         "iam-policy-document-valid",
@@ -314,6 +349,11 @@ POLICIES = [
         severity=Severity.HIGH,
         remediation="Add source_arn/source_account (Lambda permissions) or an aws:SourceArn/aws:SourceAccount "
                     "condition (resource policies)."),
+    resource_rule(
+        "iam-resource-policy-public-principal",
+        "Resource policies allow Principal '*' (or NotPrincipal) only with a condition that restricts the caller.",
+        check_public_principal, types=set(RESOURCE_DOCUMENTS), severity=Severity.CRITICAL,
+        remediation="Name the principals, or add aws:PrincipalOrgID / aws:PrincipalAccount / aws:SourceAccount."),
     resource_rule(
         "iam-trust-policy-principal",
         "Role trust policies name a service principal or explicit accounts, never '*'.",

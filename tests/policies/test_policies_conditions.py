@@ -252,3 +252,43 @@ def test_trust_policy_partial_wildcard_principal_is_flagged() -> None:
     found = _resource_findings("aws:iam/role:Role", {"assumeRolePolicy": doc(
         {"Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{ACCOUNT}:role/*"}, "Action": "sts:AssumeRole"})})
     assert [(r, level) for r, level, _ in found] == [("iam-trust-policy-principal", "mandatory")]
+
+
+PUBLIC_RULE = "iam-resource-policy-public-principal"
+
+
+def _public_queue(conditions: dict[str, Any] | None) -> dict[str, Any]:
+    statement: dict[str, Any] = {"Effect": "Allow", "Principal": {"AWS": "*"}, "Action": "sqs:SendMessage",
+                                 "Resource": QUEUE_ARN}
+    if conditions:
+        statement["Condition"] = conditions
+    return {"queueUrl": "https://sqs.eu-west-1.amazonaws.com/111111111111/dlq", "policy": doc(statement)}
+
+
+@pytest.mark.parametrize("conditions", [
+    None,
+    {"StringNotEquals": {"aws:PrincipalOrgID": ORG}},
+    {"StringLike": {"aws:PrincipalOrgID": "*"}},
+    {"ForAllValues:StringLike": {"aws:PrincipalOrgPaths": [f"{ORG}/*"]}},
+    {"StringEqualsIfExists": {"aws:PrincipalAccount": ACCOUNT}},
+    {"IpAddress": {"aws:SourceIp": "203.0.113.0/24"}},
+], ids=["none", "negated", "wildcard", "for-all-values", "if-exists", "network-only"])
+def test_public_principal_bypasses_are_mandatory_violations(conditions: dict[str, Any] | None) -> None:
+    found = _resource_findings("aws:sqs/queuePolicy:QueuePolicy", _public_queue(conditions))
+    assert [(r, level) for r, level, _ in found if r == PUBLIC_RULE] == [(PUBLIC_RULE, "mandatory")]
+
+
+def test_public_principal_restricted_by_meaning_passes() -> None:
+    for conditions in ({"StringEquals": {"aws:PrincipalOrgID": ORG}},
+                       {"StringEquals": {"aws:PrincipalAccount": ACCOUNT}},
+                       {"StringEquals": {"aws:SourceAccount": ACCOUNT}}):
+        found = _resource_findings("aws:sqs/queuePolicy:QueuePolicy", _public_queue(conditions))
+        assert [f for f in found if f[0] == PUBLIC_RULE] == [], conditions
+    kms = {"policy": doc({"Effect": "Allow", "Principal": {"AWS": "*"}, "Action": ["kms:Decrypt"], "Resource": "*",
+                          "Condition": {"StringEquals": {"kms:CallerAccount": ACCOUNT,
+                                                         "kms:ViaService": f"secretsmanager.{REGION}.amazonaws.com"}}})}
+    assert [f for f in _resource_findings("aws:kms/key:Key", kms) if f[0] == PUBLIC_RULE] == []
+    endpoint = {"vpcEndpointId": "vpce-1", "policy": doc({"Effect": "Allow", "Principal": "*", "Action": "s3:GetObject",
+                                                          "Resource": "arn:aws:s3:::reports/*"})}
+    assert [f for f in _resource_findings("aws:ec2/vpcEndpointPolicy:VpcEndpointPolicy", endpoint)
+            if f[0] == PUBLIC_RULE] == []

@@ -10,7 +10,8 @@ from serverless_patterns.policies.runner import run
 ROOT = Path(__file__).resolve().parents[2]
 LEAST_PRIVILEGE = ("iam-policy-document-valid", "iam-no-wildcard-actions", "iam-no-partial-wildcard-actions",
                    "iam-no-wildcard-resources", "iam-no-admin-managed-policies",
-                   "iam-service-principal-source-condition", "iam-trust-policy-principal",
+                   "iam-service-principal-source-condition", "iam-resource-policy-public-principal",
+                   "iam-trust-policy-principal",
                    "execute-api-manage-connections-scoped", "ecr-repository-policy-pull-only",
                    "sfn-role-least-privilege")
 

@@ -88,6 +88,20 @@ HAND_CASES: list[tuple[str, str, dict[str, Any], dict[str, Any]]] = [
      {"bucket": "b", "policy": doc({"Effect": "Allow", "Principal": {"Service": "logging.s3.amazonaws.com"},
                                     "Action": "s3:PutObject", "Resource": BUCKET_ARN + "/*",
                                     "Condition": {"StringEquals": {"aws:SourceAccount": ACCOUNT}}})}),
+    ("iam-resource-policy-public-principal", "aws:sqs/queuePolicy:QueuePolicy",
+     {"queueUrl": "q", "policy": doc({"Effect": "Allow", "Principal": "*", "Action": "sqs:SendMessage",
+                                      "Resource": "arn:aws:sqs:eu-west-1:111111111111:q"})},
+     {"queueUrl": "q", "policy": doc({"Effect": "Allow", "Principal": "*", "Action": "sqs:SendMessage",
+                                      "Resource": "arn:aws:sqs:eu-west-1:111111111111:q",
+                                      "Condition": {"StringEquals": {"aws:PrincipalOrgID": "o-a1b2c3d4e5"}}},
+                                     {"Effect": "Deny", "Principal": "*", "Action": "sqs:*",
+                                      "Resource": "arn:aws:sqs:eu-west-1:111111111111:q",
+                                      "Condition": {"Bool": {"aws:SecureTransport": "false"}}})}),
+    ("iam-resource-policy-public-principal", "aws:secretsmanager/secretPolicy:SecretPolicy",
+     {"secretArn": "s", "policy": doc({"Effect": "Allow", "NotPrincipal": {"AWS": f"arn:aws:iam::{ACCOUNT}:root"},
+                                       "Action": "secretsmanager:GetSecretValue", "Resource": "*"})},
+     {"secretArn": "s", "policy": doc({"Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{ACCOUNT}:role/app"},
+                                       "Action": "secretsmanager:GetSecretValue", "Resource": "*"})}),
     ("iam-trust-policy-principal", "aws:iam/role:Role",
      {"assumeRolePolicy": doc({"Effect": "Allow", "Principal": {"AWS": "*"}, "Action": "sts:AssumeRole"})},
      {"assumeRolePolicy": doc({"Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{ACCOUNT}:root"},
@@ -181,6 +195,18 @@ def _trust(principal: Any) -> Callable[[], None]:
     return program
 
 
+def _queue_policy(organization: str | None) -> Callable[[], None]:
+    def program() -> None:
+        queue = aws.sqs.Queue("queue")
+        statement: dict[str, Any] = {"Effect": "Allow", "Principal": "*", "Action": "sqs:SendMessage",
+                                     "Resource": queue.arn}
+        if organization:
+            statement["Condition"] = {"StringEquals": {"aws:PrincipalOrgID": organization}}
+        aws.sqs.QueuePolicy("queue-policy", queue_url=queue.url, policy=pulumi.Output.json_dumps(
+            {"Version": "2012-10-17", "Statement": [statement]}))
+    return program
+
+
 def _manage_connections(resource_suffix: str) -> Callable[[], None]:
     def program() -> None:
         api = aws.apigatewayv2.Api("ws", protocol_type="WEBSOCKET", route_selection_expression="$request.body.action")
@@ -205,6 +231,7 @@ OFFLINE_CASES: list[tuple[str, Callable[[], None], Callable[[], None], str]] = [
     ("iam-no-admin-managed-policies", _attachment("arn:aws:iam::aws:policy/AdministratorAccess"),
      _attachment("arn:aws:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole"), "app-attach"),
     ("iam-service-principal-source-condition", _api_permission(False), _api_permission(True), "invoke"),
+    ("iam-resource-policy-public-principal", _queue_policy(None), _queue_policy("o-a1b2c3d4e5"), "queue-policy"),
     ("iam-trust-policy-principal", _trust("*"), _trust({"Service": "states.amazonaws.com"}), "app-role"),
     ("execute-api-manage-connections-scoped", _manage_connections("/*"),
      _manage_connections("/prod/POST/@connections/*"), "app-policy"),

@@ -123,6 +123,11 @@ NEAR_MISSES: list[tuple[str, str, Callable[[], list]]] = [
          {"Effect": "Allow", "Principal": {"Service": "events.amazonaws.com"}, "Action": "sqs:SendMessage",
           "Resource": f"arn:aws:sqs:{REGION}:{ACCOUNT}:q",
           "Condition": {"StringNotEquals": {"aws:SourceAccount": ACCOUNT}}})})),
+    ("iam-resource-policy-public-principal", "'*' limited only by an IfExists organization condition",
+     _hand("iam-resource-policy-public-principal", "aws:sns/topicPolicy:TopicPolicy", {"arn": "t", "policy": doc(
+         {"Effect": "Allow", "Principal": {"AWS": "*"}, "Action": "sns:Publish",
+          "Resource": f"arn:aws:sns:{REGION}:{ACCOUNT}:t",
+          "Condition": {"StringEqualsIfExists": {"aws:PrincipalOrgID": "o-a1b2c3d4e5"}}})})),
     ("iam-trust-policy-principal", "every role of one account",
      _hand("iam-trust-policy-principal", "aws:iam/role:Role", {"assumeRolePolicy": doc(
          {"Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{ACCOUNT}:role/*"}, "Action": "sts:AssumeRole"})})),
