@@ -17,6 +17,10 @@ PRICING_REGIONS = ("us-east-1", "eu-central-1", "ap-south-1")
 #: A presigned URL cannot outlive the Lambda's session credentials; an hour keeps it well inside them.
 MAX_DOWNLOAD_URL_TTL = 3600
 AUTH_MODES = ("iam", "cognito")
+#: ListObjectsV2 answers at most 1,000 keys per page (MaxKeys).
+MAX_BROWSE_PAGE_SIZE = 1000
+#: S3 object keys (and so prefixes) are at most 1,024 bytes of UTF-8.
+MAX_KEY_BYTES = 1024
 BUCKET_NAME_PATTERN = r"[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]"
 DOMAIN_PATTERN = r"([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}"
 
@@ -98,6 +102,11 @@ class GlacierRestoreArgs(TypedDict, total=False):
     """`iam` (default: SigV4-signed requests) or `cognito` (a Cognito user pool ID token)."""
     cognito_user_pool_arns: Sequence[str]
     """User pools whose tokens the API accepts (required with `auth: cognito`)."""
+    group_prefixes: Mapping[str, Sequence[str]]
+    """With `auth: cognito`: the key prefixes each Cognito group may browse and estimate, e.g.
+    `{"genomics": ["projects/genome-"]}`. Omit it to let every signed-in user see the whole archive."""
+    browse_page_size: int
+    """Objects per page of `GET /objects` when the caller names no `pageSize` (default 100; 1 to 1000)."""
     prices: PriceSettings
     """Fallback prices for the cost estimate (default: us-east-1 list prices)."""
     use_price_list: bool

@@ -20,7 +20,9 @@ from serverless_patterns.glacier_restore.args import (
     BUCKET_NAME_PATTERN,
     DEFAULT_PRICES,
     DOMAIN_PATTERN,
+    MAX_BROWSE_PAGE_SIZE,
     MAX_DOWNLOAD_URL_TTL,
+    MAX_KEY_BYTES,
     MAX_RESTORE_DAYS,
     PRICING_REGIONS,
     SFN_LOG_DELIVERY_ACTIONS,
@@ -155,6 +157,9 @@ class GlacierRestore(PatternComponent):
             "requestStateMachineArn": self.request_workflow.arn,
             "eventsStateMachineArn": self.events_workflow.arn,
             "costFunctionName": self.cost_function.function_name,
+            "objectsEndpoint": pulumi.Output.concat(self.api_url, "/objects"),
+            "estimateEndpoint": pulumi.Output.concat(self.api_url, "/restores/estimate"),
+            "serviceFunctionName": self.service_function.function_name,
             "deadLetterQueueUrl": self.dead_letter_queue.url,
             "senderIdentityArn": self.sender_identity_arn,
         })
@@ -215,6 +220,19 @@ class GlacierRestore(PatternComponent):
                          allowed="a Cognito user pool ARN")
         elif pools:
             v.fail("cognito_user_pool_arns", pools, "no value unless auth is 'cognito'")
+        groups = v.mapping("group_prefixes", a.setdefault("group_prefixes", {}))
+        if groups and a["auth"] != "cognito":
+            v.fail("group_prefixes", groups, "no value unless auth is 'cognito' (groups come from Cognito tokens)")
+        for group, prefixes in groups.items():
+            # Cognito allows 1-128 letters, marks, symbols, digits and punctuation (CreateGroup GroupName);
+            # commas and brackets would be ambiguous in the `cognito:groups` claim text API Gateway passes on.
+            v.string(f"group_prefixes.{group}", group, pattern=r"[^\s,\[\]]{1,128}",
+                     allowed="a Cognito group name (1-128 characters, no spaces, commas or brackets)")
+            for i, prefix in enumerate(v.list_of(f"group_prefixes.{group}", prefixes, min_items=1, unique=True)):
+                v.check(f"group_prefixes.{group}[{i}]", prefix,
+                        lambda p: isinstance(p, str) and 0 < len(p.encode()) <= MAX_KEY_BYTES,
+                        f"a key prefix of 1 to {MAX_KEY_BYTES} bytes")
+        v.integer("browse_page_size", a.setdefault("browse_page_size", 100), minimum=1, maximum=MAX_BROWSE_PAGE_SIZE)
         a["prices"] = self._validate_prices(a.get("prices"), classes, tiers)
         v.boolean("use_price_list", a.setdefault("use_price_list", True))
         v.choice("pricing_region", a.setdefault("pricing_region", "us-east-1"), PRICING_REGIONS)
@@ -459,16 +477,21 @@ class GlacierRestore(PatternComponent):
             "api-permission", "apigateway.amazonaws.com",
             source_arn=pulumi.Output.concat(api.execution_arn, "/*/GET/download"))
 
+        service_methods, service_integrations = self._service_routes(a, restores, authorization, authorizer_id)
+
         # Deployment + stage: access logs, X-Ray, throttling
-        self.methods = [post, get]
-        fingerprint = pulumi.Output.all(request_template, self.download_function.invoke_arn).apply(
+        self.methods = [post, get, *service_methods]
+        fingerprint = pulumi.Output.all(request_template, self.download_function.invoke_arn,
+                                        self.service_function.invoke_arn,
+                                        *[m.id for m in service_methods]).apply(
             lambda parts: hashlib.sha256(json.dumps([
                 *parts, templates.response_template(), templates.start_failed_template(),
                 templates.bad_body_template(), templates.REQUEST_SCHEMA, authorization]).encode()).hexdigest())
         deployment = aws.apigateway.Deployment(
             self.child_name("deployment"), rest_api=api.id, description=f"{a['service_name']} API",
             triggers={"configuration": fingerprint},
-            opts=self.child_opts(depends_on=[post_integration, get_integration, *integration_responses,
+            opts=self.child_opts(depends_on=[post_integration, get_integration, *service_integrations,
+                                             *integration_responses,
                                              *method_responses, bad_body, model, validator]))
         access_logs = aws.cloudwatch.LogGroup(
             self.child_name("api-access-logs"), name_prefix=f"/aws/apigateway/{self.component_name}-",
@@ -484,6 +507,69 @@ class GlacierRestore(PatternComponent):
                       "throttling_burst_limit": a["throttling_burst_limit"],
                       "metrics_enabled": True, "logging_level": "ERROR", "data_trace_enabled": False},
             opts=self.child_opts())
+
+
+    def _service_routes(self, a: Mapping[str, Any], restores: aws.apigateway.Resource, authorization: str,
+                        authorizer_id: pulumi.Input[str] | None
+                        ) -> tuple[list[aws.apigateway.Method], list[aws.apigateway.Integration]]:
+        """GET /objects and POST /restores/estimate → the service Lambda.
+
+        It ships the cost Lambda's own archive (handler `service.handler`), so the estimate route and the
+        completion workflow run the same estimator on the same prices.
+        """
+        api = self.api
+        self.service_function = PythonFunction(
+            self.child_name("service"),
+            code="glacier_restore/cost_estimate",
+            handler="service.handler",
+            service="glacier-restore-service",
+            description="Browse the archive and estimate restores before asking for them",
+            statements=[
+                iam.allow(["s3:ListBucket"], [self.bucket_arn], sid="BrowseTheArchive"),
+                iam.allow(["s3:GetObject"], [pulumi.Output.concat(self.bucket_arn, "/*")], sid="HeadArchivedObjects"),
+                iam.allow(["pricing:GetProducts"], ["*"], sid="ReadPriceList"),
+            ],
+            environment={
+                "BUCKET_NAME": self.bucket_name,
+                "ALLOWED_TIERS": ",".join(a["allowed_tiers"]),
+                "DEFAULT_TIER": a["default_tier"],
+                "DEFAULT_DAYS": str(a["default_days"]),
+                "MAX_DAYS": str(a["max_days"]),
+                "DEFAULT_PAGE_SIZE": str(a["browse_page_size"]),
+                "GROUP_PREFIXES": json.dumps(a["group_prefixes"], sort_keys=True),
+                "AUTH_MODE": a["auth"],
+                "PRICES": json.dumps(a["prices"], sort_keys=True),
+                "USE_PRICE_LIST": "true" if a["use_price_list"] else "false",
+                "PRICING_REGION": a["pricing_region"],
+            },
+            settings=a["function_settings"],
+            timeout_seconds=25,
+            tags=a.get("tags"),
+            opts=self.child_opts())
+        objects = aws.apigateway.Resource(self.child_name("objects-resource"), rest_api=api.id,
+                                          parent_id=api.root_resource_id, path_part="objects", opts=self.child_opts())
+        estimate = aws.apigateway.Resource(self.child_name("estimate-resource"), rest_api=api.id,
+                                           parent_id=restores.id, path_part="estimate", opts=self.child_opts())
+        routes: list[tuple[str, aws.apigateway.Resource, str, str, str, dict[str, bool] | None]] = [
+            ("objects", objects, "objects", "GET", "BrowseArchive",
+             {f"method.request.querystring.{q}": False for q in ("prefix", "cursor", "pageSize")}),
+            ("estimate", estimate, "restores/estimate", "POST", "EstimateRestore", None),
+        ]
+        methods, integrations = [], []
+        for suffix, resource, path, verb, operation, parameters in routes:
+            method = aws.apigateway.Method(
+                self.child_name(f"{suffix}-{verb.lower()}"), rest_api=api.id, resource_id=resource.id,
+                http_method=verb, authorization=authorization, authorizer_id=authorizer_id,
+                operation_name=operation, request_parameters=parameters, opts=self.child_opts())
+            integrations.append(aws.apigateway.Integration(
+                self.child_name(f"{suffix}-integration"), rest_api=api.id, resource_id=resource.id,
+                http_method=verb, type="AWS_PROXY", integration_http_method="POST",
+                uri=self.service_function.invoke_arn, opts=self.child_opts(depends_on=[method])))
+            self.service_function.allow_invoke(
+                f"{suffix}-permission", "apigateway.amazonaws.com",
+                source_arn=pulumi.Output.concat(api.execution_arn, f"/*/{verb}/{path}"))
+            methods.append(method)
+        return methods, integrations
 
 
 def tls_only_policy(bucket_arn: pulumi.Input[str]) -> dict[str, Any]:

@@ -15,6 +15,9 @@ from AWS, this harness adapts moto (never the definition):
   `/@connections/{id}` goes to moto's apigatewaymanagementapi backend (as API Gateway would
   deliver it), a connection listed as gone answers HTTP 410, and failures are raised as
   `ApiGateway.<status>`, the name moto's own engine (ported from LocalStack's) gives them;
+- S3 ListObjectsV2 with `OptionalObjectAttributes=RestoreStatus`: moto ignores the attribute; here each
+  archived object with a restore gets `RestoreStatus` (`IsRestoreInProgress`, and `RestoreExpiryDate` once
+  restored), as https://docs.aws.amazon.com/AmazonS3/latest/API/API_RestoreStatus.html describes;
 - `deliver_eventbridge_to_lambda`: moto's rules cannot deliver to Lambda targets
   (NotImplementedError); here a Lambda target gets the event from an in-process handler after
   the rule's pattern matched.
@@ -145,6 +148,7 @@ class SfnHarness:
                    response_headers: dict[str, str]) -> bytes:
             return harness._invoke(function_name, body, response_headers)
 
+        yield _list_objects_restore_status()
         yield mock.patch.object(WaitFunction, "_wait_interval", lambda self, env, wait_seconds: None)
         yield mock.patch.object(retrier_decl, "time", SimpleNamespace(sleep=lambda seconds: None, time=time.time))
         yield mock.patch.dict(aws_sdk._SERVICE_ERROR_NAMES, AWS_SDK_ERROR_SERVICE_NAMES)
@@ -239,6 +243,39 @@ class SfnHarness:
             if not page.get("nextToken"):
                 return events
             kwargs["nextToken"] = page["nextToken"]
+
+
+def _list_objects_restore_status() -> Any:
+    """ListObjectsV2 answers `RestoreStatus` per object when asked (x-amz-optional-object-attributes)."""
+    from moto.s3.responses import S3Response
+
+    original = S3Response.list_objects_v2
+
+    def list_objects_v2(response: Any) -> Any:
+        wanted = "RestoreStatus" in str(response.headers.get("x-amz-optional-object-attributes", ""))
+        serialized = response.serialized
+
+        def with_restore_status(action_result: Any) -> Any:
+            result = action_result.result
+            bucket = response.backend.get_bucket(result["Name"])
+            for item in result.get("Contents", []) if wanted else []:
+                key = bucket.keys.get(item["Key"])
+                expiry = getattr(key, "_expiry", None)
+                if key is None or expiry is None:
+                    continue  # never restored: AWS leaves RestoreStatus out
+                status: dict[str, Any] = {"IsRestoreInProgress": key.status == "IN_PROGRESS"}
+                if key.status != "IN_PROGRESS":
+                    status["RestoreExpiryDate"] = expiry
+                item["RestoreStatus"] = status
+            return serialized(action_result)
+
+        response.serialized = with_restore_status
+        try:
+            return original(response)
+        finally:
+            del response.serialized
+
+    return mock.patch.object(S3Response, "list_objects_v2", list_objects_v2)
 
 
 def _json_safe(value: Any) -> Any:

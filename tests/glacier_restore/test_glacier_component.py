@@ -142,8 +142,9 @@ def test_post_restores_starts_the_express_workflow_directly(stack: CapturedStack
     assert statements(policy_of_role(stack, "api-start-role")) == [
         {"Sid": "StartRestoreRequestWorkflow", "Effect": "Allow", "Action": ["states:StartSyncExecution"],
          "Resource": [machine.outputs["arn"]]}]
-    assert stack.of_type("aws:lambda/function:Function")  # only cost and download functions exist
-    assert {f.name for f in stack.of_type("aws:lambda/function:Function")} == {"gr-cost-fn", "gr-download-fn"}
+    # No request Lambda: the functions are the cost estimate, the download and the browse/estimate service.
+    assert {f.name for f in stack.of_type("aws:lambda/function:Function")} == {"gr-cost-fn", "gr-download-fn",
+                                                                               "gr-service-fn"}
 
 
 def test_responses_map_the_execution_status_truthfully(stack: CapturedStack) -> None:
@@ -236,7 +237,7 @@ def test_restore_events_reach_the_standard_workflow_with_retries_and_a_dead_lett
 def test_download_route_lambda_is_least_privilege_and_invocable_only_by_this_api(stack: CapturedStack) -> None:
     _, bucket_arn = _bucket(stack)
     api = stack.one("aws:apigateway/restApi:RestApi")
-    permission = stack.one("aws:lambda/permission:Permission").inputs
+    permission = stack.one("aws:lambda/permission:Permission", "download").inputs
     assert permission["principal"] == "apigateway.amazonaws.com"
     assert permission["sourceArn"] == api.outputs["executionArn"] + "/*/GET/download"
     assert permission["sourceAccount"] == ACCOUNT

@@ -1,7 +1,9 @@
 """Cost estimate of one completed archive restore, for the restore events workflow.
 
-Input (from the workflow): `{"sizeBytes", "tier", "days", "storageClass", "region"}`. The estimate has four
-lines: retrieval per GB for the tier actually used, the restore request fee, the temporary restored copy
+Input (from the workflow): `{"sizeBytes", "tier", "days", "storageClass", "region"}`, and `objectCount` (default
+1) when `sizeBytes` is the total of several objects of one class (the service's estimate routes call this same
+`estimate`, so a preview and the completion workflow agree to the cent). The estimate has four lines:
+retrieval per GB for the tier actually used, the restore request fee per object, the temporary restored copy
 (S3 Standard storage) for the requested days, and one download over the internet (data transfer out).
 Unit prices come from the AWS Price List API when it answers with exactly one product per line; any line
 it cannot price comes from the prices in the function's config, and the result says which source priced
@@ -157,13 +159,16 @@ def unit_prices(storage_class: str, tier: str, region: str, currency: str) -> di
     }
 
 
-def parse(event: dict[str, Any]) -> tuple[int, str, int, str, str]:
+def parse(event: dict[str, Any]) -> tuple[int, str, int, str, str, int]:
     """Check the workflow's payload; raise InvalidInput naming the field."""
     try:
         size = int(event["sizeBytes"])
         days = int(event["days"])
+        count = int(event.get("objectCount", 1))
     except (KeyError, TypeError, ValueError) as error:
-        raise InvalidInput(f"sizeBytes and days must be whole numbers ({error})") from None
+        raise InvalidInput(f"sizeBytes, days and objectCount must be whole numbers ({error})") from None
+    if count < 1:
+        raise InvalidInput(f"objectCount: {count} is less than 1")
     storage_class, tier, region = event.get("storageClass"), event.get("tier"), event.get("region")
     if size < 0:
         raise InvalidInput(f"sizeBytes: {size} is negative")
@@ -173,12 +178,12 @@ def parse(event: dict[str, Any]) -> tuple[int, str, int, str, str]:
         raise InvalidInput(f"storageClass: {storage_class!r} is not an archive class ({', '.join(TIERS)})")
     if not isinstance(region, str) or not region:
         raise InvalidInput("region: required")
-    return size, str(tier), days, storage_class, region
+    return size, str(tier), days, storage_class, region, count
 
 
 def estimate(event: dict[str, Any]) -> dict[str, Any]:
     """The estimate for one restore (pure apart from the Price List calls)."""
-    size, tier, days, storage_class, region = parse(event)
+    size, tier, days, storage_class, region, count = parse(event)
     if tier not in TIERS[storage_class]:
         # Restores started outside this service (or a tier the class lacks) cannot be priced honestly.
         return {"available": False, "tier": tier, "storageClass": storage_class,
@@ -188,7 +193,7 @@ def estimate(event: dict[str, Any]) -> dict[str, Any]:
     gib = size / GIB
     lines = {
         "retrieval": gib * units["retrieval"].value,
-        "request": units["request"].value,
+        "request": units["request"].value * count,
         "restoredStorage": gib * units["restoredStorage"].value * days * 24 / HOURS_PER_MONTH,
         "dataTransferOut": gib * units["dataTransferOut"].value,
     }
@@ -196,8 +201,9 @@ def estimate(event: dict[str, Any]) -> dict[str, Any]:
     sources = {name: unit.source for name, unit in units.items()}
     source = PRICE_LIST if set(sources.values()) == {PRICE_LIST} else (
         CONFIG if set(sources.values()) == {CONFIG} else "mixed")
-    summary = (f"{currency} {total:.4f} for {gib:.3f} GiB ({storage_class}, {tier} tier, {days} days): retrieval "
-               f"{lines['retrieval']:.4f}, request fee {lines['request']:.4f}, restored copy "
+    objects = "" if count == 1 else f"{count} objects, "
+    summary = (f"{currency} {total:.4f} for {objects}{gib:.3f} GiB ({storage_class}, {tier} tier, {days} days): "
+               f"retrieval {lines['retrieval']:.4f}, request fee {lines['request']:.4f}, restored copy "
                f"{lines['restoredStorage']:.4f}, one download {lines['dataTransferOut']:.4f}; prices from "
                + {PRICE_LIST: "the AWS Price List API", CONFIG: "the configured price list",
                   "mixed": "the AWS Price List API and the configured price list"}[source] + ".")
@@ -211,6 +217,7 @@ def estimate(event: dict[str, Any]) -> dict[str, Any]:
         "notes": {name: unit.note for name, unit in units.items() if unit.note},
         "source": source,
         "sizeGiB": round(gib, 6),
+        "objectCount": count,
         "tier": tier,
         "days": days,
         "storageClass": storage_class,

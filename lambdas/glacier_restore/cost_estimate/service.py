@@ -1,0 +1,256 @@
+"""The GlacierRestore service routes (API Gateway REST proxy): browse the archive and estimate restores.
+
+- `GET /objects?prefix=&cursor=&pageSize=`: one page of the archive under a prefix (ListObjectsV2 with
+  `OptionalObjectAttributes=RestoreStatus`, so no per-object HEAD): key, size, storage class and restore
+  state (archived, restoring, restored until a date). Optionally limited to prefixes per Cognito group.
+- `POST /restores/estimate`: the cost of restoring one object for a tier and days, before asking for it.
+
+The estimate is computed by `app.estimate`, the very function the completion workflow's cost Lambda runs
+(this module ships in the same archive), so a preview and the completion email agree to the cent.
+Bad input is a 4xx naming the field; AWS failures after retries are a 503; never a trace.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from functools import lru_cache
+from typing import Any
+
+import boto3
+from aws_lambda_powertools import Logger, Metrics, Tracer
+from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response, content_types
+from aws_lambda_powertools.logging import correlation_paths
+from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools.utilities.typing import LambdaContext
+from botocore.config import Config
+from botocore.exceptions import ClientError
+
+try:  # imported as part of the library (tests, tools)
+    from . import app as estimator
+except ImportError:  # in Lambda the function folder is the import root
+    import app as estimator  # type: ignore[no-redef]
+
+logger = Logger()
+tracer = Tracer()
+metrics = Metrics()
+api = APIGatewayRestResolver()
+
+RETRIES = Config(retries={"mode": "standard", "max_attempts": 4}, connect_timeout=3, read_timeout=10)
+#: Storage classes whose objects must be restored before they can be read.
+ARCHIVE_CLASSES = ("GLACIER", "DEEP_ARCHIVE")
+#: S3 object keys are at most 1,024 bytes of UTF-8 (S3 User Guide, "Naming Amazon S3 objects").
+MAX_KEY_BYTES = 1024
+#: ListObjectsV2 returns at most 1,000 keys per page (MaxKeys).
+MAX_PAGE_SIZE = 1000
+ESTIMATE_FIELDS = ("key", "tier", "days")
+
+
+class ClientFault(Exception):
+    """A request this service refuses: HTTP status, error name and a reason naming the field."""
+
+    def __init__(self, status: int, error: str, message: str) -> None:
+        super().__init__(message)
+        self.status, self.error, self.message = status, error, message
+
+
+@lru_cache(maxsize=1)
+def s3_client() -> Any:
+    return boto3.client("s3", region_name=os.environ.get("AWS_REGION"), config=RETRIES)
+
+
+def settings() -> dict[str, Any]:
+    """The service's configuration (set by the component)."""
+    return {
+        "bucket": os.environ["BUCKET_NAME"],
+        "tiers": os.environ.get("ALLOWED_TIERS", "Standard,Bulk").split(","),
+        "default_tier": os.environ.get("DEFAULT_TIER", "Standard"),
+        "default_days": int(os.environ.get("DEFAULT_DAYS", "7")),
+        "max_days": int(os.environ.get("MAX_DAYS", "30")),
+        "page_size": int(os.environ.get("DEFAULT_PAGE_SIZE", "100")),
+        "group_prefixes": json.loads(os.environ.get("GROUP_PREFIXES", "{}")),
+    }
+
+
+# --- input checks ----------------------------------------------------------------------------------------
+
+def bad(field: str, allowed: str) -> ClientFault:
+    return ClientFault(400, "InvalidRequest", f"{field}: {allowed}")
+
+
+def check_key_text(field: str, value: Any, *, empty_ok: bool) -> str:
+    """A key or prefix: text of at most 1,024 UTF-8 bytes without control characters."""
+    if not isinstance(value, str) or (not value and not empty_ok):
+        raise bad(field, "required; an object key" if field == "key" else "must be text")
+    if len(value.encode("utf-8")) > MAX_KEY_BYTES:
+        raise bad(field, f"at most {MAX_KEY_BYTES} bytes of UTF-8 (the S3 key limit)")
+    if any(ord(c) < 32 or ord(c) == 127 for c in value):
+        raise bad(field, "must not contain control characters")
+    return value
+
+
+def check_days(value: Any, max_days: int) -> int:
+    if isinstance(value, bool) or not isinstance(value, int | float) or value != int(value) \
+            or not 1 <= value <= max_days:
+        raise bad("days", f"must be a whole number from 1 to {max_days}")
+    return int(value)
+
+
+def check_tier(value: Any, tiers: list[str]) -> str:
+    if value not in tiers:
+        raise bad("tier", "must be one of " + ", ".join(tiers))
+    return str(value)
+
+
+def json_body(known: tuple[str, ...]) -> dict[str, Any]:
+    """The request body: a JSON object whose fields are all known."""
+    try:
+        body = json.loads(api.current_event.body or "")
+    except ValueError:
+        body = None
+    if not isinstance(body, dict):
+        raise bad("body", "must be a JSON object with the fields " + ", ".join(known))
+    unknown = sorted(set(body) - set(known))
+    if unknown:
+        raise bad(unknown[0], "unknown field; the fields are " + ", ".join(known))
+    return body
+
+
+# --- who may see what ------------------------------------------------------------------------------------
+
+def caller_groups() -> list[str]:
+    """The caller's Cognito groups. API Gateway passes the `cognito:groups` claim as text such as
+    `admins,researchers` or `[admins researchers]`."""
+    authorizer = api.current_event.request_context.authorizer
+    claims = (authorizer.claims or {}) if authorizer else {}
+    raw = claims.get("cognito:groups", "")
+    if isinstance(raw, list):
+        return [str(g) for g in raw]
+    return [g for g in str(raw).strip("[]").replace(",", " ").split() if g]
+
+
+def visible_prefixes() -> list[str] | None:
+    """The prefixes the caller may see, or None when the component sets no per-group limits."""
+    by_group: dict[str, list[str]] = settings()["group_prefixes"]
+    if not by_group:
+        return None
+    return sorted({p for g in caller_groups() for p in by_group.get(g, [])})
+
+
+def require_visible(field: str, key_or_prefix: str) -> None:
+    allowed = visible_prefixes()
+    if allowed is not None and not any(key_or_prefix.startswith(p) for p in allowed):
+        raise ClientFault(403, "Forbidden", f"{field}: outside the prefixes your groups may see ("
+                          + (", ".join(allowed) or "none") + ")")
+
+
+# --- routes ----------------------------------------------------------------------------------------------
+
+def restore_state(item: dict[str, Any]) -> dict[str, Any]:
+    """Archived, restoring or restored (until a date), from ListObjectsV2's RestoreStatus."""
+    if item.get("StorageClass", "STANDARD") not in ARCHIVE_CLASSES:
+        return {"state": "not-archived", "availableUntil": None}
+    status = item.get("RestoreStatus")
+    if not status:
+        return {"state": "archived", "availableUntil": None}
+    if status.get("IsRestoreInProgress"):
+        return {"state": "restoring", "availableUntil": None}
+    expiry = status.get("RestoreExpiryDate")
+    return {"state": "restored", "availableUntil": expiry.isoformat() if hasattr(expiry, "isoformat") else expiry}
+
+
+@api.get("/objects")
+@tracer.capture_method
+def browse() -> Response:
+    s = settings()
+    event = api.current_event
+    prefix = check_key_text("prefix", event.get_query_string_value("prefix", ""), empty_ok=True)
+    cursor = event.get_query_string_value("cursor", "")
+    raw_size = event.get_query_string_value("pageSize", str(s["page_size"]))
+    if not raw_size.isdigit() or not 1 <= int(raw_size) <= MAX_PAGE_SIZE:
+        raise bad("pageSize", f"must be a whole number from 1 to {MAX_PAGE_SIZE}")
+    allowed = visible_prefixes()
+    if allowed is not None and not any(prefix.startswith(p) for p in allowed):
+        below = [p for p in allowed if p.startswith(prefix)]
+        if not below:
+            require_visible("prefix", prefix)
+        # Above the caller's areas: show the areas themselves as folders, nothing else.
+        return ok({"prefix": prefix, "objects": [], "folders": below, "nextCursor": None})
+    kwargs: dict[str, Any] = {"Bucket": s["bucket"], "Prefix": prefix, "Delimiter": "/",
+                              "MaxKeys": int(raw_size), "OptionalObjectAttributes": ["RestoreStatus"]}
+    if cursor:
+        kwargs["ContinuationToken"] = cursor
+    try:
+        page = s3_client().list_objects_v2(**kwargs)
+    except ClientError as error:
+        if error.response.get("Error", {}).get("Code") == "InvalidArgument" and cursor:
+            raise bad("cursor", "not a cursor this listing returned; start again without it") from None
+        raise
+    objects = [{"key": o["Key"], "sizeBytes": o["Size"], "storageClass": o.get("StorageClass", "STANDARD"),
+                "lastModified": o["LastModified"].isoformat(), "restore": restore_state(o)}
+               for o in page.get("Contents", [])]
+    folders = [p["Prefix"] for p in page.get("CommonPrefixes", [])]
+    return ok({"prefix": prefix, "objects": objects, "folders": folders,
+               "nextCursor": page.get("NextContinuationToken") if page.get("IsTruncated") else None})
+
+
+def head_archived(bucket: str, key: str, tier: str) -> dict[str, Any]:
+    """HeadObject of an archived object, or the 4xx the request workflow would answer."""
+    try:
+        head = s3_client().head_object(Bucket=bucket, Key=key)
+    except ClientError as error:
+        if error.response.get("Error", {}).get("Code") in ("404", "NoSuchKey", "NotFound"):
+            raise ClientFault(404, "NoSuchKey", f"key: there is no object {key} in the archive") from None
+        raise
+    storage_class = head.get("StorageClass", "STANDARD")
+    if storage_class not in ARCHIVE_CLASSES:
+        raise ClientFault(400, "NotArchived", f"key: {key} is not in S3 Glacier Flexible Retrieval or Deep "
+                                              "Archive, so it needs no restore")
+    if storage_class == "DEEP_ARCHIVE" and tier == "Expedited":
+        raise bad("tier", "Expedited is not available for DEEP_ARCHIVE objects; use Standard or Bulk")
+    return head
+
+
+@api.post("/restores/estimate")
+@tracer.capture_method
+def estimate_one() -> Response:
+    s = settings()
+    body = json_body(ESTIMATE_FIELDS)
+    key = check_key_text("key", body.get("key"), empty_ok=False)
+    tier = check_tier(body.get("tier", s["default_tier"]), s["tiers"])
+    days = check_days(body.get("days", s["default_days"]), s["max_days"])
+    require_visible("key", key)
+    head = head_archived(s["bucket"], key, tier)
+    result = estimator.estimate({"sizeBytes": head["ContentLength"], "tier": tier, "days": days,
+                                 "storageClass": head["StorageClass"], "region": os.environ["AWS_REGION"]})
+    metrics.add_metric(name="EstimatesPreviewed", unit=MetricUnit.Count, value=1)
+    return ok({"key": key, "storageClass": head["StorageClass"], "sizeBytes": head["ContentLength"],
+               "objectCount": 1, "tier": tier, "days": days, "estimate": result})
+
+
+# --- answers ---------------------------------------------------------------------------------------------
+
+def ok(body: dict[str, Any], status: int = 200) -> Response:
+    return Response(status_code=status, content_type=content_types.APPLICATION_JSON, body=json.dumps(body))
+
+
+@api.exception_handler(ClientFault)
+def refused(fault: ClientFault) -> Response:
+    metrics.add_metric(name="RequestsRefused", unit=MetricUnit.Count, value=1)
+    return ok({"error": fault.error, "message": fault.message,
+               "requestId": api.current_event.request_context.request_id}, fault.status)
+
+
+@api.exception_handler(ClientError)
+def aws_unavailable(error: ClientError) -> Response:
+    """S3 failed after retries: a retryable 503, with the detail in the logs only."""
+    logger.exception("AWS call failed", extra={"code": error.response.get("Error", {}).get("Code")})
+    return ok({"error": "ServiceUnavailable", "message": "The archive could not be read; try again shortly.",
+               "requestId": api.current_event.request_context.request_id}, 503)
+
+
+@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)
+@tracer.capture_lambda_handler
+@metrics.log_metrics
+def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    return api.resolve(event, context)

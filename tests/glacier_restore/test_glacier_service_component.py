@@ -1,0 +1,65 @@
+"""What the component registers for the service routes: one estimator, exact grants, routed and authorized."""
+
+from __future__ import annotations
+
+import pytest
+
+from serverless_patterns.core.args import ComponentArgsError
+from serverless_patterns.offline import CapturedStack
+
+from .conftest import ARGS, build, policy_of_role, statements
+
+
+def _files(stack: CapturedStack, name: str) -> dict[str, str]:
+    code = stack.one("aws:lambda/function:Function", name).inputs["code"]
+    return {path: asset.path for path, asset in code.assets.items()}
+
+
+def test_the_estimate_route_ships_the_completion_workflows_estimator(stack: CapturedStack) -> None:
+    service, cost = (stack.one("aws:lambda/function:Function", n) for n in ("gr-service", "gr-cost"))
+    assert _files(stack, "gr-service") == _files(stack, "gr-cost")  # the same archive, so the same estimate()
+    assert "app.py" in _files(stack, "gr-service") and "service.py" in _files(stack, "gr-service")
+    assert (service.inputs["handler"], cost.inputs["handler"]) == ("service.handler", "app.handler")
+    shared = ("PRICES", "USE_PRICE_LIST", "PRICING_REGION")
+    assert {k: service.inputs["environment"]["variables"][k] for k in shared} == \
+        {k: cost.inputs["environment"]["variables"][k] for k in shared}
+
+
+def test_the_service_may_list_the_bucket_and_head_its_objects_and_nothing_else(stack: CapturedStack) -> None:
+    bucket = stack.one("aws:s3/bucket:Bucket").outputs["arn"]
+    granted = {s["Sid"]: (s["Action"], s["Resource"]) for s in statements(policy_of_role(stack, "gr-service"))}
+    assert granted["BrowseTheArchive"] == (["s3:ListBucket"], [bucket])
+    assert granted["HeadArchivedObjects"] == (["s3:GetObject"], [f"{bucket}/*"])
+    assert granted["ReadPriceList"] == (["pricing:GetProducts"], ["*"])  # GetProducts has no resource type
+    assert not any(a.startswith(("s3:Put", "s3:Delete", "s3:Restore")) for a, _ in
+                   ((a, r) for acts, r in granted.values() for a in acts))
+
+
+def test_each_route_is_authorized_and_may_invoke_only_its_own_path(stack: CapturedStack) -> None:
+    api = stack.one("aws:apigateway/restApi:RestApi")
+    methods = {m.name: m.inputs for m in stack.of_type("aws:apigateway/method:Method")}
+    assert methods["gr-objects-get"]["httpMethod"] == "GET" and methods["gr-estimate-post"]["httpMethod"] == "POST"
+    assert all(m["authorization"] == "AWS_IAM" for m in methods.values())
+    service = stack.one("aws:lambda/function:Function", "gr-service")
+    for name in ("gr-objects-integration", "gr-estimate-integration"):
+        integration = stack.one("aws:apigateway/integration:Integration", name).inputs
+        assert integration["type"] == "AWS_PROXY" and integration["uri"] == service.outputs["invokeArn"]
+    sources = {p.name: p.inputs["sourceArn"] for p in stack.of_type("aws:lambda/permission:Permission")}
+    execution = api.outputs["executionArn"]
+    assert sources["gr-service-objects-permission"] == f"{execution}/*/GET/objects"
+    assert sources["gr-service-estimate-permission"] == f"{execution}/*/POST/restores/estimate"
+
+
+@pytest.mark.parametrize(("extra", "field"), [
+    ({"group_prefixes": {"genomics": ["projects/genome-"]}}, "group_prefixes"),  # needs auth: cognito
+    ({"auth": "cognito", "cognito_user_pool_arns": ["arn:aws:cognito-idp:eu-west-1:111111111111:userpool/eu-west-1_Ab"],
+      "group_prefixes": {"genomics": []}}, "group_prefixes.genomics"),
+    ({"auth": "cognito", "cognito_user_pool_arns": ["arn:aws:cognito-idp:eu-west-1:111111111111:userpool/eu-west-1_Ab"],
+      "group_prefixes": {"gen omics": ["a/"]}}, "group_prefixes.gen omics"),
+    ({"browse_page_size": 1001}, "browse_page_size"),
+    ({"browse_page_size": 0}, "browse_page_size"),
+])
+def test_bad_service_settings_are_refused_at_construction(extra: dict[str, object], field: str) -> None:
+    with pytest.raises(ComponentArgsError) as caught:
+        build({**ARGS, **extra})  # type: ignore[typeddict-item]
+    assert caught.value.field == field
