@@ -145,9 +145,6 @@ class Statement:
         text = json.dumps(self.raw, sort_keys=True, separators=(",", ":"))
         return text if len(text) <= 400 else text[:397] + "..."
 
-    def condition_keys(self) -> set[str]:
-        return {key.lower() for block in self.conditions.values() if isinstance(block, Mapping) for key in block}
-
     def principals(self) -> dict[str, list[str]]:
         """Principal as {"AWS": [...], "Service": [...], ...}; `"*"` becomes {"*": ["*"]}."""
         return _principals(self.principal)

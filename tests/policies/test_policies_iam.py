@@ -9,7 +9,10 @@ from typing import Any
 import pulumi
 import pulumi_aws as aws
 import pytest
-from policy_test_helpers import ACCOUNT, REGION, by_hand, doc, offline, rule_hits
+from policy_test_helpers import ACCOUNT, CONFIG, REGION, by_hand, doc, offline, rule_hits
+
+from serverless_patterns.offline import run_callable
+from serverless_patterns.policies.runner import run
 
 BUCKET_ARN = "arn:aws:s3:::reports-bucket"
 FN_ARN = f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:worker"
@@ -254,3 +257,22 @@ def test_kms_default_key_policy_delegation_is_not_a_wildcard_grant() -> None:
     assert by_hand("iam-no-wildcard-actions", "aws:kms/key:Key", {"policy": doc(delegation)}) == []
     to_role = {**delegation, "Principal": {"AWS": f"arn:aws:iam::{ACCOUNT}:role/app"}}
     assert by_hand("iam-no-wildcard-actions", "aws:kms/key:Key", {"policy": doc(to_role)})
+
+
+def test_partial_wildcard_accepts_a_reasoned_suppression_and_only_that() -> None:
+    """A pattern can be intended (e.g. 's3:GetObject*' for object versions and tags): a suppression with a reason
+    silences this rule on this resource; a placeholder reason is not applied and is itself a violation."""
+    pattern = doc({"Effect": "Allow", "Action": "s3:GetObject*", "Resource": BUCKET_ARN + "/*"})
+    reason = "Reads objects with their versions, tags and ACLs for the audit export (SEC-311)"
+
+    def stack(config: dict[str, Any]) -> Any:
+        return run(run_callable(_inline(pattern), config=CONFIG, account=ACCOUNT, region=REGION), config)
+
+    entry = {"ruleId": "iam-no-partial-wildcard-actions", "resource": "app-policy"}
+    accepted = stack({"suppressions": [{**entry, "reason": reason}]})
+    assert rule_hits(accepted.violations, "iam-no-partial-wildcard-actions") == []
+    assert [(s.rule_id, s.name, s.reason) for s in accepted.suppressed] == [
+        ("iam-no-partial-wildcard-actions", "app-policy", reason)]
+    refused = stack({"suppressions": [{**entry, "reason": "needed"}]})
+    assert rule_hits(refused.violations, "iam-no-partial-wildcard-actions") == ["app-policy"]
+    assert rule_hits(refused.violations, "policy-suppression-requires-reason") == ["app-policy"]
