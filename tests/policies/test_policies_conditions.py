@@ -80,8 +80,10 @@ JUDGEMENTS: list[tuple[dict[str, Any], str, bool, str]] = [
     ({"StringEqualsIfExists": {"aws:SourceAccount": ACCOUNT}}, "service", False, "IfExists"),
     ({"ArnLikeIfExists": {"aws:SourceArn": RULE_ARN}}, "service", False, "IfExists"),
     # ForAllValues is vacuously true when the key is absent; set operators on single-valued keys are unsafe.
-    ({"ForAllValues:StringEquals": {"aws:SourceAccount": ACCOUNT}}, "service", False, "ForAllValues"),
-    ({"ForAllValues:StringLike": {"aws:PrincipalOrgPaths": [f"{ORG}/*"]}}, "aws", False, "ForAllValues"),
+    ({"ForAllValues:StringEquals": {"aws:SourceAccount": ACCOUNT}}, "service", False,
+     "ForAllValues is true when the request has no aws:SourceAccount at all"),
+    ({"ForAllValues:StringLike": {"aws:PrincipalOrgPaths": [f"{ORG}/*"]}}, "aws", False,
+     "ForAllValues is true when the request has no aws:PrincipalOrgPaths at all"),
     ({"ForAnyValue:StringEquals": {"aws:PrincipalOrgID": ORG}}, "aws", False, "single-valued"),
     ({"StringLike": {"aws:PrincipalOrgPaths": [f"{ORG}/*"]}}, "aws", False, "multivalued"),
 ]
