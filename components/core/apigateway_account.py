@@ -1,8 +1,7 @@
 """The account-level CloudWatch role API Gateway needs to write stage access and execution logs."""
 
-from __future__ import annotations
-
 from collections.abc import Mapping
+from typing import TypedDict
 
 import pulumi
 import pulumi_aws as aws
@@ -14,6 +13,13 @@ LOG_ACTIONS = ["logs:CreateLogGroup", "logs:CreateLogStream", "logs:DescribeLogS
                "logs:GetLogEvents", "logs:FilterLogEvents"]
 
 
+class ApiGatewayAccountLoggingArgs(TypedDict, total=False):
+    """Arguments of `ApiGatewayAccountLogging`."""
+
+    tags: Mapping[str, str]
+    """Extra tags for the role."""
+
+
 class ApiGatewayAccountLogging(PatternComponent):
     """One per account and Region: the role API Gateway assumes to push logs, set on the account.
 
@@ -21,9 +27,12 @@ class ApiGatewayAccountLogging(PatternComponent):
     turn it off with `apiGatewayAccountLogging: false` where another stack owns it.
     """
 
-    def __init__(self, name: str, tags: Mapping[str, str] | None = None,
-                 opts: pulumi.ResourceOptions | None = None) -> None:
-        super().__init__(name, tags, opts)
+    role_arn: pulumi.Output[str]
+    """ARN of the role API Gateway uses to write logs."""
+
+    def __init__(self, name: str, args: ApiGatewayAccountLoggingArgs = {},  # noqa: B006 (read, never mutated)
+                 opts: pulumi.ResourceOptions | None = None, *, tags: Mapping[str, str] | None = None) -> None:
+        super().__init__(name, tags if tags is not None else args.get("tags"), opts)
         env = self.env
         self.role = aws.iam.Role(
             self.child_name("role"),

@@ -5,8 +5,6 @@ Components validate their TypedDict args when they are built, so a bad value fai
 field, the value and what is allowed, instead of an AWS error minutes into `pulumi up`.
 """
 
-from __future__ import annotations
-
 import re
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any, NoReturn, TypeVar

@@ -6,17 +6,20 @@
   component's `depends_on`, which Pulumi itself does not pass down);
 - one tag set (`self.tags`) for every taggable child;
 - `self.env`: account, Region and partition of the component's own provider, for ARNs;
-- `self.finish(outputs)` calls `register_outputs` last.
+- outputs are typed class attributes with docstrings (`api_url: pulumi.Output[str]`), the surface the
+  schema of the component package is inferred from; `self.finish(outputs)` sets them from the
+  camelCase mapping the component builds, keeps that mapping as `self.outputs` (what a program
+  exports) and calls `register_outputs` last.
 """
 
-from __future__ import annotations
-
+import inspect
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, get_args, get_origin
 
 import pulumi
 import pulumi_aws as aws
+from pulumi.provider.experimental.util import camel_case
 
 from serverless_patterns.core.args import Validator
 from serverless_patterns.core.naming import child_name, standard_tags, type_token
@@ -32,7 +35,7 @@ class AwsEnv:
     dns_suffix: pulumi.Output[str]
 
     @classmethod
-    def of(cls, resource: pulumi.Resource, provider: aws.Provider | None = None) -> AwsEnv:
+    def of(cls, resource: pulumi.Resource, provider: aws.Provider | None = None) -> "AwsEnv":
         opts = pulumi.InvokeOutputOptions(parent=resource, provider=provider)
         identity = aws.get_caller_identity_output(opts=opts)
         region = aws.get_region_output(opts=opts)
@@ -80,6 +83,33 @@ class PatternComponent(pulumi.ComponentResource):
         return pulumi.ResourceOptions(parent=self, depends_on=depends_on or None, **kwargs)
 
     def finish(self, outputs: Mapping[str, Any]) -> None:
-        """Register the component's outputs (last step of `__init__`); the program exports `self.outputs`."""
+        """Publish the outputs (last step of `__init__`): as the typed attributes the class declares, and as
+        `self.outputs`, the camelCase mapping the program exports. Keys and declarations must match."""
+        declared = declared_outputs(type(self))
+        unknown = sorted(set(outputs) - set(declared))
+        missing = sorted(k for k, (_, optional) in declared.items() if k not in outputs and not optional)
+        if unknown or missing:
+            raise TypeError(f"{type(self).__name__}: outputs {unknown} are not declared as class attributes; "
+                            f"declared outputs {missing} were not given")
+        for key, (attr, _) in declared.items():
+            value = outputs.get(key)
+            current = getattr(self, attr, None)
+            if current is not None and current is not value:
+                raise TypeError(f"{type(self).__name__}.{attr} already holds another value than output '{key}'")
+            setattr(self, attr, value)
         self.outputs: dict[str, Any] = dict(outputs)
         self.register_outputs(self.outputs)
+
+
+def declared_outputs(cls: type) -> dict[str, tuple[str, bool]]:
+    """camelCase output name -> (attribute, optional), from the public class annotations of `cls` and its
+    bases below `ComponentResource`: the same annotations Pulumi's analyzer turns into the schema's outputs."""
+    found: dict[str, tuple[str, bool]] = {}
+    for klass in reversed(cls.__mro__):
+        if klass in (object, pulumi.Resource, pulumi.ComponentResource):
+            continue
+        for attr, annotation in inspect.get_annotations(klass).items():
+            if not attr.startswith("_"):
+                optional = get_origin(annotation) is not None and type(None) in get_args(annotation)
+                found[camel_case(attr)] = (attr, optional)
+    return found

@@ -6,11 +6,9 @@ Python runtime pulumi-aws offers, arm64 by default, an explicit log group with r
 inline policy is exactly the statements the caller passes plus logging and tracing.
 """
 
-from __future__ import annotations
-
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import TypedDict
+from typing import Any, Required, TypedDict
 
 import pulumi
 import pulumi_aws as aws
@@ -79,6 +77,47 @@ def validate_settings(component: str, settings: FunctionSettings | None, field: 
     return resolved
 
 
+class PolicyStatementArgs(TypedDict, total=False):
+    """One Allow statement of a function's role (what `iam.allow` builds in Python)."""
+
+    actions: Required[Sequence[str]]
+    """Exact `service:Action` names; no wildcards."""
+    resources: Required[Sequence[pulumi.Input[str]]]
+    """ARNs the actions apply to; `*` only for actions AWS cannot scope to a resource."""
+    sid: str
+    """Statement id."""
+    conditions: Mapping[str, Mapping[str, Any]]
+    """IAM condition block: operator -> condition key -> value(s)."""
+
+
+class PythonFunctionArgs(TypedDict, total=False):
+    """Arguments of `PythonFunction` (Python programs may pass them as keywords instead)."""
+
+    code: Required[str]
+    """Folder of the function's code (with an optional requirements.txt): a path, absolute or relative to
+    the working directory, or a folder under the library's `lambdas`."""
+    service: Required[str]
+    """Service name in logs, traces and metrics (POWERTOOLS_SERVICE_NAME)."""
+    handler: str
+    """Handler as `module.function` (default `app.handler`)."""
+    statements: Sequence[PolicyStatementArgs]
+    """What the function may do, besides writing its own logs and traces."""
+    environment: Mapping[str, pulumi.Input[str]]
+    """Extra environment variables."""
+    settings: FunctionSettings
+    """Architecture, runtime, log retention, log level and Powertools layer version."""
+    memory_mb: int
+    """Memory in MB, 128..10240 (default 256)."""
+    timeout_seconds: int
+    """Timeout in seconds, 1..900 (default 15)."""
+    description: str
+    """Function description."""
+    reserved_concurrency: int
+    """Reserved concurrent executions (default: none reserved)."""
+    tags: Mapping[str, str]
+    """Extra tags for the function, its role and its log group."""
+
+
 class LambdaFunction(PatternComponent):
     """What every function shares: its log group, its own role and the common function settings.
 
@@ -86,9 +125,12 @@ class LambdaFunction(PatternComponent):
     `self._create_function(**specific)`.
     """
 
-    function: aws.lambda_.Function
-    role: aws.iam.Role
-    log_group: aws.cloudwatch.LogGroup
+    arn: pulumi.Output[str]
+    """ARN of the function."""
+    name: pulumi.Output[str]
+    """Name of the function."""
+    invoke_arn: pulumi.Output[str]
+    """ARN API Gateway uses to invoke the function."""
 
     def _prepare(self, name: str, *, statements: Sequence[iam.Statement], settings: FunctionSettings | None,
                  memory_mb: int, timeout_seconds: int) -> FunctionSettings:
@@ -151,6 +193,9 @@ class LambdaFunction(PatternComponent):
         self.function_name = self.function.name
         self.invoke_arn = self.function.invoke_arn
 
+    def _function_outputs(self) -> dict[str, Any]:
+        return {"arn": self.arn, "name": self.function_name, "invokeArn": self.invoke_arn}
+
     def allow_invoke(self, suffix: str, principal: str, source_arn: pulumi.Input[str],
                      source_account: pulumi.Input[str] | None = None) -> aws.lambda_.Permission:
         """Let one AWS service invoke this function, only from `source_arn` (confused-deputy safe)."""
@@ -164,15 +209,41 @@ class LambdaFunction(PatternComponent):
             opts=self.child_opts())
 
 
-class PythonFunction(LambdaFunction):
-    """A Python Lambda function packaged from a folder, with the Powertools layer."""
+#: `args` of a `PythonFunction` built from keywords (Python callers); never mutated.
+_KEYWORD_CALL: PythonFunctionArgs = {"code": "", "service": ""}
 
-    def __init__(self, name: str, *, code: str | Path, service: str, handler: str = "app.handler",
-                 statements: Sequence[iam.Statement] = (), environment: Mapping[str, pulumi.Input[str]] | None = None,
-                 settings: FunctionSettings | None = None, memory_mb: int = 256, timeout_seconds: int = 15,
-                 description: str = "", reserved_concurrency: int | None = None,
-                 tags: Mapping[str, str] | None = None, opts: pulumi.ResourceOptions | None = None) -> None:
+
+class PythonFunction(LambdaFunction):
+    """A Python Lambda function packaged from a folder, with the Powertools layer.
+
+    Python programs pass keywords (`code=..., service=..., statements=[iam.allow(...)]`); other languages
+    pass `args` (`PythonFunctionArgs`). Keywords given win over the same field in `args`."""
+
+    def __init__(self, name: str, args: PythonFunctionArgs = _KEYWORD_CALL,
+                 opts: pulumi.ResourceOptions | None = None, *, code: str | Path | None = None,
+                 service: str | None = None, handler: str | None = None, statements: Sequence[iam.Statement] = (),
+                 environment: Mapping[str, pulumi.Input[str]] | None = None, settings: FunctionSettings | None = None,
+                 memory_mb: int | None = None, timeout_seconds: int | None = None, description: str | None = None,
+                 reserved_concurrency: int | None = None, tags: Mapping[str, str] | None = None) -> None:
+        code = code if code is not None else args.get("code")
+        service = service if service is not None else args.get("service")
+        tags = tags if tags is not None else args.get("tags")
         super().__init__(name, tags, opts)
+        if not code:
+            self.validator.fail("code", code, "the folder of the function's code")
+        if not service:
+            self.validator.fail("service", service, "a service name")
+        handler = handler if handler is not None else args.get("handler", "app.handler")
+        statements = [*statements, *(iam.allow(s["actions"], s["resources"], sid=s.get("sid"),
+                                               conditions=s.get("conditions"))
+                                     for s in args.get("statements", ()))]
+        environment = environment if environment is not None else args.get("environment")
+        settings = settings if settings is not None else args.get("settings")
+        memory_mb = memory_mb if memory_mb is not None else args.get("memory_mb", 256)
+        timeout_seconds = timeout_seconds if timeout_seconds is not None else args.get("timeout_seconds", 15)
+        description = description if description is not None else args.get("description", "")
+        if reserved_concurrency is None:
+            reserved_concurrency = args.get("reserved_concurrency")
         s = self._prepare(name, statements=statements, settings=settings, memory_mb=memory_mb,
                           timeout_seconds=timeout_seconds)
         files = package_files(code, runtime=s["runtime"], architecture=s["architecture"])
@@ -183,11 +254,14 @@ class PythonFunction(LambdaFunction):
             runtime=s["runtime"], handler=handler, code=code_archive(files),
             layers=[powertools_layer_arn(self.env.partition, self.env.region, s["runtime"], s["architecture"],
                                          s["powertools_layer_version"])])
-        self.finish({"arn": self.arn, "name": self.function_name})
+        self.finish(self._function_outputs())
 
 
 class ImageFunction(LambdaFunction):
     """A Lambda function from a container image (which carries its runtime and Powertools)."""
+
+    image_uri: pulumi.Output[str]
+    """The image the function runs (digest-pinned when given so)."""
 
     def __init__(self, name: str, *, image_uri: pulumi.Input[str], service: str, architecture: str,
                  statements: Sequence[iam.Statement] = (), environment: Mapping[str, pulumi.Input[str]] | None = None,
@@ -201,4 +275,5 @@ class ImageFunction(LambdaFunction):
         self._create_function(
             name, service=service, architecture=architecture, memory_mb=memory_mb, timeout_seconds=timeout_seconds,
             environment=environment, description=description, package_type="Image", image_uri=image_uri)
-        self.finish({"arn": self.arn, "name": self.function_name, "imageUri": self.function.image_uri})
+        self.image_uri: pulumi.Output[str] = self.function.image_uri
+        self.finish({**self._function_outputs(), "imageUri": self.image_uri})

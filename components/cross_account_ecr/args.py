@@ -1,11 +1,10 @@
 """Arguments and limits of CrossAccountEcr."""
 
 
-from __future__ import annotations
-
 from collections.abc import Mapping
-from typing import TypedDict
+from typing import Required, TypedDict
 
+import pulumi
 import pulumi_aws as aws
 
 from serverless_patterns.core.function import FunctionSettings
@@ -67,7 +66,7 @@ class FunctionArgs(TypedDict, total=False):
 class ConsumerArgs(TypedDict, total=False):
     """One consumer account in which this program deploys the image function."""
 
-    provider: aws.Provider
+    provider: Required[aws.Provider]
     """The AWS provider of that account (required), e.g. one that assumes a role there."""
     region: str
     """The provider's Region when known; it must equal the repository Region (checked now and at deploy)."""
@@ -78,7 +77,7 @@ class ConsumerArgs(TypedDict, total=False):
 class CrossAccountEcrArgs(TypedDict, total=False):
     """Arguments of `CrossAccountEcr`."""
 
-    repository_name: str
+    repository_name: Required[str]
     """ECR repository name (lowercase, `/`-separated namespaces allowed); required."""
     registry_provider: aws.Provider
     """Provider of the registry account; default: the component's own provider."""
@@ -105,7 +104,7 @@ class CrossAccountEcrArgs(TypedDict, total=False):
     """Settings of the consumer functions."""
     lifecycle: LifecycleArgs
     """Lifecycle policy settings."""
-    kms_key_arn: str
+    kms_key_arn: pulumi.Input[str]
     """Encrypt images with this KMS key (default: AES-256)."""
     replication_regions: list[str]
     """Replicate the repository to these Regions of the registry account (for consumers there)."""
@@ -115,5 +114,14 @@ class CrossAccountEcrArgs(TypedDict, total=False):
     """Stack-wide function settings (log retention, level, default architecture)."""
     tags: Mapping[str, str]
     """Extra tags for every taggable child."""
+
+
+class ConsumerFunctionOutputs(TypedDict):
+    """The image function deployed in one consumer account."""
+
+    arn: pulumi.Output[str]
+    """ARN of the function."""
+    name: pulumi.Output[str]
+    """Name of the function."""
 
 

@@ -1,8 +1,7 @@
 """The CrossAccountEcr component: one repository, image functions in consumer accounts (see the package docstring)."""
 
 
-from __future__ import annotations
-
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import pulumi
@@ -23,6 +22,7 @@ from serverless_patterns.cross_account_ecr.args import (
     REPOSITORY_NAME_RE,
     ROLE_NAME_RE,
     ConsumerArgs,
+    ConsumerFunctionOutputs,
     CrossAccountEcrArgs,
     FunctionArgs,
     LifecycleArgs,
@@ -58,6 +58,23 @@ def _checked(
 
 class CrossAccountEcr(PatternComponent):
     """A shared ECR repository and digest-pinned Lambda image functions in consumer accounts."""
+
+    repository_name: pulumi.Output[str]
+    """Name of the shared repository."""
+    repository_url: pulumi.Output[str]
+    """URL to push images to (`<registry>/<name>`)."""
+    repository_arn: pulumi.Output[str]
+    """ARN of the shared repository."""
+    registry_id: pulumi.Output[str]
+    """Registry (account) id of the repository."""
+    mode: str
+    """`accounts` (a list of consumer accounts) or `organization` (an AWS Organization)."""
+    image_uri: pulumi.Output[str] | None
+    """Digest-pinned image the consumer functions run (none until an image is named)."""
+    functions: Mapping[str, ConsumerFunctionOutputs]
+    """Consumer account id -> its image function."""
+    replication_regions: Sequence[str]
+    """Regions the repository is replicated to."""
 
     def __init__(self, name: str, args: CrossAccountEcrArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__(name, args.get("tags"), opts)
@@ -367,7 +384,7 @@ class CrossAccountEcr(PatternComponent):
                 digest = pulumi.Output.from_input(image_digest)
             self.image_uri = pulumi.Output.concat(self.repository.repository_url, "@", digest)
 
-        self.functions: dict[str, ImageFunction] = {}
+        self.image_functions: dict[str, ImageFunction] = {}
         self.deployer_policies: dict[str, aws.iam.RolePolicy] = {}
         for account, consumer in consumers.items():
             provider = consumer["provider"]
@@ -384,7 +401,7 @@ class CrossAccountEcr(PatternComponent):
                     "from its own Region; use replication_regions and deploy there against the replica)",
                     self.image_uri,
                 )
-                self.functions[account] = ImageFunction(
+                self.image_functions[account] = ImageFunction(
                     self.child_name(account),
                     image_uri=image_uri,
                     service=name,
@@ -415,7 +432,8 @@ class CrossAccountEcr(PatternComponent):
                 "registryId": self.repository.registry_id,
                 "mode": "organization" if org_id else "accounts",
                 "imageUri": self.image_uri,
-                "functions": {acct: {"arn": fn.arn, "name": fn.function_name} for acct, fn in self.functions.items()},
+                "functions": {acct: {"arn": fn.arn, "name": fn.function_name}
+                              for acct, fn in self.image_functions.items()},
                 "replicationRegions": replication,
             }
         )

@@ -1,10 +1,10 @@
 """Arguments and limits of GlacierRestore (TypedDicts a checker and the schema read)."""
 
-from __future__ import annotations
-
 import json
 from collections.abc import Mapping, Sequence
-from typing import Any, TypedDict
+from typing import Any, Required, TypedDict
+
+import pulumi
 
 from serverless_patterns.core.function import FunctionSettings
 
@@ -70,14 +70,14 @@ class PriceSettings(TypedDict, total=False):
 class GlacierRestoreArgs(TypedDict, total=False):
     """Arguments of `GlacierRestore`."""
 
-    sender_email: str
+    sender_email: Required[str]
     """Required. The verified SES address restore emails come from, e.g. `restores@research.example.org`."""
     sender_identity: str
     """The SES identity covering the sender: the address itself (default) or its (parent) domain."""
     create_sender_identity: bool
     """Create the SES identity (default true; SES then mails a verification link to the address or expects
     the domain's DKIM records). False when the identity is already verified in this account and Region."""
-    bucket_name: str
+    bucket_name: pulumi.Input[str]
     """An existing archive bucket to serve. Omit it to let the component create a protected bucket."""
     protect_data: bool
     """Pulumi `protect` on the created bucket (always retained on stack deletion anyway) and deletion
@@ -100,7 +100,7 @@ class GlacierRestoreArgs(TypedDict, total=False):
     """Lifetime of presigned download URLs (default 900; 60 to 3600)."""
     auth: str
     """`iam` (default: SigV4-signed requests) or `cognito` (a Cognito user pool ID token)."""
-    cognito_user_pool_arns: Sequence[str]
+    cognito_user_pool_arns: Sequence[pulumi.Input[str]]
     """User pools whose tokens the API accepts (required with `auth: cognito`)."""
     group_prefixes: Mapping[str, Sequence[str]]
     """With `auth: cognito`: the key prefixes each Cognito group may browse and estimate, e.g.
@@ -119,7 +119,7 @@ class GlacierRestoreArgs(TypedDict, total=False):
     """Steady requests per second the API stage allows (default 10)."""
     throttling_burst_limit: int
     """Burst the API stage allows (default 20)."""
-    alarm_actions: Sequence[str]
+    alarm_actions: Sequence[pulumi.Input[str]]
     """ARNs (e.g. SNS topics) notified when restore events fail or land in the dead-letter queue."""
     service_name: str
     """Name used in email subjects and descriptions (default `Archive restore service`)."""

@@ -1,7 +1,5 @@
 """The GlacierRestore component: archive restores on request (see the package docstring)."""
 
-from __future__ import annotations
-
 import hashlib
 import json
 from collections.abc import Mapping, Sequence
@@ -41,6 +39,27 @@ from serverless_patterns.glacier_restore.definitions import (
 
 class GlacierRestore(PatternComponent):
     """Archive retrieval on request, orchestrated by Step Functions (see the module docstring)."""
+
+    api_url: pulumi.Output[str]
+    """Base URL of the request API's stage."""
+    restore_endpoint: pulumi.Output[str]
+    """`POST` here (SigV4-signed, or with a Cognito token) to request a restore."""
+    download_endpoint: pulumi.Output[str]
+    """Where the emailed links download restored objects from."""
+    bucket_name: pulumi.Output[str]
+    """The archive bucket (created, or the one given)."""
+    table_name: pulumi.Output[str]
+    """DynamoDB table of restore requests."""
+    request_state_machine_arn: pulumi.Output[str]
+    """Express workflow that handles restore requests."""
+    events_state_machine_arn: pulumi.Output[str]
+    """Standard workflow that handles restore completion and expiry events."""
+    cost_function_name: pulumi.Output[str]
+    """Lambda function that estimates a restore's cost."""
+    dead_letter_queue_url: pulumi.Output[str]
+    """Queue of restore events that could not be processed."""
+    sender_identity_arn: pulumi.Output[str]
+    """SES identity the emails are sent from."""
 
     def __init__(self, name: str, args: GlacierRestoreArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__(name, (args or {}).get("tags"), opts)

@@ -1,10 +1,10 @@
 """Arguments and limits of MultiTenantApi."""
 
-from __future__ import annotations
-
 import json
 from collections.abc import Mapping, Sequence
-from typing import TypedDict
+from typing import Required, TypedDict
+
+import pulumi
 
 from serverless_patterns.core.function import FunctionSettings
 
@@ -125,20 +125,20 @@ class AlarmArgs(TypedDict, total=False):
     """5XX responses per period (default 1)."""
     throttled_threshold: int
     """429 responses per period (default 10)."""
-    actions: Sequence[str]
+    actions: Sequence[pulumi.Input[str]]
     """ARNs (e.g. SNS topics) notified on alarm and OK."""
 
 
 class MultiTenantApiArgs(TypedDict, total=False):
     """Arguments of `MultiTenantApi`."""
 
-    tiers: Mapping[str, TierArgs]
+    tiers: Required[Mapping[str, TierArgs]]
     """Tier name -> limits; one usage plan each. Required, at least one."""
     tenants: Sequence[TenantArgs]
     """Tenants and their tiers; one API key each (at most 10,000 per account and Region)."""
-    domain_prefix: str
+    domain_prefix: Required[str]
     """Cognito hosted-UI domain prefix, unique in the Region (e.g. `acme-api-dev`). Required."""
-    callback_urls: Sequence[str]
+    callback_urls: Required[Sequence[str]]
     """OAuth redirect URLs of the app client (https, or http://localhost). Required, at least one."""
     logout_urls: Sequence[str]
     """Sign-out redirect URLs (default: none)."""

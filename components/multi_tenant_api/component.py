@@ -1,7 +1,5 @@
 """The MultiTenantApi component: tiered usage plans and per-tenant API keys (see the package docstring)."""
 
-from __future__ import annotations
-
 import hashlib
 import json
 import re
@@ -76,6 +74,37 @@ def throttle_path(route: str) -> str:
 class MultiTenantApi(PatternComponent):
     """Cognito identity, tiered usage plans, per-tenant API keys and a tenant-scoped example backend."""
 
+    api_url: pulumi.Output[str]
+    """Invoke URL of the stage (send `Authorization: <ID token>` and `x-api-key`)."""
+    rest_api_id: pulumi.Output[str]
+    """Id of the REST API."""
+    stage_name: str
+    """Name of the stage."""
+    user_pool_id: pulumi.Output[str]
+    """Cognito user pool of the tenants' users."""
+    user_pool_arn: pulumi.Output[str]
+    """ARN of the user pool."""
+    user_pool_client_id: pulumi.Output[str]
+    """App client of the hosted UI."""
+    hosted_ui_url: pulumi.Output[str]
+    """Cognito hosted UI (sign-in) base URL."""
+    issuer: pulumi.Output[str]
+    """`iss` of the user pool's tokens."""
+    jwks_url: pulumi.Output[str]
+    """Signing keys of the user pool's tokens."""
+    usage_plan_ids: Mapping[str, pulumi.Output[str]]
+    """Tier name -> usage plan id."""
+    api_key_ids: Mapping[str, pulumi.Output[str]]
+    """Tenant id -> API key id (the key values are in the tenant key table, never in outputs)."""
+    tenant_keys_table: pulumi.Output[str]
+    """DynamoDB table of tenant keys the authorizer reads."""
+    items_table: pulumi.Output[str]
+    """DynamoDB table of the example backend's tenant-scoped items."""
+    access_log_group: pulumi.Output[str]
+    """Log group of the stage's access logs."""
+    legacy_api_url: pulumi.Output[str] | None
+    """Invoke URL of the legacy API that takes the key from the query string (with `query_string_keys`)."""
+
     def __init__(self, name: str, args: MultiTenantApiArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         args = dict(args or {})  # type: ignore[assignment]
         super().__init__(name, args.get("tags"), opts)
@@ -85,7 +114,7 @@ class MultiTenantApi(PatternComponent):
         env = self.env
 
         self.key_table = self._key_table()
-        self.items_table = self._items_table()
+        self.item_table = self._items_table()
         self.user_pool, self.user_pool_client, self.domain = self._identity()
         self.issuer = pulumi.Output.concat("https://", self.user_pool.endpoint)
         self.jwks_url = pulumi.Output.concat(self.issuer, "/.well-known/jwks.json")
@@ -94,8 +123,8 @@ class MultiTenantApi(PatternComponent):
             self.child_name("backend"), code=BACKEND_CODE, service="multi-tenant-api",
             description="Tenant-scoped example backend of the multi-tenant API",
             statements=[iam.allow(["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:Query", "dynamodb:DeleteItem"],
-                                  [self.items_table.arn], sid="TenantItems")],
-            environment={"ITEMS_TABLE": self.items_table.name},
+                                  [self.item_table.arn], sid="TenantItems")],
+            environment={"ITEMS_TABLE": self.item_table.name},
             settings=self.function_settings, tags=self.user_tags, opts=self.child_opts())
 
         self.surfaces = [self._api_surface("token")]
@@ -125,7 +154,7 @@ class MultiTenantApi(PatternComponent):
             "usagePlanIds": {tier: plan.id for tier, plan in self.usage_plans.items()},
             "apiKeyIds": {tenant: key.id for tenant, key in self.api_keys.items()},
             "tenantKeysTable": self.key_table.name,
-            "itemsTable": self.items_table.name,
+            "itemsTable": self.item_table.name,
             "accessLogGroup": self.api.access_logs.name,
         }
         if self.query_string_keys:

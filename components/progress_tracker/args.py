@@ -1,8 +1,6 @@
 """Arguments and limits of ProgressTracker."""
 
 
-from __future__ import annotations
-
 import json
 from collections.abc import Mapping
 from typing import TypedDict

@@ -1,8 +1,6 @@
 """The ProgressTracker component: a WebSocket API streaming Step Functions progress (see the package docstring)."""
 
 
-from __future__ import annotations
-
 import json
 from collections.abc import Mapping, Sequence
 from typing import Any
@@ -44,7 +42,32 @@ from serverless_patterns.progress_tracker.reporting import (
 class ProgressTracker(PatternComponent):
     """A WebSocket API that streams Step Functions progress to browsers, with three reporting modes."""
 
-    def __init__(self, name: str, args: ProgressTrackerArgs | None = None,
+    websocket_url: pulumi.Output[str]
+    """`wss://` URL browsers connect to."""
+    api_id: pulumi.Output[str]
+    """Id of the WebSocket API."""
+    stage_name: str
+    """Name of the WebSocket stage."""
+    callback_url: pulumi.Output[str]
+    """`https://` URL of the stage's connection management API (post to connections)."""
+    table_name: pulumi.Output[str]
+    """DynamoDB table of connections and the latest progress of each execution."""
+    report_progress_arn: pulumi.Output[str]
+    """ARN of the ReportProgress function workflows invoke in `lambda` mode."""
+    event_bus_name: pulumi.Output[str]
+    """Event bus workflows put progress events on in `eventbridge` mode."""
+    dead_letter_queue_url: pulumi.Output[str]
+    """Queue of progress events EventBridge could not deliver."""
+    workflow_arn: pulumi.Output[str]
+    """The state machine the `start` action runs (the demo order workflow, or the one given)."""
+    demo_reporting_mode: str | None
+    """How the demo workflow reports (none when a workflow of your own is given)."""
+    token_required: bool
+    """Whether `$connect` requires a JWT."""
+    browser_client: str
+    """Where the bundled browser client is, and how to point it at the API."""
+
+    def __init__(self, name: str, args: ProgressTrackerArgs = {},  # noqa: B006 (read, never mutated)
                  opts: pulumi.ResourceOptions | None = None) -> None:
         args = dict(args or {})  # type: ignore[assignment]
         super().__init__(name, args.get("tags"), opts)
