@@ -44,6 +44,10 @@ class GlacierRestore(PatternComponent):
     """Base URL of the request API's stage."""
     restore_endpoint: pulumi.Output[str]
     """`POST` here (SigV4-signed, or with a Cognito token) to request a restore."""
+    objects_endpoint: pulumi.Output[str]
+    """`GET` here to browse the archive (with each object's restore status)."""
+    estimate_endpoint: pulumi.Output[str]
+    """`POST` here to price a restore before requesting it."""
     download_endpoint: pulumi.Output[str]
     """Where the emailed links download restored objects from."""
     bucket_name: pulumi.Output[str]
@@ -56,6 +60,8 @@ class GlacierRestore(PatternComponent):
     """Standard workflow that handles restore completion and expiry events."""
     cost_function_name: pulumi.Output[str]
     """Lambda function that estimates a restore's cost."""
+    service_function_name: pulumi.Output[str]
+    """Lambda function behind the browse and estimate endpoints."""
     dead_letter_queue_url: pulumi.Output[str]
     """Queue of restore events that could not be processed."""
     sender_identity_arn: pulumi.Output[str]
