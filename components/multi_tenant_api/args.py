@@ -145,12 +145,13 @@ class MultiTenantApiArgs(TypedDict, total=False):
     stage_name: str
     """Stage name (default `v1`)."""
     stage_throttle: ThrottleArgs
-    """Default throttle of every method of the stage (default 100 rps, burst 200)."""
+    """Throttle of every method of the stage for all tenants together (default 100 rps, burst 200): an
+    aggregate ceiling; tier and method limits above it are refused (they could never be reached)."""
     authorizer_ttl_seconds: int
     """How long API Gateway caches an authorizer result per token (0-3600, default 300)."""
     token_use: str
-    """Token the API accepts: `id` (default; carries custom attributes) or `access` (needs a
-    pre-token-generation trigger that adds the tenant claim)."""
+    """Token the API accepts: `id` (default; carries custom attributes). `access` is refused: access
+    tokens carry the tenant claim only with a pre-token-generation trigger, not deployed yet."""
     tenant_attribute_mutable: bool
     """Whether administrators may change a user's tenant after creation (default false: set once at
     AdminCreateUser). Changing this later replaces the user pool."""

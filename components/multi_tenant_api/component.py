@@ -242,6 +242,15 @@ class MultiTenantApi(PatternComponent):
         self.authorizer_ttl = v.integer("authorizer_ttl_seconds", args.get("authorizer_ttl_seconds", 300),
                                         minimum=0, maximum=3600)
         self.token_use = v.choice("token_use", args.get("token_use", "id"), TOKEN_USES)
+        if self.token_use == "access":
+            # Cognito access tokens carry no custom attributes (so no `custom:tenant_id`) unless a
+            # pre-token-generation trigger (V2 event; Essentials or Plus feature plan) adds them, and this
+            # component does not deploy one yet.
+            # https://docs.aws.amazon.com/cognito/latest/developerguide/user-pool-lambda-pre-token-generation.html
+            v.fail("token_use", self.token_use, "'id': Cognito access tokens carry no custom:tenant_id unless a "
+                   "pre-token-generation trigger (V2 event, Essentials or Plus feature plan) adds it, and this "
+                   "component does not deploy one yet")
+        self._check_reachable_limits()
         self.tenant_attribute_mutable = v.boolean("tenant_attribute_mutable",
                                                   args.get("tenant_attribute_mutable", False))
         self.allow_self_sign_up = v.boolean("allow_self_sign_up", args.get("allow_self_sign_up", False))
@@ -276,6 +285,27 @@ class MultiTenantApi(PatternComponent):
         for arn in self.alarms["actions"]:
             v.string("alarms.actions", arn, pattern=r"^arn:[\w-]+:[\w-]+:[\w-]*:\d{12}:\S+$",
                      allowed="ARNs of alarm actions (e.g. SNS topics)")
+
+    def _check_reachable_limits(self) -> None:
+        """Refuse tier and method limits above the stage throttle: they could never be reached.
+
+        The stage throttle applies per method to all clients together, and API Gateway applies it on
+        top of each key's usage-plan limits, so a tenant never gets more than the stage allows
+        (https://docs.aws.amazon.com/apigateway/latest/developerguide/api-gateway-request-throttling.html).
+        A limit above it would promise a tier what the stage takes away: raise `stage_throttle` instead.
+        """
+        stage_rate, stage_burst = self.stage_throttle
+        ceiling = f"at most the stage throttle (rate_limit {stage_rate:g}, burst_limit {stage_burst}), an " \
+                  "aggregate ceiling per method for all tenants together; raise stage_throttle to allow more"
+        for tier in self.tiers.values():
+            limits = [(f"tiers.{tier.name}", tier.rate_limit, tier.burst_limit)]
+            limits += [(f"tiers.{tier.name}.method_throttles.{route}", rate, burst)
+                       for route, (rate, burst) in tier.method_throttles.items()]
+            for field, rate, burst in limits:
+                if rate > stage_rate:
+                    self.validator.fail(f"{field}.rate_limit", rate, ceiling)
+                if burst > stage_burst:
+                    self.validator.fail(f"{field}.burst_limit", burst, ceiling)
 
     # -- identity -----------------------------------------------------------------------------------------
 
@@ -411,26 +441,9 @@ class MultiTenantApi(PatternComponent):
             tags=self.tags,
             opts=self.child_opts())
         function = self._authorizer_function(kind, api)
-        if kind == "token":
-            authorizer = aws.apigateway.Authorizer(
-                self.child_name(f"{prefix}-authorizer"),
-                rest_api=api.id,
-                type="TOKEN",
-                authorizer_uri=function.invoke_arn,
-                identity_source="method.request.header.Authorization",
-                # Requests without a well-formed bearer token get a 401 without invoking (or billing) Lambda.
-                identity_validation_expression=r"^Bearer [-0-9A-Za-z_]+\.[-0-9A-Za-z_]+\.[-0-9A-Za-z_]+$",
-                authorizer_result_ttl_in_seconds=self.authorizer_ttl,
-                opts=self.child_opts())
-        else:
-            authorizer = aws.apigateway.Authorizer(
-                self.child_name(f"{prefix}-authorizer"),
-                rest_api=api.id,
-                type="REQUEST",
-                authorizer_uri=function.invoke_arn,
-                identity_source=f"method.request.querystring.{self.query_parameter}",
-                authorizer_result_ttl_in_seconds=self.authorizer_ttl,
-                opts=self.child_opts())
+        authorizer_args = self._authorizer_args(kind, api, function)
+        authorizer = aws.apigateway.Authorizer(self.child_name(f"{prefix}-authorizer"), **authorizer_args,
+                                               opts=self.child_opts())
         function.allow_invoke("apigateway", "apigateway.amazonaws.com",
                               pulumi.Output.concat(api.execution_arn, "/authorizers/", authorizer.id))
         self.backend.allow_invoke(f"{prefix}-invoke", "apigateway.amazonaws.com",
@@ -438,6 +451,8 @@ class MultiTenantApi(PatternComponent):
 
         resources: dict[str, pulumi.Input[str]] = {"/": api.root_resource_id}
         route_resources: list[pulumi.Resource] = []
+        # Everything a deployment snapshots, as passed to the resources: any change must redeploy the stage.
+        snapshot: dict[str, Any] = {"authorizer": authorizer_args, "routes": []}
         for method, path in ROUTES:
             parent_path = "/"
             for part in [p for p in path.split("/") if p]:
@@ -451,24 +466,19 @@ class MultiTenantApi(PatternComponent):
                     route_resources.append(resource)
                 parent_path = current
             slug = f"{method.lower()}-{self._slug(path)}"
-            parameters = {f"method.request.path.{p}": True for p in re.findall(r"\{(\w+)\}", path)}
+            method_args, integration_args = self._route_args(method, path, authorizer)
             method_resource = aws.apigateway.Method(
-                self.child_name(f"{prefix}-{slug}"),
-                rest_api=api.id, resource_id=resources[path], http_method=method,
-                authorization="CUSTOM", authorizer_id=authorizer.id, api_key_required=True,
-                request_parameters=parameters or None,
-                opts=self.child_opts())
+                self.child_name(f"{prefix}-{slug}"), rest_api=api.id, resource_id=resources[path],
+                http_method=method, **method_args, opts=self.child_opts())
             integration = aws.apigateway.Integration(
-                self.child_name(f"{prefix}-{slug}-integration"),
-                rest_api=api.id, resource_id=resources[path], http_method=method_resource.http_method,
-                type="AWS_PROXY", integration_http_method="POST", uri=self.backend.invoke_arn,
-                timeout_milliseconds=29000,
-                opts=self.child_opts())
+                self.child_name(f"{prefix}-{slug}-integration"), rest_api=api.id, resource_id=resources[path],
+                http_method=method_resource.http_method, **integration_args, opts=self.child_opts())
             route_resources += [method_resource, integration]
+            snapshot["routes"].append({"route": f"{method} {path}", "resource": resources[path],
+                                       "method": method_args, "integration": integration_args})
 
-        fingerprint = hashlib.sha256(json.dumps({
-            "routes": ROUTES, "kind": kind, "ttl": self.authorizer_ttl, "parameter": self.query_parameter,
-        }).encode()).hexdigest()
+        fingerprint = pulumi.Output.from_input(snapshot).apply(
+            lambda values: hashlib.sha256(json.dumps(values, sort_keys=True).encode()).hexdigest())
         deployment = aws.apigateway.Deployment(
             self.child_name(f"{prefix}-deployment"),
             rest_api=api.id,
@@ -502,6 +512,26 @@ class MultiTenantApi(PatternComponent):
                 logging_level="ERROR", data_trace_enabled=False),
             opts=self.child_opts())
         return ApiSurface(kind, api, stage, function, access_logs)
+
+    def _authorizer_args(self, kind: str, api: aws.apigateway.RestApi, function: PythonFunction) -> dict[str, Any]:
+        """The authorizer's settings (also fingerprinted into the deployment)."""
+        common = {"rest_api": api.id, "authorizer_uri": function.invoke_arn,
+                  "authorizer_result_ttl_in_seconds": self.authorizer_ttl}
+        if kind == "token":
+            return {**common, "type": "TOKEN", "identity_source": "method.request.header.Authorization",
+                    # Requests without a well-formed bearer token get a 401 without invoking (or billing) Lambda.
+                    "identity_validation_expression": r"^Bearer [-0-9A-Za-z_]+\.[-0-9A-Za-z_]+\.[-0-9A-Za-z_]+$"}
+        return {**common, "type": "REQUEST", "identity_source": f"method.request.querystring.{self.query_parameter}"}
+
+    def _route_args(self, method: str, path: str, authorizer: aws.apigateway.Authorizer
+                    ) -> tuple[dict[str, Any], dict[str, Any]]:
+        """A route's method flags and integration (also fingerprinted into the deployment)."""
+        parameters = {f"method.request.path.{p}": True for p in re.findall(r"\{(\w+)\}", path)}
+        method_args = {"authorization": "CUSTOM", "authorizer_id": authorizer.id, "api_key_required": True,
+                       "request_parameters": parameters or None}
+        integration_args = {"type": "AWS_PROXY", "integration_http_method": "POST", "uri": self.backend.invoke_arn,
+                            "timeout_milliseconds": 29000}
+        return method_args, integration_args
 
     @staticmethod
     def _slug(path: str) -> str:

@@ -263,6 +263,40 @@ class TestRestApi:
         assert settings["settings"]["throttlingBurstLimit"] == 200
         assert settings["settings"]["metricsEnabled"] is True
 
+    def test_access_tokens_are_refused_with_the_reason(self) -> None:
+        with pytest.raises(ComponentArgsError, match="pre-token-generation trigger"):
+            build(token_use="access")
+
+    def test_tier_limits_up_to_the_stage_throttle_are_accepted(self) -> None:
+        stack = build(stage_throttle={"rate_limit": 300, "burst_limit": 600},
+                      tiers={"trial": {"rate_limit": 300, "burst_limit": 600}}, tenants=[])
+        plan = stack.one("aws:apigateway/usagePlan:UsagePlan").inputs
+        assert plan["throttleSettings"] == {"rateLimit": 300, "burstLimit": 600}
+
+    def test_deployment_changes_with_integration_uris_and_authorizer_targets(self, stack: CapturedStack) -> None:
+        # Another component name means other backend and authorizer functions, so other integration
+        # URIs and authorizer URIs: the stage must get a new deployment.
+        other = run_callable(lambda: MultiTenantApi("mtb", copy.deepcopy(BASE)), config=CONFIG)
+        uris = {i.inputs["uri"] for i in stack.of_type("aws:apigateway/integration:Integration")}
+        other_uris = {i.inputs["uri"] for i in other.of_type("aws:apigateway/integration:Integration")}
+        assert uris.isdisjoint(other_uris)
+        trigger = stack.one("aws:apigateway/deployment:Deployment").inputs["triggers"]
+        assert trigger != other.one("aws:apigateway/deployment:Deployment").inputs["triggers"]
+
+    def test_deployment_changes_with_method_flags(self, stack: CapturedStack,
+                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+        route_args = MultiTenantApi._route_args
+
+        def keyless(self: MultiTenantApi, *args: Any) -> tuple[dict[str, Any], dict[str, Any]]:
+            method_args, integration_args = route_args(self, *args)
+            return {**method_args, "api_key_required": False}, integration_args
+
+        monkeypatch.setattr(MultiTenantApi, "_route_args", keyless)
+        keyless = build()
+        assert all(m.inputs["apiKeyRequired"] is False for m in keyless.of_type("aws:apigateway/method:Method"))
+        assert (keyless.one("aws:apigateway/deployment:Deployment").inputs["triggers"]
+                != stack.one("aws:apigateway/deployment:Deployment").inputs["triggers"])
+
     def test_deployment_waits_for_every_method_and_integration(self, stack: CapturedStack) -> None:
         deployment = stack.one("aws:apigateway/deployment:Deployment")
         wanted = {r.urn for r in stack.of_type("aws:apigateway/method:Method")
@@ -414,6 +448,16 @@ BAD_INPUTS = [
                  id="zero-stage-rate"),
     pytest.param({"authorizer_ttl_seconds": 3601}, "authorizer_ttl_seconds", id="ttl-too-long"),
     pytest.param({"token_use": "refresh"}, "token_use", id="bad-token-use"),
+    # Access tokens carry no custom:tenant_id without a pre-token-generation trigger (not deployed yet).
+    pytest.param({"token_use": "access"}, "token_use", id="access-tokens-without-trigger"),
+    # The stage throttle caps every method for all tenants together: a tier above it is unreachable.
+    pytest.param({"tiers": tier(rate_limit=200), "tenants": []}, "tiers.trial.rate_limit",
+                 id="tier-rate-above-stage"),
+    pytest.param({"tiers": tier(burst_limit=201), "tenants": []}, "tiers.trial.burst_limit",
+                 id="tier-burst-above-stage"),
+    pytest.param({"tiers": tier(method_throttles={"POST /items": {"rate_limit": 150, "burst_limit": 1}}),
+                  "tenants": []}, "tiers.trial.method_throttles.POST /items.rate_limit",
+                 id="method-rate-above-stage"),
     pytest.param({"token_validity_minutes": 2}, "token_validity_minutes", id="short-tokens"),
     pytest.param({"query_string_parameter": "api key"}, "query_string_parameter", id="bad-query-parameter"),
     pytest.param({"alarms": {"period_seconds": 90}}, "alarms.period_seconds", id="alarm-period"),

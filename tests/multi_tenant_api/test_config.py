@@ -53,7 +53,12 @@ def test_dev_section_maps_every_key(dev: CapturedStack) -> None:
     business = dev.one("aws:apigateway/usagePlan:UsagePlan", "tier-business").inputs
     assert business["apiStages"][0]["throttles"] == [{"path": "/items/POST", "rateLimit": 50, "burstLimit": 100}]
     settings = dev.one("aws:apigateway/methodSettings:MethodSettings").inputs["settings"]
-    assert (settings["throttlingRateLimit"], settings["throttlingBurstLimit"]) == (100, 200)
+    stage = SECTION["stageThrottle"]
+    assert (settings["throttlingRateLimit"], settings["throttlingBurstLimit"]) == (stage["rateLimit"],
+                                                                                 stage["burstLimit"])
+    # every tier's limits are reachable: none above the stage's aggregate ceiling
+    assert all(t["rateLimit"] <= stage["rateLimit"] and t["burstLimit"] <= stage["burstLimit"]
+               for t in SECTION["tiers"].values())
     # Stack-wide settings reach the component: tags and Lambda settings.
     assert dev.one("aws:apigateway/restApi:RestApi").inputs["tags"]["team"] == "research-it"
     assert dev.one("aws:cloudwatch/logGroup:LogGroup", "api-access-logs").inputs["retentionInDays"] == 14
