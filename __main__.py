@@ -1,10 +1,21 @@
-"""The serverless-patterns program: builds the patterns the stack config switches on."""
+"""The serverless-patterns program: builds the patterns the stack config switches on.
+
+Started by the engine as the component package's plugin (PulumiPlugin.yaml), it serves the
+components to programs in other languages instead.
+"""
+
+import sys
 
 import pulumi
 
+from serverless_patterns import provider
 from serverless_patterns.core.apigateway_account import ApiGatewayAccountLogging
 from serverless_patterns.core.config import enabled, load_stack_config
 from serverless_patterns.registry import PATTERNS, loader
+
+if provider.running_as_plugin():
+    provider.serve()
+    sys.exit(0)
 
 stack = load_stack_config(known_patterns=list(PATTERNS))
 

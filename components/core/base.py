@@ -52,6 +52,12 @@ class AwsEnv:
 class PatternComponent(pulumi.ComponentResource):
     """Base class of the pattern components (and of the shared `PythonFunction`)."""
 
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        # The package schema takes descriptions from `__doc__` as is: dedent them, or Markdown shows code blocks.
+        super().__init_subclass__(**kwargs)
+        if cls.__doc__:
+            cls.__doc__ = inspect.cleandoc(cls.__doc__)
+
     def __init__(self, name: str, tags: Mapping[str, str] | None = None,
                  opts: pulumi.ResourceOptions | None = None) -> None:
         cls = type(self).__name__

@@ -125,13 +125,6 @@ class LambdaFunction(PatternComponent):
     `self._create_function(**specific)`.
     """
 
-    arn: pulumi.Output[str]
-    """ARN of the function."""
-    name: pulumi.Output[str]
-    """Name of the function."""
-    invoke_arn: pulumi.Output[str]
-    """ARN API Gateway uses to invoke the function."""
-
     def _prepare(self, name: str, *, statements: Sequence[iam.Statement], settings: FunctionSettings | None,
                  memory_mb: int, timeout_seconds: int) -> FunctionSettings:
         """Validate the shared settings, then create the log group, the role and its inline policy."""
@@ -219,6 +212,14 @@ class PythonFunction(LambdaFunction):
     Python programs pass keywords (`code=..., service=..., statements=[iam.allow(...)]`); other languages
     pass `args` (`PythonFunctionArgs`). Keywords given win over the same field in `args`."""
 
+    # Declared here, not on LambdaFunction: the schema reads descriptions from this class's own source.
+    arn: pulumi.Output[str]
+    """ARN of the function."""
+    name: pulumi.Output[str]
+    """Name of the function."""
+    invoke_arn: pulumi.Output[str]
+    """ARN API Gateway uses to invoke the function."""
+
     def __init__(self, name: str, args: PythonFunctionArgs = _KEYWORD_CALL,
                  opts: pulumi.ResourceOptions | None = None, *, code: str | Path | None = None,
                  service: str | None = None, handler: str | None = None, statements: Sequence[iam.Statement] = (),
@@ -260,6 +261,12 @@ class PythonFunction(LambdaFunction):
 class ImageFunction(LambdaFunction):
     """A Lambda function from a container image (which carries its runtime and Powertools)."""
 
+    arn: pulumi.Output[str]
+    """ARN of the function."""
+    name: pulumi.Output[str]
+    """Name of the function."""
+    invoke_arn: pulumi.Output[str]
+    """ARN API Gateway uses to invoke the function."""
     image_uri: pulumi.Output[str]
     """The image the function runs (digest-pinned when given so)."""
 
