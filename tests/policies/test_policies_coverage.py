@@ -127,3 +127,4 @@ def test_the_readme_lists_every_covered_type() -> None:
     readme = (ROOT / "policies" / "README.md").read_text()
     covered = {*IDENTITY_DOCUMENTS, *RESOURCE_DOCUMENTS, *TRUST_DOCUMENTS, coverage.LAMBDA_PERMISSION}
     assert sorted(t for t in covered if f"`{t}`" not in readme) == []
+    assert sorted(f"{t} {p}" for t, p in NOT_IAM_DOCUMENTS if f"- `{t}` `{p}`: " not in readme) == []
