@@ -131,6 +131,12 @@ SERVICE_BYPASSES: list[tuple[str, str, dict[str, Any]]] = [
     ("issue-lambda-source-arn-star", "aws:ecr/repositoryPolicy:RepositoryPolicy",
      {"repository": "shared/app", "policy": doc({"Sid": "LambdaPull", "Effect": "Allow", "Principal": {
          "Service": "lambda.amazonaws.com"}, "Action": PULL, "Condition": {"StringLike": {"aws:sourceArn": "*"}}})}),
+    # A creation template's replica policy: the component's organization-mode statement without aws:SourceOrgID.
+    ("template-any-account-function", "aws:ecr/repositoryCreationTemplate:RepositoryCreationTemplate",
+     {"prefix": "shared", "appliedFors": ["REPLICATION"], "imageTagMutability": "IMMUTABLE",
+      "repositoryPolicy": doc({"Sid": "LambdaPull", "Effect": "Allow", "Principal": {
+          "Service": "lambda.amazonaws.com"}, "Action": PULL, "Condition": {"StringLike": {
+              "aws:sourceArn": f"arn:aws:lambda:{REGION}:*:function:*"}}})}),
     # Issue 18's surviving mutant: an SNS grant to events.amazonaws.com guarded only by aws:SecureTransport.
     ("irrelevant-key", "aws:sns/topicPolicy:TopicPolicy",
      {"arn": "t", "policy": doc({"Effect": "Allow", "Principal": {"Service": "events.amazonaws.com"},
@@ -228,6 +234,10 @@ ECR_BYPASSES: list[tuple[str, tuple[str, str, dict[str, Any]]]] = [
     ("org-id-if-exists", _repository_policy("*", {"StringEqualsIfExists": {"aws:PrincipalOrgID": ORG}})),
     ("any-account-principal-arn", _repository_policy("*", {"ArnLike": {"aws:PrincipalArn": "arn:aws:iam::*:root"}})),
     ("irrelevant-key", _repository_policy("*", {"Bool": {"aws:SecureTransport": "true"}})),
+    ("creation-template", ("aws:ecr/repositoryCreationTemplate:RepositoryCreationTemplate", "repo-policy", {
+        "prefix": "shared", "appliedFors": ["REPLICATION"], "imageTagMutability": "IMMUTABLE",
+        "repositoryPolicy": doc({"Effect": "Allow", "Principal": "*", "Action": PULL,
+                                 "Condition": {"StringNotEquals": {"aws:PrincipalOrgID": ORG}}})})),
     # The registry's own account appearing inside another account's role name is not the own account.
     ("own-account-digits-in-a-foreign-role", _repository_policy(
         {"AWS": f"arn:aws:iam::999999999999:role/{ACCOUNT}"}, actions=[*PULL, "ecr:PutImage"])),
