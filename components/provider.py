@@ -10,10 +10,11 @@ version are the installed distribution's (pyproject.toml): `pulumi-serverless-pa
 
 import importlib.metadata
 import json
+import sys
 from typing import Any
 
 import pulumi
-from pulumi.provider.experimental import component_provider_host
+from pulumi.provider.experimental.analyzer import PropertyDefinition, PropertyType
 from pulumi.provider.experimental.component import ComponentProvider
 
 from serverless_patterns.core.apigateway_account import ApiGatewayAccountLogging
@@ -41,9 +42,38 @@ def package_version() -> str:
     return importlib.metadata.version(DISTRIBUTION)
 
 
-def component_provider() -> ComponentProvider:
+class PatternsProvider(ComponentProvider):
+    """Pulumi's component provider, with whole numbers arriving as `int`.
+
+    Other languages send every number as a float. The SDK means to turn integer properties back into
+    `int` (`map_input_properties`, "Integers are sent as floats over the wire"), but the plain
+    assignment after that branch overwrites the converted value (pulumi 3.272.0), so `3` arrived as
+    `3.0` and failed the components' whole-number checks. This converts them, nested ones included.
+    """
+
+    def map_input_properties(self, inputs: Any, properties: dict[str, PropertyDefinition],
+                             mapping: dict[str, str], component_name: str, property_path: str) -> Any:
+        mapped = super().map_input_properties(inputs, properties, mapping, component_name, property_path)
+        for schema_name, prop in properties.items():
+            name = mapping[schema_name]
+            if name in mapped:
+                mapped[name] = _whole_numbers(mapped[name], prop)
+        return mapped
+
+
+def _whole_numbers(value: Any, prop: PropertyDefinition) -> Any:
+    if prop.type == PropertyType.INTEGER and isinstance(value, float) and value.is_integer():
+        return int(value)
+    if prop.items is not None and isinstance(value, list):
+        return [_whole_numbers(item, prop.items) for item in value]
+    if prop.additional_properties is not None and isinstance(value, dict):
+        return {key: _whole_numbers(item, prop.additional_properties) for key, item in value.items()}
+    return value
+
+
+def component_provider() -> PatternsProvider:
     """The provider the plugin serves (it analyzes the components and infers the schema on creation)."""
-    return ComponentProvider(list(COMPONENTS), package_name(), None, package_version())
+    return PatternsProvider(list(COMPONENTS), package_name(), None, package_version())
 
 
 def schema() -> dict[str, Any]:
@@ -61,8 +91,9 @@ def running_as_plugin() -> bool:
 
 
 def serve() -> None:
-    """Serve the components over gRPC until the engine stops the plugin."""
-    component_provider_host(list(COMPONENTS), package_name(), version=package_version())
+    """Serve the components over gRPC until the engine stops the plugin (what `component_provider_host`
+    does, with `PatternsProvider`)."""
+    pulumi.provider.main(component_provider(), sys.argv[1:])
 
 
 def main() -> None:
