@@ -25,7 +25,12 @@ from serverless_patterns.policies.core import (
     prop,
     resource_rule,
 )
-from serverless_patterns.policies.coverage import IDENTITY_DOCUMENTS, LAMBDA_PERMISSION, RESOURCE_DOCUMENTS
+from serverless_patterns.policies.coverage import (
+    IDENTITY_DOCUMENTS,
+    LAMBDA_PERMISSION,
+    RESOURCE_DOCUMENTS,
+    TRUST_DOCUMENTS,
+)
 from serverless_patterns.policies.knowledge import (
     ADMIN_MANAGED_POLICY_NAMES,
     UNSCOPABLE_ACTIONS,
@@ -46,7 +51,7 @@ EXCLUSIVE_ATTACHMENT_TYPES: dict[str, str] = {
     "aws:iam/userPolicyAttachmentsExclusive:UserPolicyAttachmentsExclusive": "policyArns",
     "aws:iam/groupPolicyAttachmentsExclusive:GroupPolicyAttachmentsExclusive": "policyArns",
 }
-DOCUMENT_TYPES = frozenset({*IDENTITY_DOCUMENTS, *RESOURCE_DOCUMENTS, ROLE})
+DOCUMENT_TYPES = frozenset({*IDENTITY_DOCUMENTS, *RESOURCE_DOCUMENTS, *TRUST_DOCUMENTS})
 
 
 @dataclass
@@ -62,15 +67,13 @@ def documents(args: ResourceValidationArgs) -> Iterator[Document]:
     """Every policy document the resource carries (values may be JSON text or objects)."""
     props = args.props
     typ = args.resource_type
-    for table, kind in ((IDENTITY_DOCUMENTS, "identity"), (RESOURCE_DOCUMENTS, "resource")):
+    for table, kind in ((IDENTITY_DOCUMENTS, "identity"), (RESOURCE_DOCUMENTS, "resource"),
+                        (TRUST_DOCUMENTS, "trust")):
         for name in table.get(typ, ()):
             value = prop(props, name)
             if value not in (None, ""):
                 yield Document(name, kind, value)
     if typ == ROLE:
-        trust = prop(props, "assumeRolePolicy")
-        if trust not in (None, ""):
-            yield Document("assumeRolePolicy", "trust", trust)
         for index, inline in enumerate(as_list(prop(props, "inlinePolicies"))):
             if isinstance(inline, dict) and inline.get("policy") not in (None, ""):
                 yield Document(f"inlinePolicies[{index}] {inline.get('name', '')!r}", "identity", inline["policy"])
