@@ -73,7 +73,7 @@ def warm_invocations() -> dict[str, Any]:
                        key, algorithm="RS256", headers={"kid": kid})
     fetches = 0
 
-    def fetch(url: str) -> dict[str, Any]:
+    def fetch(url: str, **_: Any) -> dict[str, Any]:
         nonlocal fetches
         fetches += 1
         return {"keys": [jwk]}

@@ -66,6 +66,9 @@ ACCESS_LOG_FORMAT = json.dumps({
     "xrayTraceId": "$context.xrayTraceId",
 }, separators=(",", ":"))
 
+#: The authorizers' Lambda timeout; their I/O budget (JWKS fetch, key table worst case, answer) fits in it.
+AUTHORIZER_TIMEOUT_SECONDS = 10
+
 #: Metric filter that counts throttled requests (429: usage-plan throttle, quota, stage or account limit).
 THROTTLED_FILTER_PATTERN = '{ $.status = "429" }'
 

@@ -16,6 +16,7 @@ from serverless_patterns.core.function import PythonFunction, validate_settings
 from serverless_patterns.multi_tenant_api.args import (
     ACCESS_LOG_FORMAT,
     AUTHORIZER_CODE,
+    AUTHORIZER_TIMEOUT_SECONDS,
     BACKEND_CODE,
     CALLBACK_URL_PATTERN,
     DEFAULT_USAGE_PLAN_LIMIT,
@@ -425,7 +426,7 @@ class MultiTenantApi(PatternComponent):
             self.child_name("authorizer" if kind == "token" else "legacy-authorizer"), code=AUTHORIZER_CODE,
             handler=handler, service="multi-tenant-api-authorizer", description=description,
             statements=statements, environment=environment, settings=self.function_settings,
-            memory_mb=512, timeout_seconds=10, tags=self.user_tags, opts=self.child_opts())
+            memory_mb=512, timeout_seconds=AUTHORIZER_TIMEOUT_SECONDS, tags=self.user_tags, opts=self.child_opts())
 
     def _api_surface(self, kind: str) -> ApiSurface:
         """A REST API with the routes, its authorizer, a deployment and a logged, throttled, traced stage."""

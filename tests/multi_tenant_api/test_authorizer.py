@@ -2,13 +2,21 @@
 
 from __future__ import annotations
 
+import contextlib
+import socket
+import threading
+import time
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
 from serverless_patterns.lambdas.multi_tenant_api.authorizer import app
 from serverless_patterns.lambdas.multi_tenant_api.authorizer.app import (
+    ANSWER_RESERVE_SECONDS,
+    JWKS_TIMEOUT_SECONDS,
     Authorizer,
+    Deadline,
     JwksCache,
     Settings,
     TenantKeyStore,
@@ -207,7 +215,7 @@ class TestVerifierUnits:
     def test_the_jwks_fetcher_is_injectable(self, signing_key: SigningKey) -> None:
         fetched: list[str] = []
 
-        def fetch(url: str) -> dict[str, Any]:
+        def fetch(url: str, **_: Any) -> dict[str, Any]:
             fetched.append(url)
             return {"keys": [signing_key.jwk(), {"kty": "oct", "kid": "hmac", "k": "c2VjcmV0"}]}
 
@@ -222,7 +230,7 @@ class TestVerifierUnits:
         clock = FakeClock()
         answers: list[Any] = [OSError("connection reset"), {"keys": [signing_key.jwk()]}]
 
-        def fetch(url: str) -> dict[str, Any]:
+        def fetch(url: str, **_: Any) -> dict[str, Any]:
             answer = answers.pop(0)
             if isinstance(answer, Exception):
                 raise answer
@@ -286,3 +294,113 @@ class TestQueryStringAuthorizer:
         for _ in range(10):
             self.call(query_event(ACME_KEY))
         assert app.authorizer().store.lookups == 1
+
+
+class SilentServer:
+    """Accepts TCP connections and never answers: a hanging key table or JWKS endpoint."""
+
+    def __init__(self) -> None:
+        self.sock = socket.create_server(("127.0.0.1", 0))
+        self.accepted: list[socket.socket] = []
+        self.thread = threading.Thread(target=self._accept, daemon=True)
+
+    def _accept(self) -> None:
+        with contextlib.suppress(OSError):
+            while True:
+                self.accepted.append(self.sock.accept()[0])
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.sock.getsockname()[1]}"
+
+    def __enter__(self) -> SilentServer:
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.sock.close()
+        for conn in self.accepted:
+            conn.close()
+
+
+class ShortContext(LambdaContext):
+    """A Lambda context whose invocation has `seconds` left from its creation."""
+
+    def __init__(self, seconds: float) -> None:
+        self.ends = time.monotonic() + seconds
+
+    def get_remaining_time_in_millis(self) -> int:
+        return max(0, int((self.ends - time.monotonic()) * 1000))
+
+
+@pytest.fixture
+def silent() -> Iterator[SilentServer]:
+    with SilentServer() as server:
+        yield server
+
+
+class TestDeadline:
+    """The authorizer answers 401 before its own timeout, whatever hangs.
+
+    An authorizer that times out (or raises anything but "Unauthorized") is API Gateway's
+    AUTHORIZER_FAILURE, a 500: https://docs.aws.amazon.com/apigateway/latest/developerguide/
+    supported-gateway-response-types.html. moto's DynamoDB always answers, so a socket server that
+    accepts and never replies stands in for a hanging key table or JWKS endpoint.
+    """
+
+    def answer_within(self, context: ShortContext, monkeypatch: pytest.MonkeyPatch, auth: Authorizer) -> None:
+        monkeypatch.setattr(app, "_authorizer", auth)
+        with pytest.raises(Exception) as raised:
+            app.handler(token_event(SigningKey().sign(id_claims())), context)
+        assert raised.value.args == ("Unauthorized",)
+        assert context.get_remaining_time_in_millis() > 0, "answered after the invocation's timeout"
+
+    def test_a_hanging_key_table_is_401_before_the_timeout(self, signing_key: SigningKey, silent: SilentServer,
+                                                           monkeypatch: pytest.MonkeyPatch) -> None:
+        jwks = JwksCache("unused", fetch=lambda url, **_: {"keys": [signing_key.jwk()]})
+        store = TenantKeyStore(KEYS_TABLE, endpoint_url=silent.url, connect_timeout=0.2, read_timeout=0.2)
+        auth = Authorizer(settings(), jwks=jwks, store=store)
+        context = ShortContext(2.5)
+        monkeypatch.setattr(app, "_authorizer", auth)
+        with pytest.raises(Exception) as raised:
+            app.handler(token_event(signing_key.sign(id_claims())), context)
+        assert raised.value.args == ("Unauthorized",)
+        assert context.get_remaining_time_in_millis() > 0, "answered after the invocation's timeout"
+        assert store.lookups == 1 and silent.accepted  # the table was really tried
+
+    def test_a_key_table_read_that_cannot_fit_is_not_started(self, signing_key: SigningKey, silent: SilentServer,
+                                                             monkeypatch: pytest.MonkeyPatch) -> None:
+        jwks = JwksCache("unused", fetch=lambda url, **_: {"keys": [signing_key.jwk()]})
+        store = TenantKeyStore(KEYS_TABLE, endpoint_url=silent.url)  # worst case 4 s
+        context = ShortContext(3.0)
+        monkeypatch.setattr(app, "_authorizer", Authorizer(settings(), jwks=jwks, store=store))
+        with pytest.raises(Exception, match="Unauthorized"):
+            app.handler(token_event(signing_key.sign(id_claims())), context)
+        assert store.lookups == 0 and context.get_remaining_time_in_millis() > 2000
+
+    def test_a_silent_jwks_endpoint_is_401_before_the_timeout(self, silent: SilentServer,
+                                                              monkeypatch: pytest.MonkeyPatch) -> None:
+        self.answer_within(ShortContext(1.5), monkeypatch,
+                           Authorizer(settings(), jwks=JwksCache(f"{silent.url}/jwks.json")))
+        assert silent.accepted
+
+    def test_a_slow_jwks_then_a_hanging_table_stays_within_the_function_timeout(
+            self, signing_key: SigningKey, monkeypatch: pytest.MonkeyPatch) -> None:
+        def slow_fetch(url: str, timeout: float, deadline: Deadline) -> dict[str, Any]:
+            assert timeout <= deadline.remaining() + ANSWER_RESERVE_SECONDS
+            time.sleep(timeout)  # the JWKS answers at the last moment the socket timeout allows
+            return {"keys": [signing_key.jwk()]}
+
+        jwks = JwksCache("unused", fetch=slow_fetch, timeout_seconds=1.0)
+        store = TenantKeyStore(KEYS_TABLE)  # worst case 4 s: no longer fits after the slow JWKS
+        context = ShortContext(5.0)
+        monkeypatch.setattr(app, "_authorizer", Authorizer(settings(), jwks=jwks, store=store))
+        with pytest.raises(Exception, match="Unauthorized"):
+            app.handler(token_event(signing_key.sign(id_claims())), context)
+        assert store.lookups == 0 and context.get_remaining_time_in_millis() > 0
+
+    def test_the_budget_fits_the_functions_timeout(self) -> None:
+        from serverless_patterns.multi_tenant_api.args import AUTHORIZER_TIMEOUT_SECONDS
+
+        store = TenantKeyStore(KEYS_TABLE)
+        assert JWKS_TIMEOUT_SECONDS + store.worst_case_seconds + ANSWER_RESERVE_SECONDS < AUTHORIZER_TIMEOUT_SECONDS

@@ -64,8 +64,8 @@ class Cognito:
         return result["AuthenticationResult"]
 
 
-def fetch_with_requests(url: str) -> Any:
-    response = requests.get(url, timeout=3)
+def fetch_with_requests(url: str, timeout: float, **_: Any) -> Any:
+    response = requests.get(url, timeout=timeout)
     response.raise_for_status()
     return response.json()
 

@@ -9,6 +9,12 @@ on the tenant's usage plan. `query_string_handler` is the REQUEST variant for cl
 What a caller learns is deliberately minimal: any bad or missing credential is API Gateway's 401
 (`raise Exception("Unauthorized")`), a valid identity without a known tenant is a Deny policy (403). The
 reason is logged, never returned.
+
+Every invocation answers before its own timeout: an authorizer that times out is API Gateway's
+`AUTHORIZER_FAILURE` (500). A `Deadline` from `context.get_remaining_time_in_millis()` bounds the work:
+the JWKS fetch gets at most what is left (socket timeout, and reads stop at the deadline), and the key
+table is read only when its worst case (botocore connect/read timeouts x attempts + backoff) still fits.
+What does not fit is answered 401 at once, leaving `ANSWER_RESERVE_SECONDS` to answer.
 """
 
 from __future__ import annotations
@@ -38,10 +44,52 @@ ALLOWED_ALGORITHMS = ("RS256",)
 MAX_TOKEN_BYTES = 8192
 MAX_JWKS_BYTES = 65536
 KEY_HASH_INDEX = "by-key-hash"
+#: Time kept back, after the last I/O gives up, to log and answer API Gateway.
+ANSWER_RESERVE_SECONDS = 0.5
+#: Socket timeout of the JWKS fetch (each operation), never more than the time left.
+JWKS_TIMEOUT_SECONDS = 2.0
+#: The key table client: botocore's standard retries with short timeouts (worst case 2 x 1.5 s + 1 s backoff).
+KEY_TABLE_CONNECT_TIMEOUT = 0.5
+KEY_TABLE_READ_TIMEOUT = 1.0
+KEY_TABLE_ATTEMPTS = 2
+#: Without a Lambda context (local calls), assume the function's timeout as the component sets it.
+DEFAULT_REMAINING_SECONDS = 10.0
 
 
 class Unauthorized(Exception):
     """Why a credential was refused (logged only; the caller always sees a bare 401)."""
+
+
+class DeadlineExceeded(Unauthorized):
+    """The work left cannot finish before the invocation's own timeout: answer 401 now."""
+
+
+class Deadline:
+    """When this invocation must have answered: its remaining time less `ANSWER_RESERVE_SECONDS`."""
+
+    def __init__(self, seconds: float, clock: Callable[[], float] = time.monotonic) -> None:
+        self.clock = clock
+        self.at = clock() + seconds
+
+    @classmethod
+    def from_context(cls, context: Any, reserve: float = ANSWER_RESERVE_SECONDS,
+                     clock: Callable[[], float] = time.monotonic) -> Deadline:
+        remaining = getattr(context, "get_remaining_time_in_millis", None)
+        seconds = remaining() / 1000 if callable(remaining) else DEFAULT_REMAINING_SECONDS
+        return cls(seconds - reserve, clock)
+
+    @classmethod
+    def unbounded(cls) -> Deadline:
+        return cls(float("inf"))
+
+    def remaining(self) -> float:
+        return self.at - self.clock()
+
+    def require(self, seconds: float, what: str) -> None:
+        """Refuse to start `what`, which may take `seconds`, when it would end past the deadline."""
+        left = self.remaining()
+        if left < seconds:
+            raise DeadlineExceeded(f"{what} may take {seconds:.2f} s; only {max(left, 0):.2f} s left")
 
 
 def key_hash(value: str) -> str:
@@ -49,11 +97,22 @@ def key_hash(value: str) -> str:
     return hashlib.sha256(value.encode()).hexdigest()
 
 
-def fetch_json(url: str, timeout: float = 3.0) -> Any:
-    """GET a small JSON document over HTTPS (the JWKS)."""
+def fetch_json(url: str, timeout: float = JWKS_TIMEOUT_SECONDS, deadline: Deadline | None = None) -> Any:
+    """GET a small JSON document over HTTPS (the JWKS), within `timeout` per socket operation.
+
+    With a `deadline`, reading stops once it has passed, so a server that trickles bytes cannot keep
+    the invocation past it (a socket timeout alone bounds each read, not the whole body).
+    """
     request = urllib.request.Request(url, headers={"Accept": "application/json"})
+    body = b""
     with urllib.request.urlopen(request, timeout=timeout) as response:  # the URL is set by the component
-        body = response.read(MAX_JWKS_BYTES + 1)
+        while len(body) <= MAX_JWKS_BYTES:
+            if deadline is not None:
+                deadline.require(timeout, "reading the JWKS")
+            chunk = response.read1(MAX_JWKS_BYTES + 1 - len(body))
+            if not chunk:
+                break
+            body += chunk
     if len(body) > MAX_JWKS_BYTES:
         raise ValueError(f"JWKS at {url} is larger than {MAX_JWKS_BYTES} bytes")
     return json.loads(body)
@@ -66,9 +125,12 @@ class JwksCache:
     with made-up `kid`s cannot make every invocation call Cognito.
     """
 
-    def __init__(self, url: str, fetch: Callable[[str], Any] = fetch_json, min_refresh_seconds: float = 60.0,
-                 retry_seconds: float = 5.0, clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(self, url: str, fetch: Callable[..., Any] = fetch_json, min_refresh_seconds: float = 60.0,
+                 retry_seconds: float = 5.0, clock: Callable[[], float] = time.monotonic,
+                 timeout_seconds: float = JWKS_TIMEOUT_SECONDS) -> None:
+        """`fetch(url, timeout=, deadline=)` returns the JWKS document."""
         self.url = url
+        self.timeout_seconds = timeout_seconds
         self.fetch = fetch
         self.min_refresh_seconds = min_refresh_seconds
         self.retry_seconds = retry_seconds
@@ -77,11 +139,15 @@ class JwksCache:
         self.fetched_at: float | None = None
         self.fetches = 0
 
-    def refresh(self) -> None:
+    def refresh(self, deadline: Deadline | None = None) -> None:
+        deadline = deadline or Deadline.unbounded()
+        timeout = min(self.timeout_seconds, deadline.remaining())
+        if timeout <= 0:
+            raise DeadlineExceeded("no time left to fetch the JWKS")
         now = self.clock()
         self.fetches += 1
         try:
-            document = self.fetch(self.url)
+            document = self.fetch(self.url, timeout=timeout, deadline=deadline)
         except Exception:
             # A failed fetch may be retried after `retry_seconds`, not after the full refresh interval.
             self.fetched_at = now - self.min_refresh_seconds + self.retry_seconds
@@ -98,10 +164,10 @@ class JwksCache:
                 logger.warning("skipping an unusable JWKS entry", extra={"kid": entry.get("kid")})
         self.keys = keys
 
-    def key(self, kid: str) -> jwt.PyJWK:
+    def key(self, kid: str, deadline: Deadline | None = None) -> jwt.PyJWK:
         if kid not in self.keys and (self.fetched_at is None
                                      or self.clock() - self.fetched_at >= self.min_refresh_seconds):
-            self.refresh()
+            self.refresh(deadline)
         try:
             return self.keys[kid]
         except KeyError:
@@ -118,7 +184,7 @@ class TokenVerifier:
     token_use: str = "id"
     leeway_seconds: int = 5
 
-    def verify(self, token: str) -> dict[str, Any]:
+    def verify(self, token: str, deadline: Deadline | None = None) -> dict[str, Any]:
         if len(token) > MAX_TOKEN_BYTES:
             raise Unauthorized("token too large")
         try:
@@ -130,7 +196,7 @@ class TokenVerifier:
         kid = header.get("kid")
         if not isinstance(kid, str):
             raise Unauthorized("no kid")
-        key = self.jwks.key(kid)
+        key = self.jwks.key(kid, deadline)
         id_token = self.token_use == "id"
         required = ["exp", "iat", "iss", "sub", "token_use"] + (["aud"] if id_token else ["client_id"])
         try:
@@ -158,8 +224,16 @@ class TenantKeyStore:
 
     def __init__(self, table_name: str, client: Any = None, ttl_seconds: float = 300.0,
                  negative_ttl_seconds: float = 60.0, max_entries: int = 20000,
-                 clock: Callable[[], float] = time.monotonic) -> None:
+                 clock: Callable[[], float] = time.monotonic, connect_timeout: float = KEY_TABLE_CONNECT_TIMEOUT,
+                 read_timeout: float = KEY_TABLE_READ_TIMEOUT, attempts: int = KEY_TABLE_ATTEMPTS,
+                 endpoint_url: str | None = None) -> None:
         self.table_name = table_name
+        self.config = Config(retries={"mode": "standard", "total_max_attempts": attempts},
+                             connect_timeout=connect_timeout, read_timeout=read_timeout)
+        self.endpoint_url = endpoint_url
+        # botocore's standard mode waits random(0, 1) * 2 ** (attempt - 1) seconds before each retry.
+        self.worst_case_seconds = attempts * (connect_timeout + read_timeout) + sum(
+            2 ** i for i in range(attempts - 1))
         self._client = client
         self.ttl_seconds = ttl_seconds
         self.negative_ttl_seconds = negative_ttl_seconds
@@ -171,15 +245,17 @@ class TenantKeyStore:
     @property
     def client(self) -> Any:
         if self._client is None:
-            self._client = boto3.client("dynamodb", config=Config(
-                retries={"mode": "standard", "max_attempts": 3}, connect_timeout=1, read_timeout=2))
+            self._client = boto3.client("dynamodb", config=self.config, endpoint_url=self.endpoint_url)
         return self._client
 
-    def _cached(self, cache_key: str, load: Callable[[], TenantKey | None]) -> TenantKey | None:
+    def _cached(self, cache_key: str, load: Callable[[], TenantKey | None],
+                deadline: Deadline | None = None) -> TenantKey | None:
         now = self.clock()
         hit = self._cache.get(cache_key)
         if hit is not None and hit[1] > now:
             return hit[0]
+        if deadline is not None:
+            deadline.require(self.worst_case_seconds, "reading the key table")
         self.lookups += 1
         value = load()
         if len(self._cache) >= self.max_entries:
@@ -193,14 +269,14 @@ class TenantKeyStore:
             return None
         return TenantKey(item["tenantId"]["S"], item.get("tier", {}).get("S", ""), item["apiKey"]["S"])
 
-    def by_tenant(self, tenant_id: str) -> TenantKey | None:
+    def by_tenant(self, tenant_id: str, deadline: Deadline | None = None) -> TenantKey | None:
         def load() -> TenantKey | None:
             response = self.client.get_item(TableName=self.table_name, Key={"tenantId": {"S": tenant_id}},
                                             ProjectionExpression="tenantId, apiKey, tier")
             return self._entry(response.get("Item"))
-        return self._cached("t#" + tenant_id, load)
+        return self._cached("t#" + tenant_id, load, deadline)
 
-    def by_key(self, api_key: str) -> TenantKey | None:
+    def by_key(self, api_key: str, deadline: Deadline | None = None) -> TenantKey | None:
         digest = key_hash(api_key)
 
         def load() -> TenantKey | None:
@@ -209,7 +285,7 @@ class TenantKeyStore:
                                          ExpressionAttributeValues={":h": {"S": digest}})
             items = response.get("Items", [])
             return self._entry(items[0]) if len(items) == 1 else None
-        entry = self._cached("k#" + digest, load)
+        entry = self._cached("k#" + digest, load, deadline)
         # Guard against a hash collision or a stale index row: the stored value must be the presented one.
         return entry if entry is not None and entry.api_key == api_key else None
 
@@ -272,7 +348,7 @@ class Authorizer:
         response["usageIdentifierKey"] = tenant.api_key
         return response
 
-    def token(self, event: Mapping[str, Any]) -> dict[str, Any]:
+    def token(self, event: Mapping[str, Any], deadline: Deadline | None = None) -> dict[str, Any]:
         """TOKEN authorizer: `Authorization: Bearer <Cognito JWT>`."""
         if event.get("type") != "TOKEN":
             raise Unauthorized("not a TOKEN authorizer event")
@@ -280,17 +356,17 @@ class Authorizer:
         header = event.get("authorizationToken")
         if not isinstance(header, str) or not header.startswith("Bearer "):
             raise Unauthorized("no bearer token")
-        claims = self.verifier.verify(header[len("Bearer "):].strip())
+        claims = self.verifier.verify(header[len("Bearer "):].strip(), deadline)
         principal = str(claims["sub"])
         tenant_id = claims.get(self.settings.tenant_claim)
-        tenant = (self.store.by_tenant(tenant_id)
+        tenant = (self.store.by_tenant(tenant_id, deadline)
                   if isinstance(tenant_id, str) and TENANT_ID_RE.fullmatch(tenant_id) else None)
         if tenant is None:
             logger.info("denied: no known tenant for this identity", extra={"sub": principal})
             return policy(principal, "Deny", self.settings.stage_resource)
         return self.allow(principal, tenant)
 
-    def query_string(self, event: Mapping[str, Any]) -> dict[str, Any]:
+    def query_string(self, event: Mapping[str, Any], deadline: Deadline | None = None) -> dict[str, Any]:
         """REQUEST authorizer for legacy clients: `?api_key=<tenant key>`."""
         if event.get("type") != "REQUEST":
             raise Unauthorized("not a REQUEST authorizer event")
@@ -298,7 +374,7 @@ class Authorizer:
         api_key = (event.get("queryStringParameters") or {}).get(self.settings.query_parameter)
         if not isinstance(api_key, str) or not API_KEY_RE.fullmatch(api_key):
             raise Unauthorized("no well-formed key")
-        tenant = self.store.by_key(api_key)
+        tenant = self.store.by_key(api_key, deadline)
         if tenant is None:
             raise Unauthorized("unknown key")
         return self.allow(f"tenant:{tenant.tenant_id}", tenant)
@@ -315,9 +391,10 @@ def authorizer() -> Authorizer:
     return _authorizer
 
 
-def _run(flavour: str, event: Mapping[str, Any]) -> dict[str, Any]:
+def _run(flavour: str, event: Mapping[str, Any], context: Any) -> dict[str, Any]:
+    deadline = Deadline.from_context(context)
     try:
-        return getattr(authorizer(), flavour)(event)
+        return getattr(authorizer(), flavour)(event, deadline)
     except Unauthorized as error:
         logger.info("unauthorized", extra={"reason": str(error)})
     except Exception:
@@ -329,9 +406,9 @@ def _run(flavour: str, event: Mapping[str, Any]) -> dict[str, Any]:
 
 @logger.inject_lambda_context(clear_state=True)
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
-    return _run("token", event)
+    return _run("token", event, context)
 
 
 @logger.inject_lambda_context(clear_state=True)
 def query_string_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
-    return _run("query_string", event)
+    return _run("query_string", event, context)
