@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-$(shell cat pyproject.toml setup.py constraints.txt | sha256sum | cut -c1-12)
 STACK  ?= dev
 
-.PHONY: setup plan test lint bench browser clean
+.PHONY: setup plan test lint bench mutate browser clean
 
 # Create the virtual environment and install the library with its dev extras, pinned by constraints.txt.
 $(STAMP): pyproject.toml setup.py constraints.txt
@@ -34,6 +34,11 @@ test: $(STAMP) browser lint
 
 bench: $(STAMP)
 	$(BIN)/python -m benchmarks.bench
+
+## Mutation testing of the security-critical modules, each against its own tests (minutes; not part of CI).
+## MUTATE="core-iam core-args" runs some targets; the report is written to benchmarks/mutation-report.md.
+mutate: $(STAMP)
+	$(BIN)/python -m benchmarks.mutate $(MUTATE) --report benchmarks/mutation-report.md
 
 clean:
 	rm -rf $(VENV) .build .pytest_cache .ruff_cache
