@@ -107,8 +107,3 @@ def service_trust(service: str, *, source_account: pulumi.Input[str] | None = No
     statement = Statement(("sts:AssumeRole",), (), "Allow", None, conditions or None, {"Service": service})
     return document(statement)
 
-
-def arn(partition: pulumi.Input[str], service: str, region: pulumi.Input[str], account: pulumi.Input[str],
-        resource: pulumi.Input[str]) -> pulumi.Output[str]:
-    """`arn:{partition}:{service}:{region}:{account}:{resource}` from inputs that may be outputs."""
-    return pulumi.Output.concat("arn:", partition, ":", service, ":", region, ":", account, ":", resource)

@@ -61,3 +61,47 @@ def test_service_trust_carries_confused_deputy_conditions() -> None:
 def test_empty_documents_are_refused() -> None:
     with pytest.raises(iam.PolicyError):
         iam.document_data()
+
+
+def test_refusals_say_what_is_wrong_and_what_to_do() -> None:
+    with pytest.raises(iam.PolicyError, match=r"^a statement needs at least one action$"):
+        iam.allow([], ["arn:aws:s3:::b/*"])
+    with pytest.raises(iam.PolicyError, match=r"^a policy document needs at least one statement$"):
+        iam.document_data()
+    with pytest.raises(iam.PolicyError) as refused:
+        iam.allow(["xray:PutTraceSegments", "s3:GetObject", "sqs:SendMessage"], ["*"])
+    message = str(refused.value)
+    assert message.startswith("Resource '*' is only allowed for actions AWS cannot scope (")
+    assert ", ".join(sorted(iam.UNSCOPABLE_ACTIONS)) in message
+    assert message.endswith("; scope s3:GetObject, sqs:SendMessage to ARNs")
+
+
+def test_allow_and_deny_carry_sid_conditions_and_principals() -> None:
+    conditions = {"StringEquals": {"aws:SourceAccount": "111111111111"}}
+    principals = {"Service": "sns.amazonaws.com"}
+    for build, effect in ((iam.allow, "Allow"), (iam.deny, "Deny")):
+        statement = build(["sqs:SendMessage"], ["arn:aws:sqs:eu-west-1:111111111111:q"], sid="Topic",
+                          conditions=conditions, principals=principals)
+        assert statement.to_dict() == {"Sid": "Topic", "Effect": effect, "Principal": principals,
+                                       "Action": "sqs:SendMessage",
+                                       "Resource": "arn:aws:sqs:eu-west-1:111111111111:q", "Condition": conditions}
+
+
+def test_several_resources_are_a_list_one_is_a_string() -> None:
+    two = ["arn:aws:s3:::a/*", "arn:aws:s3:::b/*"]
+    assert iam.allow(["s3:GetObject"], two).to_dict()["Resource"] == two
+    assert iam.allow(["s3:GetObject"], two[:1]).to_dict()["Resource"] == "arn:aws:s3:::a/*"
+    assert "Resource" not in iam.allow(["sts:AssumeRole"], principals={"Service": "x.amazonaws.com"}).to_dict()
+
+
+def test_service_trust_is_an_allow_and_conditions_only_when_given() -> None:
+    def program() -> None:
+        pulumi.export("bare", iam.service_trust("lambda.amazonaws.com"))
+        pulumi.export("scoped", iam.service_trust("events.amazonaws.com", source_account="111111111111"))
+
+    outputs = run_callable(program).outputs
+    bare = json.loads(outputs["bare"])["Statement"][0]
+    assert bare == {"Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"}, "Action": "sts:AssumeRole"}
+    scoped = json.loads(outputs["scoped"])["Statement"][0]
+    assert scoped["Effect"] == "Allow"
+    assert scoped["Condition"] == {"StringEquals": {"aws:SourceAccount": "111111111111"}}

@@ -174,3 +174,48 @@ def test_without_pip_or_uv_the_error_is_one_line_that_says_what_to_install(tmp_p
     assert f"uv pip install --python {sys.executable} pip" in message
     assert "ensurepip" in message
     assert not list((tmp_path / "build" / "deps").iterdir()), "nothing half-built is left behind"
+
+
+def _captured_archive_digest(archive: pulumi.AssetArchive) -> str:
+    """What Pulumi's engine hashes for an asset archive: each entry's name and bytes, in name order (the
+    FileAsset's path on the building machine is not part of it). Read from the captured inputs."""
+    import hashlib
+
+    digest = hashlib.sha256()
+    for name in sorted(archive.assets):
+        asset = archive.assets[name]
+        assert isinstance(asset, pulumi.FileAsset), f"{name}: {type(asset).__name__} depends on the build"
+        digest.update(name.encode() + b"\0" + Path(asset.path).read_bytes() + b"\0")
+    return digest.hexdigest()
+
+
+def test_the_deployed_archive_is_the_same_from_two_builds_on_different_checkouts(tmp_path: Path) -> None:
+    """Two builds of the same function code from two checkouts (other paths, other mtimes, caches and
+    editor litter in one): the `code` AssetArchive the function is registered with has the same entries
+    and the same content hash, so a second `pulumi up` from another machine shows no code change."""
+    import os
+    import shutil
+
+    from serverless_patterns.core.function import PythonFunction
+
+    source = packaging.function_dir("glacier_restore/cost_estimate")
+    first, second = tmp_path / "checkout-a" / "fn", tmp_path / "checkout-b" / "fn"
+    shutil.copytree(source, first, ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
+    shutil.copytree(source, second, ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
+    for path in second.rglob("*"):
+        os.utime(path, (1_000_000_000, 1_000_000_000))
+    (second / "__pycache__").mkdir()
+    (second / "__pycache__" / "app.cpython-311.pyc").write_bytes(b"\x00stale")
+    (second / ".DS_Store").write_bytes(b"\x00")
+
+    def deployed(folder: Path) -> pulumi.AssetArchive:
+        stack = run_callable(lambda: PythonFunction("cost", code=folder, service="cost"),
+                             region="eu-west-1", account="111111111111")
+        return stack.one("aws:lambda/function:Function").inputs["code"]
+
+    a, b = deployed(first), deployed(second)
+    assert sorted(a.assets) == sorted(b.assets) == sorted(collect_files(first))
+    assert {x.path for x in a.assets.values()}.isdisjoint(x.path for x in b.assets.values())
+    assert _captured_archive_digest(a) == _captured_archive_digest(b)
+    (second / "app.py").write_text((second / "app.py").read_text() + "\n# changed\n")
+    assert _captured_archive_digest(deployed(second)) != _captured_archive_digest(a)
