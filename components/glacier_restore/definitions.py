@@ -121,6 +121,22 @@ def _validation_rules(s: WorkflowSettings) -> list[dict[str, Any]]:
     ]
 
 
+def _storage_class_rules(s: WorkflowSettings) -> list[dict[str, Any]]:
+    """Choice rules on HeadObject's answer: only archived objects need a restore, and Deep Archive has no
+    Expedited tier (S3 answers InvalidObjectState; the caller gets a 400 naming the tier instead)."""
+    rules: list[dict[str, Any]] = [
+        {"Not": {"Variable": "$.object.StorageClass", "IsPresent": True}, "Next": "NotArchived"},
+        {"And": [{"Not": {"Variable": "$.object.StorageClass", "StringEquals": "GLACIER"}},
+                 {"Not": {"Variable": "$.object.StorageClass", "StringEquals": "DEEP_ARCHIVE"}}],
+         "Next": "NotArchived"},
+    ]
+    if "Expedited" in s.allowed_tiers:
+        rules.append({"And": [{"Variable": "$.object.StorageClass", "StringEquals": "DEEP_ARCHIVE"},
+                              {"Variable": "$.request.tier", "StringEquals": "Expedited"}],
+                      "Next": "ExpeditedNotAvailable"})
+    return rules
+
+
 def _outcome(code: str, status: str, subject: str, body_template: str, body_args: Sequence[str],
              next_state: str, *, this_request_sets_tier: bool) -> dict[str, Any]:
     """A Pass state naming the path the request took, and the confirmation email (the answer's message).
@@ -141,11 +157,6 @@ def request_definition(s: WorkflowSettings) -> dict[str, Any]:
     """The EXPRESS request workflow: validate, HeadObject, RestoreObject (tier + days), record, email."""
     # Every field present afterwards: a missing key or email becomes null and fails its type check.
     defaults = {"key": None, "email": None, "days": s.default_days, "tier": s.default_tier}
-    expedited_rule: list[dict[str, Any]] = []
-    if "Expedited" in s.allowed_tiers:
-        expedited_rule = [{"And": [{"Variable": "$.object.StorageClass", "StringEquals": "DEEP_ARCHIVE"},
-                                   {"Variable": "$.request.tier", "StringEquals": "Expedited"}],
-                           "Next": "ExpeditedNotAvailable"}]
     download_hint = (f"To download it, call GET {s.download_endpoint} with the query parameter key set to the "
                      "URL-encoded object key, signed with the credentials you used for this request.")
     restore_email_args = ["$.request.key", "$.request.tier", "$.request.days"]
@@ -203,11 +214,7 @@ def request_definition(s: WorkflowSettings) -> dict[str, Any]:
         "RouteByObjectState": {
             "Type": "Choice",
             "Choices": [
-                {"Not": {"Variable": "$.object.StorageClass", "IsPresent": True}, "Next": "NotArchived"},
-                {"And": [{"Not": {"Variable": "$.object.StorageClass", "StringEquals": "GLACIER"}},
-                         {"Not": {"Variable": "$.object.StorageClass", "StringEquals": "DEEP_ARCHIVE"}}],
-                 "Next": "NotArchived"},
-                *expedited_rule,
+                *_storage_class_rules(s),
                 {"Variable": "$.object.Restore", "IsPresent": True, "Next": "RouteByRestoreState"},
             ],
             "Default": "ClaimRestore",
@@ -487,7 +494,7 @@ def request_definition(s: WorkflowSettings) -> dict[str, Any]:
             "End": True,
         },
     }
-    if not expedited_rule:
+    if "Expedited" not in s.allowed_tiers:
         del states["ExpeditedNotAvailable"]
     return {
         "Comment": f"{s.service_name}: validate a restore request, start the S3 restore with the requested "

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from typing import Any
 
 import pytest
 
@@ -10,7 +11,6 @@ from serverless_patterns.core.args import ComponentArgsError
 from serverless_patterns.core.config import ConfigError, StackConfig
 from serverless_patterns.glacier_restore import from_config
 from serverless_patterns.glacier_restore.args import MAX_RESTORE_DAYS
-from serverless_patterns.glacier_restore.definitions import WorkflowSettings, events_definition, request_definition
 from serverless_patterns.offline import CapturedStack
 
 from .conftest import ACCOUNT, ARGS, REGION, SENDER, build, definition_of, policy_of_role, statements
@@ -24,16 +24,6 @@ UNSCOPABLE = {"xray:PutTraceSegments", "xray:PutTelemetryRecords", "xray:GetSamp
 def _bucket(stack: CapturedStack) -> tuple[str, str]:
     bucket = stack.one("aws:s3/bucket:Bucket")
     return bucket.outputs["bucket"], bucket.outputs["arn"]
-
-
-def _settings(stack: CapturedStack) -> WorkflowSettings:
-    name, _ = _bucket(stack)
-    component = stack.one("serverless-patterns:index:GlacierRestore")
-    return WorkflowSettings(
-        bucket=name, table=stack.one("aws:dynamodb/table:Table").outputs["name"], sender=SENDER,
-        download_endpoint=component.component_outputs["downloadEndpoint"], allowed_tiers=("Standard", "Bulk"),
-        default_tier="Standard", default_days=7, max_days=30,
-        cost_function_arn=stack.one("aws:lambda/function:Function", "cost").outputs["arn"])
 
 
 def test_the_archive_bucket_is_versioned_encrypted_private_and_tls_only(stack: CapturedStack) -> None:
@@ -73,10 +63,35 @@ def test_state_machines_log_everything_and_trace(stack: CapturedStack, name: str
     assert group.inputs["retentionInDays"] == 30
 
 
-def test_deployed_definitions_are_the_pure_functions_output(stack: CapturedStack) -> None:
-    settings = _settings(stack)
-    assert definition_of(stack, "gr-request") == json.loads(json.dumps(request_definition(settings)))
-    assert definition_of(stack, "gr-events") == json.loads(json.dumps(events_definition(settings)))
+def _values_of(node: Any, key: str) -> set[Any]:
+    """Every value stored under `key` anywhere in a definition."""
+    if isinstance(node, dict):
+        return {v for k, v in node.items() if k == key and not isinstance(v, (dict, list))}.union(
+            *(_values_of(v, key) for v in node.values()))
+    if isinstance(node, list):
+        return set().union(*(_values_of(v, key) for v in node))
+    return set()
+
+
+def test_deployed_definitions_name_this_stacks_resources_and_args(stack: CapturedStack) -> None:
+    """What the component wires into the deployed ASL: its own bucket, table, sender, cost function and
+    download endpoint, and the limits from its args (not defaults baked into the definitions)."""
+    name, _ = _bucket(stack)
+    table = stack.one("aws:dynamodb/table:Table").outputs["name"]
+    cost_arn = stack.one("aws:lambda/function:Function", "cost").outputs["arn"]
+    endpoint = stack.one("serverless-patterns:index:GlacierRestore").component_outputs["downloadEndpoint"]
+    request, events = definition_of(stack, "gr-request"), definition_of(stack, "gr-events")
+    for definition in (request, events):
+        assert _values_of(definition, "TableName") == {table}
+        assert _values_of(definition, "FromEmailAddress") == {SENDER}
+    assert _values_of(request, "Bucket") == {name}
+    assert _values_of(events, "FunctionName") == {cost_arn}
+    assert endpoint in json.dumps(request) and endpoint in json.dumps(events)
+    states = request["States"]
+    assert states["WithDefaults"]["Parameters"]["defaults"] == {"key": None, "email": None, "days": 7,
+                                                                "tier": "Standard"}
+    assert states["InvalidDays"]["Cause"] == "days: must be a whole number from 1 to 30"
+    assert states["InvalidTier"]["Cause"] == "tier: must be one of Standard, Bulk"
 
 
 def test_the_request_workflow_ends_before_api_gateway_stops_waiting(stack: CapturedStack) -> None:
