@@ -7,8 +7,10 @@ import socket
 import threading
 import time
 from collections.abc import Iterator
+from datetime import datetime
 from typing import Any
 
+import jwt
 import pytest
 
 from serverless_patterns.lambdas.multi_tenant_api.authorizer import app
@@ -102,6 +104,27 @@ class TestTokenAuthorizer:
     def test_bad_claims_are_401(self, signing_key: SigningKey, overrides: dict[str, Any]) -> None:
         assert_unauthorized(signing_key.sign(id_claims(**overrides)))
 
+    @pytest.mark.parametrize(("expired_ago", "accepted"), [(4, True), (6, False), (60, False)])
+    def test_expiry_allows_five_seconds_of_clock_skew_and_no_more(self, signing_key: SigningKey, expired_ago: int,
+                                                                  accepted: bool, monkeypatch: pytest.MonkeyPatch
+                                                                  ) -> None:
+        """`exp` is checked with a 5 s leeway (RFC 7519 4.1.4 allows "some small leeway ... to account for clock
+        skew"): a token that expired 4 s ago still passes, 6 s or a minute ago is a 401. PyJWT's clock is held
+        still, so the boundary does not depend on how long the test takes."""
+        now = int(time.time())
+
+        class Frozen(datetime):
+            @classmethod
+            def now(cls, tz: Any = None) -> datetime:  # type: ignore[override]
+                return datetime.fromtimestamp(now, tz)
+
+        monkeypatch.setattr(jwt.api_jwt, "datetime", Frozen)
+        token = signing_key.sign(id_claims(iat=now - 3600, auth_time=now - 3600, exp=now - expired_ago))
+        if accepted:
+            assert call(token)["usageIdentifierKey"] == ACME_KEY
+        else:
+            assert_unauthorized(token)
+
     def test_an_access_token_is_not_accepted_where_id_tokens_are_configured(self, signing_key: SigningKey) -> None:
         assert_unauthorized(signing_key.sign(access_claims()))
 
@@ -157,8 +180,9 @@ class TestTokenAuthorizer:
     def test_unknown_kids_do_not_refetch_the_jwks_on_every_call(self, signing_key: SigningKey,
                                                                  authorizer_env: JwksServer) -> None:
         call(signing_key.sign(id_claims()))
-        for _ in range(20):
-            assert_unauthorized(SigningKey().sign(id_claims()))
+        stranger = SigningKey()
+        for n in range(20):
+            assert_unauthorized(stranger.sign(id_claims(), headers={"kid": f"made-up-{n}"}))
         assert authorizer_env.hits == 1
 
     def test_key_table_unreachable_is_401_not_500(self, signing_key: SigningKey,

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import importlib.util
+import importlib
 import json
 import time
-from pathlib import Path
 from typing import Any
 
 import jwt
@@ -15,14 +14,7 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 ISSUER = "https://id.example.org/pool"
 AUDIENCE = "progress-web"
 METHOD_ARN = "arn:aws:execute-api:eu-west-1:111111111111:abc123/live/$connect"
-APP = Path(__file__).resolve().parents[2] / "lambdas" / "progress_tracker" / "authorizer" / "app.py"
-
-
-def load_authorizer() -> Any:
-    spec = importlib.util.spec_from_file_location("progress_tracker_authorizer", APP)
-    module = importlib.util.module_from_spec(spec)  # type: ignore[arg-type]
-    spec.loader.exec_module(module)  # type: ignore[union-attr]
-    return module
+APP = "serverless_patterns.lambdas.progress_tracker.authorizer.app"
 
 
 @pytest.fixture
@@ -37,7 +29,8 @@ def authorizer(monkeypatch: pytest.MonkeyPatch, keys: dict[str, Any]) -> Any:
     monkeypatch.setenv("TOKEN_ISSUER", ISSUER)
     monkeypatch.setenv("TOKEN_AUDIENCE", AUDIENCE)
     monkeypatch.setenv("POWERTOOLS_SERVICE_NAME", "progress-authorizer")
-    module = load_authorizer()
+    module = importlib.import_module(APP)
+    monkeypatch.setattr(module, "_jwks", None)  # a new execution environment: no cached JWKS client
     jwk = json.loads(jwt.algorithms.RSAAlgorithm.to_jwk(keys["good"].public_key()))
     jwks = {"keys": [{**jwk, "kid": "k1", "use": "sig", "alg": "RS256"}]}
     # The JWKS endpoint, answered in-process instead of over the network.
@@ -83,3 +76,32 @@ def test_invalid_tokens_are_denied(authorizer: Any, keys: dict[str, Any], make: 
     result = call(authorizer, make(keys))
     assert result["policyDocument"]["Statement"][0]["Effect"] == "Deny"
     assert result["context"] == {}
+
+
+@pytest.mark.parametrize("expired_ago", [4, 6, 60])
+def test_expired_tokens_are_denied_without_leeway(authorizer: Any, keys: dict[str, Any], expired_ago: int) -> None:
+    """This authorizer allows no clock skew: a token is refused from its `exp` second on (RFC 7519, 4.1.4)."""
+    now = int(time.time())
+    result = call(authorizer, {"token": token(keys["good"], iat=now - 300, exp=now - expired_ago)})
+    assert result["policyDocument"]["Statement"][0]["Effect"] == "Deny"
+    assert result["principalId"] == "anonymous"
+
+
+@pytest.mark.parametrize("claims", [{"sub": None}, {"exp": None}, {"iss": None}],
+                         ids=["no-sub", "no-exp", "no-iss"])
+def test_tokens_missing_a_required_claim_are_denied(authorizer: Any, keys: dict[str, Any],
+                                                    claims: dict[str, Any]) -> None:
+    now = int(time.time())
+    body = {"sub": "user-42", "iss": ISSUER, "aud": AUDIENCE, "iat": now, "exp": now + 300, **claims}
+    body = {k: v for k, v in body.items() if v is not None}
+    signed = jwt.encode(body, keys["good"], algorithm="RS256", headers={"kid": "k1"})
+    assert call(authorizer, {"token": signed})["policyDocument"]["Statement"][0]["Effect"] == "Deny"
+
+
+def test_an_hmac_token_is_denied(authorizer: Any) -> None:
+    """Only the asymmetric algorithms are accepted: an HS256 token (a shared secret anyone could hold) is not."""
+    now = int(time.time())
+    body = {"sub": "mallory", "iss": ISSUER, "aud": AUDIENCE, "iat": now, "exp": now + 300}
+    forged = jwt.encode(body, "s" * 32, algorithm="HS256", headers={"kid": "k1"})
+    result = call(authorizer, {"token": forged})
+    assert result["policyDocument"]["Statement"][0]["Effect"] == "Deny" and result["principalId"] == "anonymous"

@@ -257,3 +257,31 @@ def test_resume_after_reconnect_gets_latest_state_and_further_updates(
     assert run.status == "SUCCEEDED", run.describe()
     assert [m["percent"] for m in received("conn-new")] == [90]
     assert [m["percent"] for m in received("conn-old")] == [30]
+
+
+# --- a stale report after a newer one, in every reporting mode ---------------------------------------------
+
+@pytest.mark.parametrize("mode", ["direct", "lambda", "eventbridge"])
+def test_a_stale_report_after_a_newer_one_never_overwrites_it(harness: SfnHarness, monkeypatch: pytest.MonkeyPatch,
+                                                              mode: str) -> None:
+    """Reports can arrive out of order (EventBridge and Lambda retries do not keep it): the stored state, which
+    `resume` answers with, keeps the highest percentage in every mode."""
+    target = {"direct": ReportingTarget.direct(TABLE, API_HOST, STAGE),
+              "lambda": ReportingTarget.lambda_function(REPORT_ARN),
+              "eventbridge": ReportingTarget.eventbridge(BUS)}[mode]
+    definition = with_progress(demo_order_definition(0), target, after="Reserve inventory", percent=90,
+                               message="nearly there")
+    definition = with_progress(definition, target, after="Ship order", percent=30, message="late news")
+    arn = harness.create(definition)
+    monkeypatch.setenv("STATE_MACHINE_ARN", arn)
+    harness.lambda_handlers[REPORT_ARN] = report_handler
+    if mode == "eventbridge":
+        harness.events.create_event_bus(Name=BUS)
+        harness.events.put_rule(Name="progress-report", EventBusName=BUS, EventPattern=json.dumps(event_pattern()))
+        harness.events.put_targets(Rule="progress-report", EventBusName=BUS, Targets=[{"Id": "r", "Arn": REPORT_ARN}])
+    with emulate_apigateway_invoke(ConnectionsApi()), deliver_eventbridge_to_lambda({REPORT_ARN: report_handler}):
+        run = harness.wait(connect_and_start(arn, ["conn-a"]))
+    assert run.status == "SUCCEEDED", run.describe()
+    assert [m["percent"] for m in received("conn-a")][:1] == [90]
+    state = item(f"EXEC#{run.arn.rsplit(':', 1)[1]}", "STATE")
+    assert (state["percent"], state["message"]) == (90, "nearly there")
