@@ -15,6 +15,7 @@ from serverless_patterns.cross_account_ecr import CrossAccountEcr
 from serverless_patterns.cross_account_ecr.args import RELEASE_PROTECT_COUNT
 from serverless_patterns.offline import run_callable
 from serverless_patterns.offline.engine import CapturedStack
+from serverless_patterns.offline.mocks import AwsMocks
 
 PULL = ["ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer"]
 DIGEST_URI = re.compile(rf"^{REGISTRY}\.dkr\.ecr\.{REGION}\.amazonaws\.com/shared/hello@sha256:[0-9a-f]{{64}}$")
@@ -268,10 +269,31 @@ def test_digest_given_directly_is_used_as_is() -> None:
     assert (fn.inputs["memorySize"], fn.inputs["timeout"]) == (1024, 60)
 
 
-def test_tag_is_resolved_through_the_registry_account() -> None:
-    a = run(lambda p: two_consumers(p, image_tag="release-1.0.0"))
-    b = run(lambda p: two_consumers(p, image_tag="release-1.0.1"))
-    assert a.outputs["ecr"]["imageUri"] != b.outputs["ecr"]["imageUri"]
+def test_tag_is_resolved_through_the_registry_account(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The tag is looked up once with ecr:DescribeImages semantics (`aws.ecr.get_image`) in the registry's
+    account, and every consumer function runs the digest that lookup answered, never the mutable tag."""
+    lookups: list[tuple[str, dict[str, Any], str]] = []
+    answered: list[str] = []
+    original = AwsMocks.call
+
+    def recording(self: AwsMocks, args: Any) -> dict[str, Any]:
+        result = original(self, args)
+        if args.token == "aws:ecr/getImage:getImage":
+            lookups.append((args.token, dict(args.args), self.place_of(args.provider).account))
+            answered.append(result["imageDigest"])
+        return result
+
+    monkeypatch.setattr(AwsMocks, "call", recording)
+    stack = run(lambda p: two_consumers(p, image_tag="release-1.0.1"))
+    [(_, request, account)] = lookups
+    assert account == REGISTRY
+    assert (request["repositoryName"], request["imageTag"], request["registryId"]) == (
+        "shared/hello", "release-1.0.1", REGISTRY)
+    assert "imageDigest" not in request
+    uri = f"{REGISTRY}.dkr.ecr.{REGION}.amazonaws.com/shared/hello@{answered[0]}"
+    assert stack.outputs["ecr"]["imageUri"] == uri
+    for consumer in (CONSUMER_B, CONSUMER_C):
+        assert stack.one("aws:lambda/function:Function", consumer).inputs["imageUri"] == uri
 
 
 def test_without_an_image_only_the_grants_are_made() -> None:

@@ -1,20 +1,21 @@
 """The generated repository and lifecycle policies, as ECR (moto) accepts them, and what the lifecycle keeps.
 
 moto validates both documents but evaluates neither, so the lifecycle semantics are checked with a
-small model of ECR's documented rules (`expired_by`), in the test, against the generated policy.
+model of ECR's documented evaluation (`ecr_lifecycle.expired_by`, itself checked against the User Guide's
+worked examples in test_ecr_lifecycle_model.py), applied to the generated policy.
 """
 
 from __future__ import annotations
 
 import json
 from collections.abc import Iterator
-from dataclasses import dataclass
 from typing import Any
 
 import boto3
 import pytest
 from botocore.exceptions import ClientError
 from cross_account_ecr_helpers import REGION, policy_of, run, two_consumers
+from ecr_lifecycle import Image, expired_by
 from moto import mock_aws
 
 from serverless_patterns.cross_account_ecr import lifecycle_rules
@@ -63,54 +64,24 @@ def test_ecr_rejects_a_broken_lifecycle_rule(ecr: Any) -> None:
         ecr.put_lifecycle_policy(repositoryName="shared/hello", lifecyclePolicyText=json.dumps({"rules": rules}))
 
 
-def test_replica_template_policy_is_accepted(ecr: Any) -> None:
+def test_replica_template_policies_are_accepted_and_scoped_to_the_replica_region(ecr: Any) -> None:
+    """Replicas get the source's lifecycle and the same grants, with Lambda source ARNs in the replica's Region."""
     stack = run(lambda p: two_consumers(p, replication_regions=["eu-central-1"]))
     template = stack.one("aws:ecr/repositoryCreationTemplate:RepositoryCreationTemplate")
     ecr.set_repository_policy(repositoryName="shared/hello", policyText=template.inputs["repositoryPolicy"])
     ecr.put_lifecycle_policy(repositoryName="shared/hello", lifecyclePolicyText=template.inputs["lifecyclePolicy"])
+    stored_lifecycle = ecr.get_lifecycle_policy(repositoryName="shared/hello")["lifecyclePolicyText"]
+    source_lifecycle = stack.one("aws:ecr/lifecyclePolicy:LifecyclePolicy").inputs["policy"]
+    assert json.loads(stored_lifecycle) == json.loads(source_lifecycle)
+    replica = json.loads(ecr.get_repository_policy(repositoryName="shared/hello")["policyText"])
+    assert replica == json.loads(template.inputs["repositoryPolicy"])
+    source = policy_of(stack)
+    assert [s["Principal"] for s in replica["Statement"]] == [s["Principal"] for s in source["Statement"]]
+    replica_arns = [c["StringLike"]["aws:sourceArn"] for c in (s.get("Condition") for s in replica["Statement"]) if c]
+    assert replica_arns == [[f"arn:aws:lambda:eu-central-1:{a}:function:*" for a in ("222222222222", "333333333333")]]
 
 
-# ---- ECR lifecycle semantics (documented rules), applied to the generated policy -------------------
-
-
-@dataclass(frozen=True)
-class Image:
-    digest: str
-    tags: tuple[str, ...]
-    age_days: int  # days since push; smaller is newer
-
-
-def _selects(selection: dict[str, Any], image: Image) -> bool:
-    status = selection["tagStatus"]
-    if status == "untagged":
-        return not image.tags
-    if status == "any":
-        return True
-    # tagged: every prefix of the list must match one of the image's tags.
-    return bool(image.tags) and all(any(t.startswith(p) for t in image.tags) for p in selection["tagPrefixList"])
-
-
-def expired_by(rules: list[dict[str, Any]], images: list[Image]) -> dict[str, int]:
-    """digest -> priority of the rule that expires it.
-
-    ECR: rules run by priority, lowest first; an image that matches the tag selection of a
-    higher-priority rule can never be expired by a lower-priority one; an image is expired by at
-    most one rule; count rules keep the newest `countNumber` images they select.
-    """
-    expired: dict[str, int] = {}
-    claimed: set[str] = set()
-    for rule in sorted(rules, key=lambda r: r["rulePriority"]):
-        selection = rule["selection"]
-        selected = sorted((i for i in images if _selects(selection, i)), key=lambda i: i.age_days)
-        if selection["countType"] == "imageCountMoreThan":
-            candidates = selected[selection["countNumber"] :]
-        else:
-            candidates = [i for i in selected if i.age_days > selection["countNumber"]]
-        for image in candidates:
-            if image.digest not in claimed and image.digest not in expired:
-                expired[image.digest] = rule["rulePriority"]
-        claimed.update(i.digest for i in selected)
-    return expired
+# ---- ECR lifecycle semantics (the documented model in ecr_lifecycle.py), applied to the generated policy ----
 
 
 def test_lifecycle_keeps_releases_and_recent_builds_and_expires_the_rest(account_stack: CapturedStack) -> None:
