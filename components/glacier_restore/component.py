@@ -86,6 +86,10 @@ class GlacierRestore(PatternComponent):
             self.bucket_arn = self.bucket.arn
             bucket_id = self.bucket.id
         objects_arn = pulumi.Output.concat(self.bucket_arn, "/*")
+        # Without s3:ListBucket, S3 answers HeadObject/GetObject on a missing key with 403, not 404 (S3 API
+        # reference, HeadObject "Permissions"); granted on the bucket ARN only, never on its objects.
+        list_bucket = iam.allow(["s3:ListBucket"], [self.bucket_arn], sid="TellMissingKeysApart")
+        self._object_read = [iam.allow(["s3:GetObject"], [objects_arn], sid="HeadAndPresignObjects"), list_bucket]
         if a["manage_bucket_notifications"]:
             aws.s3.BucketNotification(
                 self.child_name("bucket-events"), bucket=bucket_id, eventbridge=True,
@@ -153,6 +157,7 @@ class GlacierRestore(PatternComponent):
         # --- request workflow (EXPRESS) ------------------------------------------------------------------
         request_role = self._workflow_role("request-role", "Runs the restore request workflow", [
             iam.allow(["s3:GetObject", "s3:RestoreObject"], [objects_arn], sid="HeadAndRestoreArchivedObjects"),
+            list_bucket,
             iam.allow(["dynamodb:PutItem", "dynamodb:UpdateItem"], [self.table.arn], sid="RecordRequests"),
             send_email,
         ])
@@ -474,7 +479,7 @@ class GlacierRestore(PatternComponent):
             service="glacier-restore-download",
             description="Presigned download URLs for restored objects, for their requesters only",
             statements=[
-                iam.allow(["s3:GetObject"], [pulumi.Output.concat(self.bucket_arn, "/*")], sid="HeadAndPresignObjects"),
+                *self._object_read,
                 iam.allow(["dynamodb:GetItem"], [self.table.arn], sid="ReadRequestRecords"),
             ],
             environment={

@@ -34,6 +34,9 @@ STATUS_FAILED = "RESTORE_FAILED"
 #: The request workflow's time limit, under API Gateway's 29-second integration timeout.
 REQUEST_TIMEOUT_SECONDS = 25
 
+#: The request workflow's S3 calls (each retries 5xx answers by state, see `_s3_transient`).
+S3_TASKS = ("HeadObject", "RestoreObject")
+
 #: Errors the request workflow ends with on purpose (see the module docstring).
 CLIENT_ERRORS = {"InvalidRequest": 400, "NotArchived": 400, "NoSuchKey": 404}
 
@@ -41,12 +44,26 @@ CLIENT_ERRORS = {"InvalidRequest": 400, "NotArchived": 400, "NoSuchKey": 404}
 
 _BACKOFF = {"IntervalSeconds": 1, "MaxAttempts": 3, "BackoffRate": 2.0, "JitterStrategy": "FULL"}
 
-#: S3 reports throttling (503 SlowDown) and 5xx as the generic `S3.S3Exception` in SDK integrations.
-S3_RETRY = [{"ErrorEquals": ["S3.SdkClientException", "S3.S3Exception", "S3.InternalErrorException"],
-             **_BACKOFF}]
+#: Network failures and timeouts of the SDK client. S3's throttling (503 SlowDown) and server errors
+#: (5xx) are the generic `S3.S3Exception`, like its client errors (403 AccessDenied, 409 conflicts, ...):
+#: only the status code in the cause tells them apart, so `_s3_transient` retries those by state,
+#: and a client error is answered at once instead of burning the 29-second synchronous call.
+S3_RETRY = [{"ErrorEquals": ["S3.SdkClientException"], **_BACKOFF}]
+#: Seconds before each retry of an S3 call that answered 5xx (the request workflow's budget is 25 s).
+S3_RETRY_WAITS = (1, 2, 4)
+#: The optimized DynamoDB integration names errors after the SDK's exception classes, not with the
+#: aws-sdk rule "always append Exception": the `RequestLimitExceeded` shape is the class
+#: `RequestLimitExceededException`, and errors without a class of their own (on-demand throttling can
+#: be one) are the base class `DynamoDB.AmazonDynamoDBException`, which AWS's own sample retries
+#: (Step Functions Developer Guide, "Invoke Synchronous Express Workflows through API Gateway":
+#: https://docs.aws.amazon.com/step-functions/latest/dg/synchronous-execution.html). Throttling
+#: shapes per the DynamoDB guide's error table
+#: (https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/Programming.Errors.html):
+#: ProvisionedThroughputExceededException, RequestLimitExceeded, ThrottlingException; 5xx: InternalServerError.
 DYNAMODB_RETRY = [{"ErrorEquals": ["DynamoDB.ProvisionedThroughputExceededException",
-                                   "DynamoDB.ThrottlingException", "DynamoDB.RequestLimitExceeded",
-                                   "DynamoDB.InternalServerErrorException", "DynamoDB.SdkClientException"],
+                                   "DynamoDB.RequestLimitExceededException", "DynamoDB.ThrottlingException",
+                                   "DynamoDB.InternalServerErrorException", "DynamoDB.AmazonDynamoDBException",
+                                   "DynamoDB.SdkClientException"],
                    **_BACKOFF}]
 SES_RETRY = [{"ErrorEquals": ["SesV2.TooManyRequestsException", "SesV2.LimitExceededException",
                               "SesV2.SdkClientException", "SesV2.SesV2Exception"], **_BACKOFF}]
@@ -86,6 +103,29 @@ def _fail(error: str, cause: str | None = None, cause_path: str | None = None) -
     else:
         state["Cause"] = cause
     return state
+
+
+def _s3_transient(task: str) -> dict[str, Any]:
+    """Choice rule: the S3 call `task` answered 5xx (throttling or a server error) and may be retried."""
+    return {"And": [{"Variable": "$.failure.Error", "StringEquals": "S3.S3Exception"},
+                    {"Variable": "$.failure.Cause", "StringMatches": "*Status Code: 5*"},
+                    {"Variable": f"$.retries.{task}.count", "NumericLessThan": len(S3_RETRY_WAITS)}],
+            "Next": f"Retry{task}Later"}
+
+
+def _s3_retry_states(task: str) -> dict[str, Any]:
+    """Count the retry of `task`, wait with exponential backoff, then call S3 again."""
+    waits = ", ".join(str(w) for w in S3_RETRY_WAITS)
+    return {
+        f"Retry{task}Later": {
+            "Type": "Pass",
+            "Parameters": {"count.$": f"States.MathAdd($.retries.{task}.count, 1)",
+                           "seconds.$": f"States.ArrayGetItem(States.Array({waits}), $.retries.{task}.count)"},
+            "ResultPath": f"$.retries.{task}",
+            "Next": f"WaitToRetry{task}",
+        },
+        f"WaitToRetry{task}": {"Type": "Wait", "SecondsPath": f"$.retries.{task}.seconds", "Next": task},
+    }
 
 
 def _email_is_malformed(path: str) -> dict[str, Any]:
@@ -169,7 +209,8 @@ def request_definition(s: WorkflowSettings) -> dict[str, Any]:
         },
         "ApplyDefaults": {
             "Type": "Pass",
-            "Parameters": {"request.$": "States.JsonMerge($.defaults, $.body, false)", "caller.$": "$.caller"},
+            "Parameters": {"request.$": "States.JsonMerge($.defaults, $.body, false)", "caller.$": "$.caller",
+                           "retries": {task: {"count": 0} for task in S3_TASKS}},
             "Next": "DescribeDays",
         },
         "DescribeDays": {
@@ -203,10 +244,13 @@ def request_definition(s: WorkflowSettings) -> dict[str, Any]:
         },
         "ClassifyHeadError": {
             "Type": "Choice",
-            "Comment": "A HEAD answer has no error body: a bare 404 still means the key does not exist.",
-            "Choices": [{"Variable": "$.failure.Cause", "StringMatches": "*Status Code: 404*", "Next": "NoSuchKey"}],
+            "Comment": "A HEAD answer has no error body: a bare 404 still means the key does not exist (the role "
+                       "may s3:ListBucket, so S3 says 404 rather than 403). 5xx is retried; the rest is final.",
+            "Choices": [{"Variable": "$.failure.Cause", "StringMatches": "*Status Code: 404*", "Next": "NoSuchKey"},
+                        _s3_transient("HeadObject")],
             "Default": "ArchiveUnreadable",
         },
+        **_s3_retry_states("HeadObject"),
         "NoSuchKey": _fail("NoSuchKey", cause_path="States.Format('key: there is no object {} in the archive', "
                                                    "$.request.key)"),
         "ArchiveUnreadable": _fail("ArchiveUnreadable", cause_path="States.Format('S3 HeadObject failed: {}', "
@@ -313,13 +357,15 @@ def request_definition(s: WorkflowSettings) -> dict[str, Any]:
         },
         "ClassifyRestoreError": {
             "Type": "Choice",
-            "Comment": "S3 answers 409 RestoreAlreadyInProgress when another restore won the race.",
+            "Comment": "S3 answers 409 RestoreAlreadyInProgress when another restore won the race; 5xx is "
+                       "retried; any other answer is final.",
             "Choices": [{"Or": [{"Variable": "$.failure.Cause", "StringMatches": "*RestoreAlreadyInProgress*"},
-                                {"Variable": "$.failure.Cause", "StringMatches": "*Status Code: 409*"},
                                 {"Variable": "$.failure.Cause", "StringMatches": "*already in progress*"}],
-                         "Next": "JoinOngoingRestore"}],
+                         "Next": "JoinOngoingRestore"},
+                        _s3_transient("RestoreObject")],
             "Default": "MarkRestoreFailed",
         },
+        **_s3_retry_states("RestoreObject"),
         "MarkRestoreFailed": {
             "Type": "Task",
             "Resource": _ddb("updateItem"),

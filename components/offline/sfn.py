@@ -5,8 +5,17 @@ from AWS, this harness adapts moto (never the definition):
 
 - Wait states and Retry intervals do not sleep (the history still records them);
 - AWS SDK integration errors are named `<PascalService>.<Error>` as AWS names them
-  (moto says `s3.NoSuchKeyException`, AWS says `S3.NoSuchKeyException`; a HEAD on a missing
-  key is `S3.NoSuchKeyException` on AWS, where boto3 can only see a bare 404);
+  (moto says `s3.NoSuchKeyException`, AWS says `S3.NoSuchKeyException`). A HEAD answer has no
+  body, so the SDK behind Step Functions reports a missing key either as `S3.NoSuchKeyException`
+  or as the generic `S3.S3Exception` with "Status Code: 404" in the cause: `head_404_error`
+  picks the shape, so a workflow can be tested against both;
+- optimized DynamoDB integration errors carry the SDK's exception class names, as AWS names
+  them: a modelled error is `DynamoDB.<Shape>` with `Exception` appended where the shape lacks it
+  (`RequestLimitExceeded` -> `DynamoDB.RequestLimitExceededException`), and an error without a
+  class of its own is `DynamoDB.AmazonDynamoDBException` (moto uses the bare error code);
+- `role_policies`: S3 answers a HeadObject/GetObject on a missing key with 403, not 404, unless
+  the caller may `s3:ListBucket` on the bucket (`emulate_missing_key_access`); moto always
+  answers 404;
 - Lambda tasks run a Python callable in-process (`lambda_results`), instead of docker;
 - AWS SDK results carry timestamps as ISO-8601 strings, as Step Functions passes them on
   (moto leaves `datetime` objects in the state data and then cannot describe the execution);
@@ -32,14 +41,16 @@ Use it from any program's tests::
 
 from __future__ import annotations
 
+import copy
 import datetime
 import json
 import logging
 import re
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
+from functools import cache
 from types import SimpleNamespace
 from typing import Any
 from unittest import mock
@@ -53,6 +64,10 @@ AWS_SDK_ERROR_SERVICE_NAMES = {
     "ecr": "Ecr", "cognitoidentityprovider": "CognitoIdentityProvider", "dynamodb": "DynamoDb", "sfn": "Sfn",
     "ssm": "Ssm", "kms": "Kms", "sts": "Sts",
 }
+
+#: How a HeadObject on a missing key surfaces in an `aws-sdk:s3:headObject` task: as the modelled
+#: NoSuchKey, or as the generic S3 exception whose cause says "Status Code: 404".
+HEAD_404_ERRORS = ("S3.NoSuchKeyException", "S3.S3Exception")
 
 ACCOUNT = "123456789012"
 REGION = "us-east-1"
@@ -101,9 +116,16 @@ class Execution:
 class SfnHarness:
     """A moto account with Step Functions execution switched on and the adaptations above."""
 
-    def __init__(self, region: str = REGION, timeout_seconds: float = 30.0) -> None:
+    def __init__(self, region: str = REGION, timeout_seconds: float = 30.0, *,
+                 head_404_error: str = HEAD_404_ERRORS[0], role_policies: Sequence[str] | None = None) -> None:
+        """`head_404_error`: one of `HEAD_404_ERRORS`; `role_policies`: the JSON policy documents of the
+        role the executions run as (None: a role that may do everything, as moto assumes)."""
+        if head_404_error not in HEAD_404_ERRORS:
+            raise ValueError(f"head_404_error must be one of {HEAD_404_ERRORS}, not {head_404_error!r}")
         self.region = region
         self.timeout_seconds = timeout_seconds
+        self.head_404_error = head_404_error
+        self.role_policies = role_policies
         self.lambda_handlers: dict[str, LambdaHandler] = {}
         self.lambda_calls: list[tuple[str, Any]] = []
         self._stack = ExitStack()
@@ -116,6 +138,8 @@ class SfnHarness:
                                                    "lambda": {"use_docker": False}}))
         for patch in self._patches():
             self._stack.enter_context(patch)
+        if self.role_policies is not None:
+            self._stack.enter_context(emulate_missing_key_access(self.role_policies))
         # moto logs every caught task failure with a full state dump; the history has what tests need.
         engine_log = logging.getLogger("moto.stepfunctions")
         self._stack.callback(engine_log.setLevel, engine_log.level)
@@ -140,6 +164,9 @@ class SfnHarness:
         from moto.stepfunctions.parser.asl.component.state.exec.state_task.service import (
             state_task_service_aws_sdk as aws_sdk,
         )
+        from moto.stepfunctions.parser.asl.component.state.exec.state_task.service import (
+            state_task_service_dynamodb as dynamodb,
+        )
         from moto.stepfunctions.parser.asl.component.state.wait.wait_function.wait_function import WaitFunction
 
         harness = self
@@ -149,6 +176,7 @@ class SfnHarness:
             return harness._invoke(function_name, body, response_headers)
 
         yield _list_objects_restore_status()
+        yield _honour_http_status()
         yield mock.patch.object(WaitFunction, "_wait_interval", lambda self, env, wait_seconds: None)
         yield mock.patch.object(retrier_decl, "time", SimpleNamespace(sleep=lambda seconds: None, time=time.time))
         yield mock.patch.dict(aws_sdk._SERVICE_ERROR_NAMES, AWS_SDK_ERROR_SERVICE_NAMES)
@@ -165,15 +193,24 @@ class SfnHarness:
         original_name = aws_sdk.StateTaskServiceAwsSdk._normalise_exception_name
 
         def normalise_exception_name(norm_service_name: str, ex: Exception) -> str:
-            # A HEAD has no error body, so boto3 only sees "404"; the SDK Step Functions uses
-            # (Java v2) models it as NoSuchKey, which is the name AWS reports.
+            # A HEAD has no error body, so boto3 only sees "404" (moto's engine then says S3.S3Exception,
+            # with "Status Code: 404" in the cause); the SDK may also model it as NoSuchKey.
             code = getattr(ex, "response", {}).get("Error", {}).get("Code")
-            if norm_service_name == "S3" and code in ("404", "NoSuchKey"):
-                return "S3.NoSuchKeyException"
+            if norm_service_name == "S3" and code == "404":
+                return harness.head_404_error
             return original_name(norm_service_name, ex)
 
         yield mock.patch.object(aws_sdk.StateTaskServiceAwsSdk, "_normalise_exception_name",
                                 staticmethod(normalise_exception_name))
+
+        original_ddb = dynamodb.StateTaskServiceDynamoDB._error_cause_from_client_error
+
+        def dynamodb_error(client_error: Any) -> tuple[str, str]:
+            _, cause = original_ddb(client_error)
+            return dynamodb_error_name(client_error.response["Error"]["Code"]), cause
+
+        yield mock.patch.object(dynamodb.StateTaskServiceDynamoDB, "_error_cause_from_client_error",
+                                staticmethod(dynamodb_error))
 
     def _invoke(self, function_name: str, body: Any, response_headers: dict[str, str]) -> bytes:
         handler = self._find_handler(function_name)
@@ -276,6 +313,151 @@ def _list_objects_restore_status() -> Any:
             del response.serialized
 
     return mock.patch.object(S3Response, "list_objects_v2", list_objects_v2)
+
+
+def s3_error(status: int, code: str, message: str) -> Exception:
+    """An S3 error answer with its real HTTP status, to raise from a patched moto backend.
+
+    moto sends an error code its S3 model does not describe (SlowDown, InternalError, OperationAborted,
+    ...) with status 400; the harness sends this one with `status`, as S3 does
+    (https://docs.aws.amazon.com/AmazonS3/latest/API/ErrorResponses.html#ErrorCodeList).
+    """
+    from moto.s3.exceptions import S3ClientError
+
+    error = S3ClientError(code, message)
+    error.http_status = status  # type: ignore[attr-defined]
+    return error
+
+
+def _honour_http_status() -> Any:
+    import moto.core.serialize as serialize
+
+    original = serialize.get_error_model
+
+    def get_error_model(exception: Exception, *args: Any, **kwargs: Any) -> Any:
+        shape = original(exception, *args, **kwargs)
+        status = getattr(exception, "http_status", None)
+        if status is not None:
+            shape = copy.copy(shape)
+            shape.metadata = {**shape.metadata, "error": {**shape.metadata.get("error", {}), "httpStatusCode": status}}
+        return shape
+
+    return mock.patch.object(serialize, "get_error_model", get_error_model)
+
+
+def sdk_exception_class(shape: str) -> str:
+    """The SDK's exception class for a modelled error shape: `Exception` appended unless already there."""
+    return shape if shape.endswith("Exception") else f"{shape}Exception"
+
+
+@cache
+def _error_shapes(botocore_service: str) -> frozenset[str]:
+    import botocore.session
+
+    return frozenset(s.name for s in botocore.session.get_session().get_service_model(botocore_service).error_shapes)
+
+
+def dynamodb_error_name(code: str) -> str:
+    """The error an optimized `arn:aws:states:::dynamodb:*` task raises for a DynamoDB error code.
+
+    Modelled errors keep their SDK class name; the others share the SDK's base class. Sources:
+    the Step Functions Developer Guide's sample "Invoke Synchronous Express Workflows through API
+    Gateway" retries `DynamoDB.AmazonDynamoDBException`
+    (https://docs.aws.amazon.com/step-functions/latest/dg/synchronous-execution.html, also
+    awsdocs/aws-step-functions-developer-guide doc_source/synchronous-execution.md), and the
+    LocalStack engine moto ports names the same base class `_ERROR_NAME_AWS`.
+    """
+    if code in _error_shapes("dynamodb"):
+        return f"DynamoDB.{sdk_exception_class(code)}"
+    return "DynamoDB.AmazonDynamoDBException"
+
+
+#: botocore service model of each `aws-sdk:` service prefix whose error names are checked.
+_SDK_MODELS = {"s3": "s3", "sesv2": "sesv2", "ses": "ses", "sqs": "sqs", "sns": "sns", "lambda": "lambda",
+               "dynamodb": "dynamodb", "sfn": "stepfunctions", "kms": "kms", "sts": "sts",
+               "apigatewaymanagementapi": "apigatewaymanagementapi", "pricing": "pricing", "ecr": "ecr"}
+
+
+def aws_error_names(resource: str) -> frozenset[str] | None:
+    """Every error name a Task with this `Resource` can raise on AWS (None: not known here).
+
+    - `aws-sdk:<service>:<action>`: `<Service>.<SDK exception class>` of each modelled error,
+      the service's base exception (`S3.S3Exception`) and `<Service>.SdkClientException`;
+    - optimized `dynamodb:*`: see `dynamodb_error_name`;
+    - optimized `lambda:invoke`: the Lambda errors the Step Functions guide lists
+      (https://docs.aws.amazon.com/step-functions/latest/dg/bp-lambda-serviceexception.html) plus
+      the modelled ones.
+    """
+    if resource.startswith("arn:aws:states:::aws-sdk:"):
+        service = resource.split(":")[6]
+        prefix = AWS_SDK_ERROR_SERVICE_NAMES.get(service)
+        model = _SDK_MODELS.get(service)
+        if prefix is None or model is None:
+            return None
+        return frozenset({f"{prefix}.{sdk_exception_class(shape)}" for shape in _error_shapes(model)}
+                         | {f"{prefix}.{prefix}Exception", f"{prefix}.SdkClientException"})
+    if resource.startswith("arn:aws:states:::dynamodb:"):
+        return frozenset({dynamodb_error_name(shape) for shape in _error_shapes("dynamodb")}
+                         | {"DynamoDB.AmazonDynamoDBException", "DynamoDB.SdkClientException"})
+    if resource.startswith("arn:aws:states:::lambda:invoke"):
+        return frozenset({f"Lambda.{sdk_exception_class(shape)}" for shape in _error_shapes("lambda")}
+                         | {"Lambda.ServiceException", "Lambda.AWSLambdaException", "Lambda.SdkClientException"})
+    return None
+
+
+def policies_allow(policies: Sequence[str], action: str, resource: str) -> bool:
+    """Whether identity policy documents (JSON) allow `action` on `resource` (moto's IAM evaluator)."""
+    from moto.iam.access_control import IAMPolicy, PermissionResult
+
+    results = [IAMPolicy(document).is_action_permitted(action, resource) for document in policies]
+    return PermissionResult.DENIED not in results and PermissionResult.PERMITTED in results
+
+
+@contextmanager
+def emulate_missing_key_access(policies: Sequence[str]) -> Iterator[None]:
+    """HeadObject/GetObject on a missing key answer 403 unless `policies` allow `s3:ListBucket` on the bucket.
+
+    S3 API reference, HeadObject, "Permissions"
+    (https://docs.aws.amazon.com/AmazonS3/latest/API/API_HeadObject.html): "If the object you request
+    doesn't exist, the error that Amazon S3 returns depends on whether you also have the s3:ListBucket
+    permission. If you have the s3:ListBucket permission on the bucket, Amazon S3 returns an HTTP status
+    code 404 Not Found error. If you don't have the s3:ListBucket permission, Amazon S3 returns an HTTP
+    status code 403 Forbidden error." GetObject says the same
+    (https://docs.aws.amazon.com/AmazonS3/latest/API/API_GetObject.html). moto answers 404 either way.
+    """
+    from moto.s3.exceptions import S3ClientError
+    from moto.s3.responses import S3Response
+
+    class AccessDenied(S3ClientError):
+        code = 403
+
+        def __init__(self) -> None:
+            super().__init__("AccessDenied", "Access Denied")
+
+    def guard(response: Any, bucket: str, key: str) -> None:
+        if response.backend.get_object(bucket, key) is None and not policies_allow(
+                policies, "s3:ListBucket", f"arn:aws:s3:::{bucket}"):
+            raise AccessDenied()
+
+    original_head, original_get_key = S3Response.head_object, S3Response._get_key
+
+    def head_object(response: Any, bucket_name: str, query: dict[str, Any], key_name: str,
+                    headers: dict[str, Any]) -> Any:
+        if not query.get("versionId"):
+            try:
+                guard(response, bucket_name, key_name)
+            except AccessDenied:
+                return 403, {}, ""  # a HEAD answer has no body
+        return original_head(response, bucket_name, query, key_name, headers)
+
+    def get_key(response: Any, validate_storage_class: bool = True) -> Any:
+        if not response.querystring.get("versionId"):
+            guard(response, response.bucket_name, response.parse_key_name())
+        return original_get_key(response, validate_storage_class)
+
+    with mock.patch.object(S3Response, "head_object", head_object), \
+            mock.patch.object(S3Response, "_get_key", get_key):
+        yield
 
 
 def _json_safe(value: Any) -> Any:

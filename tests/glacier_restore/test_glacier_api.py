@@ -17,7 +17,6 @@ import pytest
 from moto.s3.exceptions import S3ClientError
 
 from serverless_patterns.lambdas.glacier_restore.cost_estimate import app as cost_app
-from serverless_patterns.offline.sfn import SfnHarness
 
 from .apigateway_vtl import Rendered, render
 from .conftest import ACCOUNT, ARGS, REGION, build
@@ -36,7 +35,7 @@ def archive(deployed: Deployed, monkeypatch: pytest.MonkeyPatch) -> Iterator[Arc
     for name, value in deployed.cost_environment.items():
         monkeypatch.setenv(name, value)
     importlib.reload(cost_app)
-    with SfnHarness() as h:
+    with deployed.harness() as h:
         yield Archive(h, deployed).setup()
 
 

@@ -205,6 +205,15 @@ def test_the_request_workflow_role_is_scoped_to_exact_arns(stack: CapturedStack)
     _only_unscopable_on_star(by_sid.values())
 
 
+@pytest.mark.parametrize("role", ["gr-request-role", "gr-download-role"])
+def test_roles_that_head_objects_may_list_the_bucket_and_nothing_more(stack: CapturedStack, role: str) -> None:
+    """Without s3:ListBucket S3 answers a missing key with 403 (HeadObject API reference, "Permissions")."""
+    _, bucket_arn = _bucket(stack)
+    listing = [s for s in statements(policy_of_role(stack, role)) if "s3:ListBucket" in s["Action"]]
+    assert listing == [{"Sid": "TellMissingKeysApart", "Effect": "Allow", "Action": ["s3:ListBucket"],
+                        "Resource": [bucket_arn]}]
+
+
 def test_the_events_workflow_role_is_scoped_to_exact_arns(stack: CapturedStack) -> None:
     table_arn = stack.one("aws:dynamodb/table:Table").outputs["arn"]
     cost_arn = stack.one("aws:lambda/function:Function", "cost").outputs["arn"]

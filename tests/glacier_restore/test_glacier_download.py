@@ -15,7 +15,9 @@ from moto.core import DEFAULT_ACCOUNT_ID
 from moto.s3.models import s3_backends
 
 from serverless_patterns.lambdas.glacier_restore.download import app
+from serverless_patterns.offline.sfn import emulate_missing_key_access
 
+from .conftest import ARGS, build, policy_of_role
 from .workflow_env import LambdaContext
 
 BUCKET = "institute-archive"
@@ -27,14 +29,21 @@ MALLORY = f"arn:aws:iam::{DEFAULT_ACCOUNT_ID}:user/mallory"
 ALICE_SUB = "5f0c1a2b-1111-4c3d-9e8f-000000000001"
 
 
+@pytest.fixture(scope="module")
+def download_role_policy() -> str:
+    """The download function's inline policy as the component generates it for this bucket."""
+    return json.dumps(policy_of_role(build({**ARGS, "bucket_name": BUCKET}), "gr-download-role"))
+
+
 @pytest.fixture
-def download(monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
+def download(monkeypatch: pytest.MonkeyPatch, download_role_policy: str) -> Iterator[Any]:
+    """The handler against moto, where S3 answers missing keys as it would to the function's role."""
     monkeypatch.setenv("AWS_REGION", "us-east-1")
     monkeypatch.setenv("BUCKET_NAME", BUCKET)
     monkeypatch.setenv("TABLE_NAME", TABLE)
     monkeypatch.setenv("URL_TTL_SECONDS", "600")
     monkeypatch.setenv("AUTH_MODE", "iam")
-    with mock_aws():
+    with mock_aws(), emulate_missing_key_access([download_role_policy]):
         module = importlib.reload(app)
         s3 = boto3.client("s3", region_name="us-east-1")
         s3.create_bucket(Bucket=BUCKET)
@@ -126,9 +135,11 @@ def test_a_key_nobody_requested_is_a_404(download: Any) -> None:
 
 
 def test_a_requested_object_deleted_since_is_a_404(download: Any) -> None:
+    """The role may s3:ListBucket, so S3 says 404 for the missing key, not 403 (HeadObject API reference,
+    "Permissions": https://docs.aws.amazon.com/AmazonS3/latest/API/API_HeadObject.html)."""
     boto3.client("s3", region_name="us-east-1").delete_object(Bucket=BUCKET, Key=KEY)
     status, body = call(download, event())
-    assert status == 404 and "no longer in the archive" in body["message"]
+    assert status == 404 and "no longer in the archive" in body["message"] and KEY in body["message"]
 
 
 def test_a_request_without_an_identity_is_refused(download: Any) -> None:

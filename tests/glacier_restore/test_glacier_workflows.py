@@ -13,7 +13,7 @@ from moto.s3.exceptions import S3ClientError
 from moto.s3.models import FakeKey
 
 from serverless_patterns.lambdas.glacier_restore.cost_estimate import app as cost_app
-from serverless_patterns.offline.sfn import SfnHarness
+from serverless_patterns.offline.sfn import HEAD_404_ERRORS, aws_error_names, s3_error
 
 from .workflow_env import ALICE, ARGS, BOB, DEEP, FLEX, SENDER, STANDARD, Archive, Deployed, matches
 
@@ -28,7 +28,7 @@ def archive(deployed: Deployed, monkeypatch: pytest.MonkeyPatch, tmp_path: Any) 
     for name, value in deployed.cost_environment.items():
         monkeypatch.setenv(name, value)
     importlib.reload(cost_app)  # Powertools reads its environment (metrics namespace) at import, as on Lambda
-    with SfnHarness() as h:
+    with deployed.harness() as h:
         env = Archive(h, deployed).setup()
         env.spy_on_restores(monkeypatch)
         yield env
@@ -248,7 +248,7 @@ def test_an_object_already_restored_answers_so_and_adds_the_requester(archive: A
 
 def test_an_ses_failure_leaves_the_request_recorded_and_accepted(deployed: Deployed,
                                                                  monkeypatch: pytest.MonkeyPatch) -> None:
-    with SfnHarness() as h:
+    with deployed.harness() as h:
         archive = Archive(h, deployed).setup(verify_sender=False)  # SES rejects an unverified sender
         run = archive.request({"key": DEEP, "tier": "Bulk", "email": "alice@research.example.org"})
         assert run.status == "SUCCEEDED", run.describe()
@@ -339,3 +339,122 @@ def test_rules_match_only_this_buckets_restore_events(archive: Archive) -> None:
     for event in (other, created):
         for pattern in archive.deployed.rule_patterns.values():
             assert not matches(pattern, event)
+
+
+# --- S3's answers as AWS gives them: missing keys, client errors and 5xx (issue 17, items 1 and 3) ----------
+
+
+def _attempts(run: Any, action: str) -> int:
+    """Calls of one S3 action the execution made (each failed call is one TaskFailed event)."""
+    scheduled = [e for e in run.history if e["type"] == "TaskScheduled"
+                 and e["taskScheduledEventDetails"]["resource"] == action]
+    return len(scheduled)
+
+
+@pytest.mark.parametrize("shape", HEAD_404_ERRORS)
+def test_a_missing_key_is_a_404_naming_the_key_in_either_error_shape(deployed: Deployed, shape: str) -> None:
+    """The role may s3:ListBucket, so S3 answers 404 (not 403); the SDK reports it as NoSuchKey or as a bare
+    S3Exception with "Status Code: 404" (HeadObject API reference, "Permissions":
+    https://docs.aws.amazon.com/AmazonS3/latest/API/API_HeadObject.html)."""
+    with deployed.harness(head_404_error=shape) as h:
+        archive = Archive(h, deployed).setup()
+        run = archive.request({"key": "projects/nope.tar", "email": "alice@research.example.org"})
+        assert archive.record("projects/nope.tar") is None
+    assert (run.status, run.error) == ("FAILED", "NoSuchKey"), run.describe()
+    assert run.cause == "key: there is no object projects/nope.tar in the archive"
+    assert _attempts(run, "headObject") == 1  # answered at once, not retried
+
+
+@pytest.mark.parametrize(("status", "code"), [(403, "AllAccessDisabled"), (409, "OperationAborted")])
+def test_client_errors_of_restore_object_are_answered_at_once(archive: Archive, monkeypatch: pytest.MonkeyPatch,
+                                                              status: int, code: str) -> None:
+    """Every S3 status code is the generic S3.S3Exception in SDK integrations: only 5xx may be retried."""
+    _restore_raises(monkeypatch, s3_error(status, code, "refused"))
+    run = archive.request({"key": DEEP, "tier": "Bulk", "email": "alice@research.example.org"})
+    assert (run.status, run.error) == ("FAILED", "RestoreFailed"), run.describe()
+    assert run.task_failures()[0]["taskFailedEventDetails"]["error"] == "S3.S3Exception"
+    assert _attempts(run, "restoreObject") == 1
+
+
+@pytest.mark.parametrize(("status", "code"), [(503, "SlowDown"), (500, "InternalError")])
+def test_throttling_and_server_errors_of_s3_are_retried_with_backoff(archive: Archive, monkeypatch: pytest.MonkeyPatch,
+                                                                     status: int, code: str) -> None:
+    from moto.s3.models import S3Backend
+
+    original = S3Backend.restore_object
+    answers = [s3_error(status, code, "please retry"), s3_error(status, code, "please retry")]
+
+    def flaky(self: Any, *args: Any, **kwargs: Any) -> Any:
+        if answers:
+            raise answers.pop(0)
+        return original(self, *args, **kwargs)
+
+    monkeypatch.setattr(S3Backend, "restore_object", flaky)
+    run = archive.request({"key": DEEP, "tier": "Bulk", "email": "alice@research.example.org"})
+    assert run.status == "SUCCEEDED" and run.output["outcome"] == "restore-started", run.describe()
+    assert _attempts(run, "restoreObject") == 3
+    waits = [e["stateEnteredEventDetails"] for e in run.history
+             if e.get("stateEnteredEventDetails", {}).get("name") == "WaitToRetryRestoreObject"]
+    assert [json.loads(w["input"])["retries"]["RestoreObject"]["seconds"] for w in waits] == [1, 2]
+
+
+def test_s3_5xx_that_persists_ends_the_request_after_the_last_retry(archive: Archive,
+                                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    _restore_raises(monkeypatch, s3_error(503, "SlowDown", "please retry"))
+    run = archive.request({"key": DEEP, "tier": "Bulk", "email": "alice@research.example.org"})
+    assert (run.status, run.error) == ("FAILED", "RestoreFailed"), run.describe()
+    assert _attempts(run, "restoreObject") == 4
+
+
+# --- DynamoDB error names of the optimized integration (issue 17, item 4) ----------------------------------
+
+
+@pytest.mark.parametrize("code", ["ProvisionedThroughputExceededException", "RequestLimitExceeded",
+                                  "ThrottlingException", "InternalServerError"])
+def test_dynamodb_throttling_is_retried_under_the_name_aws_gives_it(archive: Archive, monkeypatch: pytest.MonkeyPatch,
+                                                                     code: str) -> None:
+    from moto.dynamodb.exceptions import ERROR_TYPE_PREFIX, DynamodbException
+    from moto.dynamodb.models import DynamoDBBackend
+
+    original = DynamoDBBackend.update_item
+    answers = [DynamodbException(ERROR_TYPE_PREFIX + code, "slow down")]
+
+    def throttled(self: Any, *args: Any, **kwargs: Any) -> Any:
+        if answers:
+            raise answers.pop(0)
+        return original(self, *args, **kwargs)
+
+    monkeypatch.setattr(DynamoDBBackend, "update_item", throttled)
+    run = archive.request({"key": DEEP, "tier": "Bulk", "email": "alice@research.example.org"})
+    assert run.status == "SUCCEEDED" and run.output["outcome"] == "restore-started", run.describe()
+    [failure] = run.task_failures()
+    assert failure["taskFailedEventDetails"]["error"].endswith("Exception")
+
+
+def _tasks(states: dict[str, Any]) -> Iterator[tuple[str, dict[str, Any]]]:
+    for name, state in states.items():
+        if state["Type"] == "Task":
+            yield name, state
+        if state["Type"] == "Map":
+            yield from _tasks(state["ItemProcessor"]["States"])
+
+
+@pytest.mark.parametrize("machine", ["request_definition", "events_definition"])
+def test_every_error_name_the_workflows_handle_is_one_aws_can_raise(deployed: Deployed, machine: str) -> None:
+    """A Retry or Catch on a name AWS never raises silently never matches (e.g. DynamoDB.RequestLimitExceeded)."""
+    for name, task in _tasks(json.loads(getattr(deployed, machine))["States"]):
+        possible = aws_error_names(task["Resource"])
+        assert possible is not None, f"{name}: no error names known for {task['Resource']}"
+        for handler in task.get("Retry", []) + task.get("Catch", []):
+            for error in handler["ErrorEquals"]:
+                assert error.startswith("States.") or error in possible, f"{name}: AWS never raises {error}"
+
+
+def test_dynamodb_tasks_retry_every_name_throttling_takes(deployed: Deployed) -> None:
+    throttling = {"DynamoDB.ProvisionedThroughputExceededException", "DynamoDB.RequestLimitExceededException",
+                  "DynamoDB.ThrottlingException", "DynamoDB.AmazonDynamoDBException"}
+    for machine in (deployed.request_definition, deployed.events_definition):
+        for name, task in _tasks(json.loads(machine)["States"]):
+            if task["Resource"].startswith("arn:aws:states:::dynamodb:"):
+                retried = {e for r in task["Retry"] for e in r["ErrorEquals"]}
+                assert throttling <= retried, f"{name} does not retry {throttling - retried}"

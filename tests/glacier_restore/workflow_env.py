@@ -7,6 +7,7 @@ exact definitions `pulumi up` would deploy.
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -20,6 +21,8 @@ from serverless_patterns.glacier_restore import GlacierRestore, GlacierRestoreAr
 from serverless_patterns.lambdas.glacier_restore.cost_estimate import app as cost_app
 from serverless_patterns.offline import CapturedStack, run_callable
 from serverless_patterns.offline.sfn import REGION, Execution, SfnHarness
+
+from .conftest import policy_of_role
 
 SENDER = "restores@research.example.org"
 ALICE = f"arn:aws:sts::{DEFAULT_ACCOUNT_ID}:assumed-role/Researchers/alice"
@@ -58,6 +61,8 @@ class Deployed:
     cost_arn: str
     cost_environment: dict[str, str]
     rule_patterns: dict[str, str]
+    request_policy: str
+    download_policy: str
 
     @classmethod
     def build(cls, args: GlacierRestoreArgs = ARGS) -> Deployed:
@@ -74,7 +79,13 @@ class Deployed:
             cost_environment=dict(cost.inputs["environment"]["variables"]),
             rule_patterns={r.name: r.inputs["eventPattern"]
                            for r in stack.of_type("aws:cloudwatch/eventRule:EventRule")},
+            request_policy=json.dumps(policy_of_role(stack, "gr-request-role")),
+            download_policy=json.dumps(policy_of_role(stack, "gr-download-role")),
         )
+
+    def harness(self, **kwargs: Any) -> SfnHarness:
+        """A harness whose executions have the request workflow role's permissions (for S3's answers)."""
+        return SfnHarness(role_policies=[self.request_policy], **kwargs)
 
 
 @dataclass

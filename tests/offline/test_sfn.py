@@ -1,12 +1,21 @@
 """The Step Functions harness: moto executes definitions, adapted where moto differs from AWS."""
 
+import json
+
+import boto3
 import pytest
+from botocore.exceptions import ClientError
+from moto import mock_aws
 
 from serverless_patterns.offline.sfn import (
+    HEAD_404_ERRORS,
     ConnectionsApi,
     SfnHarness,
+    aws_error_names,
     deliver_eventbridge_to_lambda,
+    dynamodb_error_name,
     emulate_apigateway_invoke,
+    emulate_missing_key_access,
 )
 
 FN = "arn:aws:lambda:us-east-1:123456789012:function:double"
@@ -112,3 +121,74 @@ def test_eventbridge_rules_deliver_to_lambda_targets(harness: SfnHarness) -> Non
                                    {"Source": "other", "DetailType": "Progress", "Detail": "{}"}])
     assert [e["detail"] for e in received] == [{"percent": 40}]
     assert len(delivered) == 1
+
+
+def _policy(*statements: dict) -> str:
+    return json.dumps({"Version": "2012-10-17", "Statement": list(statements)})
+
+
+READ_OBJECTS = {"Effect": "Allow", "Action": "s3:GetObject", "Resource": f"arn:aws:s3:::{BUCKET}/*"}
+LIST_BUCKET = {"Effect": "Allow", "Action": "s3:ListBucket", "Resource": f"arn:aws:s3:::{BUCKET}"}
+LIST_OBJECTS_ONLY = {"Effect": "Allow", "Action": "s3:ListBucket", "Resource": f"arn:aws:s3:::{BUCKET}/*"}
+
+
+def head(key: str) -> dict:
+    return {"StartAt": "Head", "States": {"Head": {
+        "Type": "Task", "Resource": "arn:aws:states:::aws-sdk:s3:headObject",
+        "Parameters": {"Bucket": BUCKET, "Key": key}, "End": True}}}
+
+
+@pytest.mark.parametrize("shape", HEAD_404_ERRORS)
+def test_a_head_on_a_missing_key_surfaces_in_either_shape_the_sdk_gives_it(shape: str) -> None:
+    with SfnHarness(head_404_error=shape) as h:
+        h.s3.create_bucket(Bucket=BUCKET)
+        run = h.run(head("missing.tar"))
+    [failure] = run.task_failures()
+    assert failure["taskFailedEventDetails"]["error"] == shape
+    assert "Status Code: 404" in failure["taskFailedEventDetails"]["cause"]
+
+
+@pytest.mark.parametrize(("statements", "status"), [
+    ([READ_OBJECTS], "403"), ([READ_OBJECTS, LIST_OBJECTS_ONLY], "403"), ([READ_OBJECTS, LIST_BUCKET], "404")])
+def test_a_missing_key_is_a_403_without_list_bucket_on_the_bucket(statements: list, status: str) -> None:
+    """S3 API reference, HeadObject "Permissions": https://docs.aws.amazon.com/AmazonS3/latest/API/API_HeadObject.html"""
+    with SfnHarness(role_policies=[_policy(*statements)]) as h:
+        h.s3.create_bucket(Bucket=BUCKET)
+        h.s3.put_object(Bucket=BUCKET, Key="there.tar", Body=b"1")
+        run = h.run(head("missing.tar"))
+        assert h.run(head("there.tar")).status == "SUCCEEDED"  # existing keys answer as before
+    [failure] = run.task_failures()
+    expected = "S3.S3Exception" if status == "403" else "S3.NoSuchKeyException"
+    assert failure["taskFailedEventDetails"]["error"] == expected
+    assert f"Status Code: {status}" in failure["taskFailedEventDetails"]["cause"]
+
+
+def test_missing_key_access_applies_to_clients_outside_the_harness_too() -> None:
+    with mock_aws(), emulate_missing_key_access([_policy(READ_OBJECTS)]):
+        s3 = boto3.client("s3", region_name="us-east-1")
+        s3.create_bucket(Bucket=BUCKET)
+        for call in (lambda: s3.head_object(Bucket=BUCKET, Key="missing.tar"),
+                     lambda: s3.get_object(Bucket=BUCKET, Key="missing.tar")):
+            with pytest.raises(ClientError) as raised:
+                call()
+            assert raised.value.response["ResponseMetadata"]["HTTPStatusCode"] == 403
+
+
+@pytest.mark.parametrize(("code", "name"), [
+    ("ConditionalCheckFailedException", "DynamoDB.ConditionalCheckFailedException"),
+    ("RequestLimitExceeded", "DynamoDB.RequestLimitExceededException"),
+    ("InternalServerError", "DynamoDB.InternalServerErrorException"),
+    ("ValidationException", "DynamoDB.AmazonDynamoDBException"),
+])
+def test_dynamodb_errors_carry_the_sdk_class_names(code: str, name: str) -> None:
+    assert dynamodb_error_name(code) == name
+    assert name in aws_error_names("arn:aws:states:::dynamodb:updateItem")
+
+
+def test_error_names_aws_cannot_raise_are_known_as_such() -> None:
+    s3 = aws_error_names("arn:aws:states:::aws-sdk:s3:headObject")
+    assert {"S3.NoSuchKeyException", "S3.S3Exception", "S3.SdkClientException"} <= s3
+    assert "S3.InternalErrorException" not in s3
+    assert "DynamoDB.RequestLimitExceeded" not in aws_error_names("arn:aws:states:::dynamodb:putItem")
+    assert "Lambda.TooManyRequestsException" in aws_error_names("arn:aws:states:::lambda:invoke")
+    assert aws_error_names("arn:aws:states:::events:putEvents") is None
