@@ -97,8 +97,12 @@ SDK_SERVICE_IAM_PREFIX: dict[str, str] = {
 }
 
 #: SDK actions whose IAM action name differs from `<Prefix>:<PascalCaseAction>` (Service Authorization Reference).
+#: HeadObject and GetObject also need s3:ListBucket on the bucket to tell a missing key (404) from a
+#: refusal (403): "If you don't have the s3:ListBucket permission, Amazon S3 returns an HTTP status code
+#: 403 Forbidden error" (https://docs.aws.amazon.com/AmazonS3/latest/API/API_HeadObject.html, "Permissions").
 SDK_ACTION_IAM_ACTIONS: dict[str, tuple[str, ...]] = {
-    "s3:headObject": ("s3:GetObject",),
+    "s3:headObject": ("s3:GetObject", "s3:ListBucket"),
+    "s3:getObject": ("s3:GetObject", "s3:ListBucket"),
     "s3:headBucket": ("s3:ListBucket",),
     "s3:listObjectsV2": ("s3:ListBucket",),
     "s3:listObjects": ("s3:ListBucket",),

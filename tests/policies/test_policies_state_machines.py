@@ -73,6 +73,8 @@ def exact_statements() -> list[dict[str, Any]]:
         {"Sid": "Progress", "Effect": "Allow", "Action": "execute-api:ManageConnections", "Resource": CONNECTIONS},
         {"Sid": "Emit", "Effect": "Allow", "Action": "events:PutEvents", "Resource": BUS},
         LOG_DELIVERY, XRAY,
+        {"Sid": "TellMissingKeysApart", "Effect": "Allow", "Action": "s3:ListBucket",
+         "Resource": "arn:aws:s3:::archive"},
     ]
 
 
@@ -119,6 +121,7 @@ def test_sdk_names_map_to_iam_actions() -> None:
     ctx = Context("aws", REGION, ACCOUNT, {"orders": TABLE}, {}, {}, {}, OWN)
     needs = {(n.action, n.resource) for n in definition_needs(ctx, definition())}
     assert ("s3:GetObject", None) in needs  # headObject, bucket/key from JSONPath
+    assert ("s3:ListBucket", None) in needs  # ... and a missing key is a 404, not a 403 (HeadObject "Permissions")
     assert ("ses:SendEmail", f"arn:aws:ses:{REGION}:{ACCOUNT}:identity/noreply@example.com") in needs  # sesv2 -> ses
     assert ("execute-api:ManageConnections",
             f"arn:aws:execute-api:{REGION}:{ACCOUNT}:ws12345678/prod/POST/@connections/connection") in needs
