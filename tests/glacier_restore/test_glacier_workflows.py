@@ -107,7 +107,7 @@ def test_expedited_is_refused_for_deep_archive_and_runs_for_glacier(monkeypatch:
     object", https://docs.aws.amazon.com/AmazonS3/latest/userguide/restoring-objects-retrieval-options.html),
     so the workflow answers a 400 naming the tier before it asks S3; a Flexible Retrieval object gets it."""
     deployed = Deployed.build({**ARGS, "allowed_tiers": ["Expedited", "Standard", "Bulk"]})
-    with SfnHarness() as h:
+    with deployed.harness() as h:
         archive = Archive(h, deployed).setup()
         archive.spy_on_restores(monkeypatch)
         deep = archive.request({"key": DEEP, "tier": "Expedited", "email": "alice@research.example.org"})
