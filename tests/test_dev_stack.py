@@ -1,5 +1,6 @@
 """The committed dev stack, run as `make plan` runs it: every pattern on, realistic, clean."""
 
+import json
 from pathlib import Path
 
 import pulumi
@@ -102,3 +103,13 @@ def test_every_resource_gets_an_id_and_every_arn_output_is_realistic(dev: Captur
             assert arn.split(":")[4] in accounts, (resource.type, arn)
             region = arn.split(":")[3]
             assert region in ("", "eu-west-1"), (resource.type, arn)
+
+
+def test_every_role_api_gateway_assumes_is_assumable(dev: CapturedStack) -> None:
+    """API Gateway sends no aws:SourceAccount when it assumes an integration or CloudWatch role (decision and
+    evidence: serverless_patterns.core.iam.NO_SOURCE_CONTEXT), so their trust policies carry no condition."""
+    trusts = [json.loads(r.inputs["assumeRolePolicy"]) for r in dev.of_type("aws:iam/role:Role")]
+    api_gateway = [s for t in trusts for s in t["Statement"]
+                   if s.get("Principal", {}).get("Service") == "apigateway.amazonaws.com"]
+    assert len(api_gateway) >= 2  # the account's CloudWatch role and the restore API's integration role
+    assert all("Condition" not in s for s in api_gateway), api_gateway

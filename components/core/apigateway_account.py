@@ -37,7 +37,7 @@ class ApiGatewayAccountLogging(PatternComponent):
         self.role = aws.iam.Role(
             self.child_name("role"),
             description="Lets API Gateway write access and execution logs in this account and Region",
-            assume_role_policy=iam.service_trust("apigateway.amazonaws.com", source_account=env.account_id),
+            assume_role_policy=iam.service_trust("apigateway.amazonaws.com"),
             tags=self.tags,
             opts=self.child_opts())
         policy = aws.iam.RolePolicy(

@@ -96,9 +96,40 @@ def document_data(*statements: Statement) -> dict[str, Any]:
     return {"Version": "2012-10-17", "Statement": [s.to_dict() for s in statements]}
 
 
+#: Service principals that send no aws:SourceAccount / aws:SourceArn when they assume a role, so a trust
+#: policy conditioned on them can never be assumed.
+#:
+#: Decision (issue 17, item 2): API Gateway's roles carry no source condition.
+#: - The API Gateway Developer Guide gives the trust policy of an AWS-service integration role without a
+#:   condition ("Control access to a REST API with IAM permissions":
+#:   https://docs.aws.amazon.com/apigateway/latest/developerguide/permissions.html: "the resulting role
+#:   contains the following IAM trust policy that declares API Gateway as a trusted entity permitted to
+#:   assume the role": Principal apigateway.amazonaws.com, Action sts:AssumeRole, nothing else), and so for
+#:   the account's CloudWatch role ("Set up CloudWatch logging for REST APIs":
+#:   https://docs.aws.amazon.com/apigateway/latest/developerguide/set-up-logging.html).
+#:   No API Gateway page says it puts aws:SourceAccount or aws:SourceArn in the AssumeRole request.
+#: - IAM: "the aws:SourceAccount condition key is only available when the call to your resource is made
+#:   directly by an AWS service principal ... see the Availability information for each key"
+#:   (https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_condition-keys.html); a key that
+#:   is absent makes a StringEquals condition false.
+#: - A public fix with live evidence: aws-solutions-library-samples/accelerated-intelligent-document-
+#:   processing-on-aws pull request 479 (test-invoke-method: "API Gateway does not have permission to
+#:   assume the provided role"; "it does not populate aws:SourceAccount in the STS request context").
+#: What still bounds these roles: only principals of this account with iam:PassRole on the role can attach
+#: it to an API or to the account's settings (roles cannot be passed across accounts), and each role can
+#: do one thing (start one state machine; write API Gateway logs).
+NO_SOURCE_CONTEXT: dict[str, str] = {
+    "apigateway.amazonaws.com": "API Gateway sends neither aws:SourceAccount nor aws:SourceArn when it assumes "
+                                "an integration or CloudWatch role (see iam.NO_SOURCE_CONTEXT for the evidence)",
+}
+
+
 def service_trust(service: str, *, source_account: pulumi.Input[str] | None = None,
                   source_arn: pulumi.Input[str] | None = None) -> pulumi.Output[str]:
-    """A role trust policy for one AWS service principal, with confused-deputy conditions."""
+    """A role trust policy for one AWS service principal, with confused-deputy conditions where it sends them."""
+    if service in NO_SOURCE_CONTEXT and (source_account is not None or source_arn is not None):
+        raise PolicyError(f"a trust policy for {service} cannot require aws:SourceAccount or aws:SourceArn: "
+                          f"{NO_SOURCE_CONTEXT[service]}, so the role could never be assumed")
     conditions: dict[str, dict[str, Any]] = {}
     if source_account is not None:
         conditions["StringEquals"] = {"aws:SourceAccount": source_account}

@@ -416,7 +416,7 @@ class GlacierRestore(PatternComponent):
         # POST /restores → StartSyncExecution
         start_role = aws.iam.Role(
             self.child_name("api-start-role"), description="Lets API Gateway run the restore request workflow",
-            assume_role_policy=iam.service_trust("apigateway.amazonaws.com", source_account=self.env.account_id),
+            assume_role_policy=iam.service_trust("apigateway.amazonaws.com"),
             tags=self.tags, opts=self.child_opts())
         aws.iam.RolePolicy(
             self.child_name("api-start-policy"), role=start_role.id,

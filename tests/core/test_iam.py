@@ -105,3 +105,18 @@ def test_service_trust_is_an_allow_and_conditions_only_when_given() -> None:
     scoped = json.loads(outputs["scoped"])["Statement"][0]
     assert scoped["Effect"] == "Allow"
     assert scoped["Condition"] == {"StringEquals": {"aws:SourceAccount": "111111111111"}}
+
+
+def test_roles_api_gateway_assumes_carry_no_source_condition_it_does_not_send() -> None:
+    """API Gateway's documented trust policy for integration and CloudWatch roles has no condition, and a
+    live test-invoke shows it sends no aws:SourceAccount when it assumes them (see iam.NO_SOURCE_CONTEXT)."""
+    with pytest.raises(iam.PolicyError, match="aws:SourceAccount"):
+        iam.service_trust("apigateway.amazonaws.com", source_account="111111111111")
+
+    def program() -> None:
+        pulumi.export("trust", iam.service_trust("apigateway.amazonaws.com"))
+
+    statement = json.loads(run_callable(program).outputs["trust"])["Statement"][0]
+    assert statement == {"Effect": "Allow", "Principal": {"Service": "apigateway.amazonaws.com"},
+                         "Action": "sts:AssumeRole"}
+
