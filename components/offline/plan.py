@@ -154,6 +154,25 @@ def render(result: PlanResult) -> str:
     return "\n".join(lines)
 
 
+def args_error_in(error: BaseException) -> ComponentArgsError | None:
+    """The `ComponentArgsError` behind `error`, if any.
+
+    One raised inside an `apply` reaches the program wrapped in Pulumi's `ValueError`s ("While processing
+    resource ... has risen: ..."); the original is on the exception chain (which may be cyclic).
+    """
+    seen: set[int] = set()
+    pending: list[BaseException] = [error]
+    while pending:
+        current = pending.pop()
+        if id(current) in seen:
+            continue
+        seen.add(id(current))
+        if isinstance(current, ComponentArgsError):
+            return current
+        pending += [linked for linked in (current.__cause__, current.__context__) if linked is not None]
+    return None
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="serverless-patterns-plan",
                                      description="Preview a stack offline: no cloud credentials, no Pulumi CLI.")
@@ -178,6 +197,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"error: {error}", file=sys.stderr)
         return EXIT_INVALID
     except Exception as error:
+        args_error = args_error_in(error)
+        if args_error is not None:
+            print(f"error: {args_error}", file=sys.stderr)
+            return EXIT_INVALID
         if args.debug:
             traceback.print_exc()
         print(f"error: the program failed: {type(error).__name__}: {error}"

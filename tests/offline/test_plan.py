@@ -55,6 +55,22 @@ def test_invalid_component_args_exit_2_without_traceback(capsys: pytest.CaptureF
     assert "Traceback" not in err and out == ""
 
 
+def test_invalid_args_found_inside_an_apply_exit_2_with_one_line(tmp_path: Path,
+                                                                 capsys: pytest.CaptureFixture[str]) -> None:
+    # ECR's repository policy limit is only known once the policy text is: the check runs in an apply, and
+    # Pulumi wraps what an apply raises in ValueErrors of its own.
+    (tmp_path / "Pulumi.yaml").write_text("name: many-consumers\nruntime: python\n")
+    (tmp_path / "Pulumi.dev.yaml").write_text("config:\n  aws:region: eu-west-1\n")
+    (tmp_path / "__main__.py").write_text(
+        "from serverless_patterns.cross_account_ecr import CrossAccountEcr\n"
+        "ids = [str(222222222222 + i) for i in range(120)]\n"
+        "CrossAccountEcr('ecr', {'repository_name': 'shared/hello', 'consumer_account_ids': ids})\n")
+    assert main(["-C", str(tmp_path), "--no-policies"]) == EXIT_INVALID
+    err = capsys.readouterr().err
+    assert err.startswith("error: CrossAccountEcr: invalid value for 'consumer_account_ids': '120 accounts")
+    assert len(err.strip().splitlines()) == 1 and "While processing" not in err
+
+
 def test_unknown_stack_exit_2(capsys: pytest.CaptureFixture[str]) -> None:
     code, _, err = run(capsys, "--stack", "prod")
     assert code == EXIT_INVALID and "no such stack config" in err
