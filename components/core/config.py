@@ -8,14 +8,18 @@ reject unknown keys, so a typo fails with the key's path and the keys that exist
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+import typing
+from collections import abc
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 import pulumi
 
 from serverless_patterns.core.args import ComponentArgsError, Validator
 from serverless_patterns.core.function import FunctionSettings, validate_settings
+
+T = TypeVar("T")
 
 #: Where errors about stack config say they come from.
 CONFIG_COMPONENT = "stack config"
@@ -61,6 +65,66 @@ class ConfigReader(Validator):
             if data.get(key) is None:
                 self.fail(f"{path}.{key}", None, "a value is required")
         return {mapping[k]: v for k, v in data.items()}
+
+
+#: Args every pattern takes from the program-wide settings, never from its own section.
+STACK_WIDE = ("tags", "function_settings")
+
+
+def load_args(path: str, raw: Any, args_type: type[T], *, omit: Iterable[str] = STACK_WIDE,
+              extra: Iterable[str] = ("enabled",)) -> T:
+    """A pattern's config section (camelCase) as its Args TypedDict (snake_case), read from the type itself.
+
+    The keys, their camelCase names, which are required, the nested objects, lists and maps, and the
+    kind of every value come from `args_type`'s annotations: one source of truth with the component
+    and its schema. Fields in `omit` are not config keys; keys in `extra` are accepted and dropped.
+    Errors are `ConfigError`s naming the key path, e.g. `patterns.multiTenantApi.tiers.pro.rateLimit`.
+    """
+    reader = ConfigReader()
+    data = dict(reader.mapping(path, raw if raw is not None else {}))
+    for key in extra:
+        data.pop(key, None)
+    return _typed_dict(reader, path, data, args_type, omit=set(omit))  # type: ignore[return-value]
+
+
+def _typed_dict(reader: ConfigReader, path: str, raw: Any, typ: type, *, omit: Iterable[str] = ()
+                ) -> dict[str, Any]:
+    # `__annotations__`, not get_type_hints: pulumi.Input holds a forward reference that cannot be evaluated.
+    hints = {k: v for k, v in typ.__annotations__.items() if k not in set(omit)}
+    names = {camel(k): k for k in hints}
+    reader.mapping(path, raw, known=names)
+    for key in getattr(typ, "__required_keys__", ()):
+        if key in hints and raw.get(camel(key)) is None:
+            reader.fail(f"{path}.{camel(key)}", None, "a value is required")
+    return {names[k]: _value(reader, f"{path}.{k}", v, hints[names[k]]) for k, v in raw.items() if v is not None}
+
+
+def _value(reader: ConfigReader, path: str, value: Any, annotation: Any) -> Any:
+    origin = typing.get_origin(annotation)
+    if origin in (typing.Required, typing.NotRequired):
+        return _value(reader, path, value, typing.get_args(annotation)[0])
+    if origin is typing.Union:  # pulumi.Input[T]: config gives the plain T
+        plain = [a for a in typing.get_args(annotation) if typing.get_origin(a) is None and isinstance(a, type)]
+        return _value(reader, path, value, plain[0]) if plain else value
+    if typing.is_typeddict(annotation):
+        return _typed_dict(reader, path, value, annotation)
+    if origin in (list, abc.Sequence):
+        if not isinstance(value, list):
+            reader.fail(path, value, "a list")
+        (item,) = typing.get_args(annotation)
+        return [_value(reader, f"{path}[{i}]", v, item) for i, v in enumerate(value)]
+    if origin in (dict, abc.Mapping):
+        _, item = typing.get_args(annotation)
+        return {str(k): _value(reader, f"{path}.{k}", v, item) for k, v in reader.mapping(path, value).items()}
+    if annotation is bool:
+        reader.boolean(path, value)
+    elif annotation is int:
+        reader.integer(path, value)
+    elif annotation is float:
+        reader.number(path, value)
+    elif annotation is str:
+        reader.check(path, value, lambda v: isinstance(v, str), "a string")
+    return value
 
 
 @dataclass
