@@ -389,7 +389,10 @@ class CrossAccountEcr(PatternComponent):
         for account, consumer in consumers.items():
             provider = consumer["provider"]
             consumer_env = AwsEnv.of(self, provider)
-            consumer_opts = pulumi.ResourceOptions(parent=self, providers={"aws": provider})
+            # Lambda refuses CreateFunction for an image it may not pull yet, and a deployer cannot pull
+            # before the grant: both wait for the repository policy.
+            consumer_opts = pulumi.ResourceOptions(parent=self, providers={"aws": provider},
+                                                   depends_on=[self.repository_policy])
             same_place = pulumi.Output.all(consumer_env.region, registry_env.region, consumer_env.account_id)
             if self.image_uri is not None:
                 image_uri = _checked(
@@ -421,7 +424,8 @@ class CrossAccountEcr(PatternComponent):
                     role=role_name,
                     name=f"pull-{repo_name.replace('/', '-')}"[:128],
                     policy=iam.document(iam.allow(PULL_ACTIONS, [self.repository.arn], sid="PullSharedImage")),
-                    opts=pulumi.ResourceOptions(parent=self, provider=provider),
+                    opts=pulumi.ResourceOptions(parent=self, provider=provider,
+                                                depends_on=[self.repository_policy]),
                 )
 
         self.finish(

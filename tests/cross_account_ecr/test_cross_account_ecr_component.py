@@ -324,6 +324,28 @@ def test_deployer_role_gets_exactly_the_pull_actions_on_the_repository() -> None
     ]
 
 
+def test_consumer_functions_and_deployer_grants_wait_for_the_repository_policy() -> None:
+    # A function in another account can use the image only once the repository policy grants the pull
+    # ("Amazon ECR cross-account permissions", https://docs.aws.amazon.com/lambda/latest/dg/images-create.html);
+    # CreateFunction checks it, so the function (and the deployer's grant) must come after the policy.
+    stack = run(
+        lambda p: {
+            "repository_name": "shared/hello",
+            "image_tag": "release-1.0.0",
+            "consumers": {
+                CONSUMER_B: {"provider": p[CONSUMER_B], "deployer_role_name": "ci-deployer"},
+                CONSUMER_C: {"provider": p[CONSUMER_C]},
+            },
+        }
+    )
+    policy = stack.one("aws:ecr/repositoryPolicy:RepositoryPolicy").urn
+    functions = stack.of_type("aws:lambda/function:Function")
+    [grant] = [r for r in stack.of_type("aws:iam/rolePolicy:RolePolicy") if "deployer" in r.name]
+    assert len(functions) == 2
+    for resource in [*functions, grant]:
+        assert policy in resource.dependencies, resource.name
+
+
 def test_explicit_registry_provider_is_used_for_the_registry_side() -> None:
     def build(p: dict[str, Any]) -> Any:
         registry = aws.Provider("registry", region=REGION, allowed_account_ids=["444444444444"])
