@@ -13,6 +13,8 @@ Three ways to report, chosen per workflow:
   ``apigateway:invoke`` integration (``AuthType: IAM_ROLE``). A 410 (``ApiGateway.410``; both
   spellings are caught, ErrorEquals is case-sensitive) deletes the gone connection; other
   errors are retried, then recorded in the Map's output and skipped.
+  Step Functions documents ``apigateway:invoke`` for REST and HTTP APIs only; WebSocket
+  ``@connections`` is not in its list (AWS's samples use it nonetheless). ``lambda`` is the documented path.
 - ``lambda``: a ``lambda:invoke`` task calls ReportProgress (stores, fans out, cleans up 410s).
 - ``eventbridge``: an ``events:putEvents`` task; a rule delivers the event to ReportProgress
   with retries and a dead-letter queue (decoupled: the workflow never waits on the fan-out).
