@@ -364,7 +364,10 @@ class CrossAccountEcr(PatternComponent):
                         encryption_configurations=[{"encryption_type": "AES256"}],
                         repository_policy=iam.document(*replica_statements),
                         lifecycle_policy=lifecycle_policy(lifecycle),
-                        resource_tags=self.tags,
+                        # No resource_tags (and AES256, not KMS): ECR needs a custom role for a template with
+                        # either (https://docs.aws.amazon.com/AmazonECR/latest/userguide/repository-creation-templates-create.html),
+                        # and the trust policy AWS documents for that role has no source condition, so we cannot
+                        # scope one to this registry; without them ECR uses its service-linked role.
                         opts=registry_opts(depends_on=[self.repository]),
                     )
                 )

@@ -386,6 +386,20 @@ def test_replication_with_region_specific_creation_templates() -> None:
     ]
 
 
+def test_replica_templates_need_no_custom_role() -> None:
+    # ECR: a creation template with resource tags or KMS encryption needs a custom role, or replication
+    # cannot create the replica repository
+    # (https://docs.aws.amazon.com/AmazonECR/latest/userguide/repository-creation-templates-create.html).
+    stack = run(lambda p: two_consumers(p, replication_regions=["eu-central-1", "eu-north-1"],
+                                        tags={"team": "research-it"}))
+    templates = stack.of_type("aws:ecr/repositoryCreationTemplate:RepositoryCreationTemplate")
+    assert len(templates) == 2
+    for template in templates:
+        needs_role = bool(template.inputs.get("resourceTags")) or any(
+            c.get("encryptionType") == "KMS" for c in template.inputs.get("encryptionConfigurations") or [])
+        assert not needs_role or template.inputs.get("customRoleArn"), template.name
+
+
 def test_component_outputs(account_stack: CapturedStack) -> None:
     out = account_stack.outputs["ecr"]
     assert out["mode"] == "accounts"
