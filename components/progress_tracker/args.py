@@ -2,7 +2,7 @@
 
 
 import json
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import TypedDict
 
 import pulumi
@@ -31,6 +31,16 @@ ACCESS_LOG_FORMAT = json.dumps({
 SFN_LOG_DELIVERY_ACTIONS = ["logs:CreateLogDelivery", "logs:GetLogDelivery", "logs:UpdateLogDelivery",
                             "logs:DeleteLogDelivery", "logs:ListLogDeliveries", "logs:PutResourcePolicy",
                             "logs:DescribeResourcePolicies", "logs:DescribeLogGroups"]
+#: Where failed progress posts are counted (metric filter on the demo workflow's execution log).
+FAILED_POSTS_NAMESPACE = "ServerlessPatterns/ProgressTracker"
+FAILED_POSTS_METRIC = "FailedProgressPosts"
+#: Step Functions logs each failed attempt of a task as a `TaskFailed` event whose details carry the
+#: integration's `resourceType` (botocore: stepfunctions TaskFailedEventDetails); `apigateway` is the
+#: direct mode's `arn:aws:states:::apigateway:invoke` post to @connections.
+FAILED_POSTS_FILTER = '{ ($.type = "TaskFailed") && ($.details.resourceType = "apigateway") }'
+#: ReportProgress's own count of followers it could not reach (Powertools metrics, EMF).
+REPORT_METRICS_NAMESPACE = "ServerlessPatterns"
+REPORT_SERVICE = "progress-report"
 XRAY_ACTIONS = ["xray:PutTraceSegments", "xray:PutTelemetryRecords", "xray:GetSamplingRules",
                 "xray:GetSamplingTargets"]
 
@@ -67,6 +77,8 @@ class ProgressTrackerArgs(TypedDict, total=False):
     event_max_age_seconds: int
     """Age after which EventBridge (and Lambda's async retries of ReportProgress) stop retrying and
     dead-letter the event (60-21600: Lambda's event invoke config allows at most 21600; default 3600)."""
+    alarm_actions: Sequence[pulumi.Input[str]]
+    """ARNs (e.g. SNS topics) notified when progress could not be delivered (default: none)."""
     function_settings: FunctionSettings
     """Settings for every Lambda function (architecture, runtime, log retention, log level)."""
     tags: Mapping[str, str]

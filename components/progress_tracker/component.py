@@ -20,7 +20,12 @@ from serverless_patterns.progress_tracker.args import (
     ACCESS_LOG_FORMAT,
     CLIENT_PATH,
     CODE,
+    FAILED_POSTS_FILTER,
+    FAILED_POSTS_METRIC,
+    FAILED_POSTS_NAMESPACE,
     HTTPS_PATTERN,
+    REPORT_METRICS_NAMESPACE,
+    REPORT_SERVICE,
     ROUTES,
     SFN_LOG_DELIVERY_ACTIONS,
     STAGE_PATTERN,
@@ -110,6 +115,10 @@ class ProgressTracker(PatternComponent):
         # One age bounds both EventBridge's retries and Lambda's async retries of ReportProgress.
         max_age = v.integer_for("event_max_age_seconds", args.get("event_max_age_seconds", 3600),
                                 EVENTS_TARGET_MAX_EVENT_AGE, LAMBDA_ASYNC_MAX_EVENT_AGE)
+        alarm_actions = v.list_of("alarm_actions", args.get("alarm_actions") or [], max_items=5, unique=True)
+        for arn in alarm_actions:
+            v.string("alarm_actions", arn, pattern=r"arn:[\w-]+:[\w-]+:[\w-]*:\d{12}:\S+",
+                     allowed="ARNs of alarm actions (e.g. SNS topics)")
         settings = validate_settings(type(self).__name__, args.get("function_settings"))
         self.settings = settings
         env = self.env
@@ -153,7 +162,7 @@ class ProgressTracker(PatternComponent):
             tags=self.tags,
             opts=self.child_opts())
         self.report_function = PythonFunction(
-            self.child_name("report"), code=CODE, handler="report_progress.handler", service="progress-report",
+            self.child_name("report"), code=CODE, handler="report_progress.handler", service=REPORT_SERVICE,
             description="ReportProgress: stores progress and pushes it to the execution's followers",
             statements=[
                 iam.allow(["dynamodb:UpdateItem", "dynamodb:Query", "dynamodb:DeleteItem"], [table_arn],
@@ -167,6 +176,7 @@ class ProgressTracker(PatternComponent):
 
         # --- the workflow `start` runs --------------------------------------------------------------
         self.state_machine: aws.sfn.StateMachine | None = None
+        self.demo_logs: aws.cloudwatch.LogGroup | None = None
         if workflow_arn is None:
             self.state_machine = self._demo_workflow(self.demo_mode, wait, settings["log_retention_days"])
             self.workflow_arn: pulumi.Output[str] = self.state_machine.arn
@@ -281,6 +291,8 @@ class ProgressTracker(PatternComponent):
             dead_letter_config={"arn": self.dead_letters.arn},
             opts=self.child_opts())
 
+        self._failure_alarms(alarm_actions)
+
         self.websocket_url = pulumi.Output.concat("wss://", self.api_endpoint, "/", self.stage_name)
         self.finish({
             "websocketUrl": self.websocket_url,
@@ -347,9 +359,45 @@ class ProgressTracker(PatternComponent):
                               self.env.account_id)
         return authorizer
 
+    def _failure_alarms(self, actions: Sequence[pulumi.Input[str]]) -> None:
+        """Alarms for progress that did not reach its followers: a workflow still succeeds when every post
+        fails (each report catches its errors), so these are the only signal."""
+        common: dict[str, Any] = {
+            "comparison_operator": "GreaterThanOrEqualToThreshold", "threshold": 1, "evaluation_periods": 1,
+            "period": 300, "treat_missing_data": "notBreaching", "alarm_actions": list(actions),
+            "ok_actions": list(actions), "tags": self.tags}
+        self.alarms: dict[str, aws.cloudwatch.MetricAlarm] = {}
+        # lambda and eventbridge modes: ReportProgress counts the followers it could not reach.
+        self.alarms["delivery-failed"] = aws.cloudwatch.MetricAlarm(
+            self.child_name("delivery-failed-alarm"),
+            alarm_description=f"{self.component_name}: ReportProgress could not post progress to followers",
+            namespace=REPORT_METRICS_NAMESPACE, metric_name="DeliveryFailed",
+            dimensions={"service": REPORT_SERVICE}, statistic="Sum", **common, opts=self.child_opts())
+        self.alarms["dead-letters"] = aws.cloudwatch.MetricAlarm(
+            self.child_name("report-dlq-alarm"),
+            alarm_description=f"{self.component_name}: progress events EventBridge or Lambda gave up on",
+            namespace="AWS/SQS", metric_name="ApproximateNumberOfMessagesVisible",
+            dimensions={"QueueName": self.dead_letters.name}, statistic="Maximum", **common,
+            opts=self.child_opts())
+        if self.demo_logs is None:
+            return
+        # direct mode: no Lambda on the path, so count failed apigateway:invoke attempts in the execution log.
+        aws.cloudwatch.LogMetricFilter(
+            self.child_name("failed-posts-filter"),
+            log_group_name=self.demo_logs.name,
+            pattern=FAILED_POSTS_FILTER,
+            metric_transformation=aws.cloudwatch.LogMetricFilterMetricTransformationArgs(
+                name=FAILED_POSTS_METRIC, namespace=FAILED_POSTS_NAMESPACE, value="1", unit="Count"),
+            opts=self.child_opts())
+        self.alarms["failed-posts"] = aws.cloudwatch.MetricAlarm(
+            self.child_name("failed-posts-alarm"),
+            alarm_description=f"{self.component_name}: the demo workflow could not post progress to @connections",
+            namespace=FAILED_POSTS_NAMESPACE, metric_name=FAILED_POSTS_METRIC, statistic="Sum", **common,
+            opts=self.child_opts())
+
     def _demo_workflow(self, mode: str, wait_seconds: int, retention_days: int) -> aws.sfn.StateMachine:
         env = self.env
-        logs = aws.cloudwatch.LogGroup(
+        logs = self.demo_logs = aws.cloudwatch.LogGroup(
             self.child_name("demo-logs"),
             name_prefix=f"/aws/vendedlogs/states/{self.component_name}-demo-",
             retention_in_days=retention_days,

@@ -333,3 +333,52 @@ def test_other_programs_add_reporting_to_their_own_state_machine() -> None:
         "Statement"]
     assert statement == {"Sid": "ProgressEvents", "Effect": "Allow", "Action": "events:PutEvents",
                          "Resource": bus.outputs["arn"]}
+
+
+def test_failed_progress_posts_raise_alarms() -> None:
+    # Every report catches its errors, so a workflow whose posts all fail (say, a 403 from a mis-scoped
+    # role) still succeeds: these alarms are the signal.
+    topic = f"arn:aws:sns:{REGION}:{ACCOUNT}:ops"
+    stack = build({"alarm_actions": [topic]})
+    alarms = {a.name: a.inputs for a in stack.of_type("aws:cloudwatch/metricAlarm:MetricAlarm")}
+    delivery = alarms["progress-delivery-failed-alarm"]
+    report = stack.one("aws:lambda/function:Function", "progress-report")
+    # ReportProgress's Powertools metrics: namespace and service dimension as its environment sets them
+    variables = report.inputs["environment"]["variables"]
+    assert (delivery["namespace"], delivery["metricName"]) == (variables["POWERTOOLS_METRICS_NAMESPACE"],
+                                                               "DeliveryFailed")
+    assert delivery["dimensions"] == {"service": variables["POWERTOOLS_SERVICE_NAME"]}
+    queue = stack.one("aws:sqs/queue:Queue")
+    assert alarms["progress-report-dlq-alarm"]["dimensions"] == {"QueueName": queue.outputs["name"]}
+    # direct mode: failed apigateway:invoke attempts counted from the demo workflow's execution log
+    log_filter = stack.one("aws:cloudwatch/logMetricFilter:LogMetricFilter").inputs
+    machine = stack.one("aws:sfn/stateMachine:StateMachine").inputs
+    demo_logs = stack.one("aws:cloudwatch/logGroup:LogGroup", "progress-demo-logs").outputs
+    assert machine["loggingConfiguration"]["logDestination"] == demo_logs["arn"] + ":*"
+    assert log_filter["logGroupName"] == demo_logs["name"]
+    posts = alarms["progress-failed-posts-alarm"]
+    transform = log_filter["metricTransformation"]
+    assert (posts["namespace"], posts["metricName"]) == (transform["namespace"], transform["name"])
+    for alarm in (delivery, posts, alarms["progress-report-dlq-alarm"]):
+        assert alarm["alarmActions"] == [topic] and alarm["threshold"] == 1
+
+
+def test_the_failed_posts_filter_reads_step_functions_task_failed_events() -> None:
+    # The fields the filter reads exist in Step Functions' event model: HistoryEventType has TaskFailed,
+    # TaskFailedEventDetails has resourceType, and the direct post's Resource is apigateway:invoke.
+    import re
+
+    import botocore.session
+
+    from serverless_patterns.progress_tracker.args import FAILED_POSTS_FILTER
+    from serverless_patterns.progress_tracker.reporting import ReportingTarget, demo_order_workflow
+
+    model = botocore.session.get_session().get_service_model("stepfunctions")
+    assert "TaskFailed" in model.shape_for("HistoryEventType").enum
+    assert {"resourceType", "resource", "error", "cause"} <= set(model.shape_for("TaskFailedEventDetails").members)
+    [(event_type, resource_type)] = re.findall(r'\$\.type = "(\w+)"\) && \(\$\.details\.resourceType = "(\w+)"',
+                                               FAILED_POSTS_FILTER)
+    assert event_type == "TaskFailed"
+    resources = set(re.findall(r'"Resource": "arn:aws:states:::(\w+):invoke"', json.dumps(
+        demo_order_workflow(ReportingTarget.direct("t", "a.execute-api.eu-west-1.amazonaws.com", "s")))))
+    assert resources == {resource_type}
