@@ -29,6 +29,7 @@ TENANT_ATTRIBUTE = "tenant_id"
 TENANT_CLAIM = f"custom:{TENANT_ATTRIBUTE}"
 KEY_HASH_INDEX = "by-key-hash"
 AUTHORIZER_CODE = "multi_tenant_api/authorizer"
+PRE_TOKEN_CODE = "multi_tenant_api/pre_token"
 BACKEND_CODE = "multi_tenant_api/backend"
 THROTTLE_METRIC_NAMESPACE = "ServerlessPatterns/MultiTenantApi"
 THROTTLE_METRIC_NAME = "ThrottledRequests"
@@ -41,6 +42,22 @@ ROUTES: tuple[tuple[str, str], ...] = (
     ("GET", "/items/{itemId}"),
     ("DELETE", "/items/{itemId}"),
 )
+
+#: The resource server of the API's OAuth scopes (access tokens carry `<identifier>/<scope>`).
+RESOURCE_SERVER_IDENTIFIER = "multi-tenant-api"
+#: Scope name -> description; names match Cognito's ResourceServerScopeNameType (no `/`).
+SCOPES: dict[str, str] = {"items.read": "Read the tenant's items",
+                          "items.write": "Create and delete the tenant's items"}
+#: The scope an access token needs per route (ID tokens carry no scopes and reach every route).
+ROUTE_SCOPES: dict[str, str] = {"GET /": "items.read", "GET /items": "items.read", "POST /items": "items.write",
+                                "GET /items/{itemId}": "items.read", "DELETE /items/{itemId}": "items.write"}
+#: Pre-token-generation event version: V3_0 is V2_0's event (ID and access token customization for user
+#: sign-in) that Cognito also sends for client-credentials grants, so machine tokens get the tenant claim too.
+#: Both need the Essentials or Plus feature plan.
+#: https://docs.aws.amazon.com/cognito/latest/developerguide/user-pool-lambda-pre-token-generation.html
+PRE_TOKEN_LAMBDA_VERSION = "V3_0"
+#: The pool's feature plan when access tokens are used (the cheapest one with access token customization).
+ACCESS_TOKEN_POOL_TIER = "ESSENTIALS"
 
 #: Stage access log format: JSON with the tenant (authorizer context) and the API key id per request.
 ACCESS_LOG_FORMAT = json.dumps({
@@ -113,6 +130,9 @@ class TenantArgs(TypedDict, total=False):
     """Tenant id (3-64 lowercase letters, digits, inner hyphens); the value of `custom:tenant_id`."""
     tier: str
     """Name of a tier in `tiers`."""
+    machine_scopes: Sequence[str]
+    """Scopes (`items.read`, `items.write`) of a client-credentials app client for this tenant's machine
+    callers; no client without them. Needs `token_use: access`."""
 
 
 class AlarmArgs(TypedDict, total=False):
@@ -153,8 +173,9 @@ class MultiTenantApiArgs(TypedDict, total=False):
     authorizer_ttl_seconds: int
     """How long API Gateway caches an authorizer result per token (0-3600, default 300)."""
     token_use: str
-    """Token the API accepts: `id` (default; carries custom attributes). `access` is refused: access
-    tokens carry the tenant claim only with a pre-token-generation trigger, not deployed yet."""
+    """Token the API accepts: `id` (default) or `access`. With `access` the pool gets the Essentials
+    feature plan and a pre-token-generation trigger (V3_0 event) that puts the tenant claim into access
+    tokens (user sign-in and machine clients), and routes require scopes."""
     tenant_attribute_mutable: bool
     """Whether administrators may change a user's tenant after creation (default false: set once at
     AdminCreateUser). Changing this later replaces the user pool."""

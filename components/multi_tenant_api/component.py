@@ -15,6 +15,7 @@ from serverless_patterns.core.base import PatternComponent
 from serverless_patterns.core.function import PythonFunction, validate_settings
 from serverless_patterns.multi_tenant_api.args import (
     ACCESS_LOG_FORMAT,
+    ACCESS_TOKEN_POOL_TIER,
     AUTHORIZER_CODE,
     AUTHORIZER_TIMEOUT_SECONDS,
     BACKEND_CODE,
@@ -24,9 +25,14 @@ from serverless_patterns.multi_tenant_api.args import (
     DOMAIN_RESERVED_WORDS,
     KEY_HASH_INDEX,
     MAX_API_KEYS,
+    PRE_TOKEN_CODE,
+    PRE_TOKEN_LAMBDA_VERSION,
     QUERY_PARAMETER_PATTERN,
     QUOTA_PERIODS,
+    RESOURCE_SERVER_IDENTIFIER,
+    ROUTE_SCOPES,
     ROUTES,
+    SCOPES,
     STAGE_NAME_PATTERN,
     TENANT_ATTRIBUTE,
     TENANT_CLAIM,
@@ -103,6 +109,11 @@ class MultiTenantApi(PatternComponent):
     """DynamoDB table of the example backend's tenant-scoped items."""
     access_log_group: pulumi.Output[str]
     """Log group of the stage's access logs."""
+    machine_client_ids: Mapping[str, pulumi.Output[str]]
+    """Tenant id -> client-credentials app client id (its secret is never an output: read it with
+    `aws cognito-idp describe-user-pool-client`)."""
+    machine_clients_table: pulumi.Output[str] | None
+    """DynamoDB table the pre-token trigger reads (app client id -> tenant), with `token_use: access`."""
     legacy_api_url: pulumi.Output[str] | None
     """Invoke URL of the legacy API that takes the key from the query string (with `query_string_keys`)."""
 
@@ -116,6 +127,9 @@ class MultiTenantApi(PatternComponent):
 
         self.key_table = self._key_table()
         self.item_table = self._items_table()
+        self.access_tokens = self.token_use == "access"
+        self.clients_table = self._machine_clients_table() if self.access_tokens else None
+        self.pre_token = self._pre_token_function() if self.clients_table is not None else None
         self.user_pool, self.user_pool_client, self.domain = self._identity()
         self.issuer = pulumi.Output.concat("https://", self.user_pool.endpoint)
         self.jwks_url = pulumi.Output.concat(self.issuer, "/.well-known/jwks.json")
@@ -135,8 +149,11 @@ class MultiTenantApi(PatternComponent):
 
         self.usage_plans = {tier.name: self._usage_plan(tier) for tier in self.tiers.values()}
         self.api_keys: dict[str, aws.apigateway.ApiKey] = {}
+        self.machine_clients: dict[str, aws.cognito.UserPoolClient] = {}
         for tenant_id, tier in self.tenants.items():
-            self.api_keys[tenant_id] = self._tenant(tenant_id, tier)
+            if self.machine_scopes.get(tenant_id):
+                self.machine_clients[tenant_id] = self._machine_client(tenant_id, self.machine_scopes[tenant_id])
+            self.api_keys[tenant_id] = self._tenant(tenant_id, tier, self.machine_clients.get(tenant_id))
 
         for surface in self.surfaces:
             self._alarms(surface)
@@ -157,7 +174,10 @@ class MultiTenantApi(PatternComponent):
             "tenantKeysTable": self.key_table.name,
             "itemsTable": self.item_table.name,
             "accessLogGroup": self.api.access_logs.name,
+            "machineClientIds": {tenant: client.id for tenant, client in self.machine_clients.items()},
         }
+        if self.clients_table is not None:
+            outputs["machineClientsTable"] = self.clients_table.name
         if self.query_string_keys:
             outputs["legacyApiUrl"] = self.surfaces[1].stage.invoke_url
         self.finish(outputs)
@@ -209,6 +229,8 @@ class MultiTenantApi(PatternComponent):
                    f"at most {MAX_API_KEYS} tenants: each gets an API key, and API Gateway allows {MAX_API_KEYS} "
                    "keys per account and Region (a hard limit; split tenants across accounts or Regions)")
         self.tenants: dict[str, Tier] = {}
+        self.machine_scopes: dict[str, list[str]] = {}
+        machine_field = ""
         for index, raw in enumerate(raw_tenants):
             field = f"tenants[{index}]"
             v.mapping(field, raw, known=TenantArgs.__annotations__)
@@ -219,6 +241,13 @@ class MultiTenantApi(PatternComponent):
                 v.fail(f"{field}.id", tenant_id, "a tenant id not already used by another tenant")
             tier = v.choice(f"{field}.tier", v.required(raw, "tier", f"{field}."), sorted(self.tiers))
             self.tenants[tenant_id] = self.tiers[tier]
+            scopes = v.list_of(f"{field}.machine_scopes", raw.get("machine_scopes") or [], max_items=len(SCOPES),
+                               unique=True)
+            for scope in scopes:
+                v.choice(f"{field}.machine_scopes", scope, sorted(SCOPES))
+            if scopes:
+                self.machine_scopes[tenant_id] = sorted(scopes)
+                machine_field = f"{field}.machine_scopes"
 
         prefix = v.string("domain_prefix", v.required(args, "domain_prefix"), pattern=DOMAIN_PREFIX_PATTERN,
                           max_len=63, allowed="1-63 lowercase letters, digits and inner hyphens, unique in the "
@@ -243,14 +272,10 @@ class MultiTenantApi(PatternComponent):
         self.authorizer_ttl = v.integer("authorizer_ttl_seconds", args.get("authorizer_ttl_seconds", 300),
                                         minimum=0, maximum=3600)
         self.token_use = v.choice("token_use", args.get("token_use", "id"), TOKEN_USES)
-        if self.token_use == "access":
-            # Cognito access tokens carry no custom attributes (so no `custom:tenant_id`) unless a
-            # pre-token-generation trigger (V2 event; Essentials or Plus feature plan) adds them, and this
-            # component does not deploy one yet.
-            # https://docs.aws.amazon.com/cognito/latest/developerguide/user-pool-lambda-pre-token-generation.html
-            v.fail("token_use", self.token_use, "'id': Cognito access tokens carry no custom:tenant_id unless a "
-                   "pre-token-generation trigger (V2 event, Essentials or Plus feature plan) adds it, and this "
-                   "component does not deploy one yet")
+        if self.token_use == "id" and self.machine_scopes:
+            # Client-credentials grants issue access tokens only; an API on ID tokens would refuse them all.
+            v.fail(machine_field, sorted(self.machine_scopes), "machine clients only with token_use 'access' (a "
+                   "client-credentials grant issues access tokens only, and this API accepts ID tokens)")
         self._check_reachable_limits()
         self.tenant_attribute_mutable = v.boolean("tenant_attribute_mutable",
                                                   args.get("tenant_attribute_mutable", False))
@@ -339,15 +364,33 @@ class MultiTenantApi(PatternComponent):
             user_attribute_update_settings=aws.cognito.UserPoolUserAttributeUpdateSettingsArgs(
                 attributes_require_verification_before_updates=["email"]),
             deletion_protection="ACTIVE",
+            # Access token customization (the tenant claim) needs Essentials or Plus.
+            user_pool_tier=ACCESS_TOKEN_POOL_TIER if self.pre_token is not None else None,
+            lambda_config=aws.cognito.UserPoolLambdaConfigArgs(
+                pre_token_generation_config=aws.cognito.UserPoolLambdaConfigPreTokenGenerationConfigArgs(
+                    lambda_arn=self.pre_token.arn, lambda_version=PRE_TOKEN_LAMBDA_VERSION))
+            if self.pre_token is not None else None,
             tags=self.tags,
             opts=self.child_opts())
+        api_scopes: list[pulumi.Input[str]] = []
+        if self.pre_token is not None:
+            self.pre_token.allow_invoke("cognito", "cognito-idp.amazonaws.com", pool.arn)
+            self.resource_server = aws.cognito.ResourceServer(
+                self.child_name("resource-server"),
+                user_pool_id=pool.id,
+                identifier=RESOURCE_SERVER_IDENTIFIER,
+                name=f"{self.component_name} API",
+                scopes=[aws.cognito.ResourceServerScopeArgs(scope_name=name, scope_description=description)
+                        for name, description in SCOPES.items()],
+                opts=self.child_opts())
+            api_scopes = [self.full_scope(name) for name in SCOPES]
         client = aws.cognito.UserPoolClient(
             self.child_name("app-client"),
             user_pool_id=pool.id,
             generate_secret=False,  # a public client (SPA/CLI) using the code flow with PKCE
             allowed_oauth_flows_user_pool_client=True,
             allowed_oauth_flows=["code"],
-            allowed_oauth_scopes=["openid", "email", "profile"],
+            allowed_oauth_scopes=["openid", "email", "profile", *api_scopes],
             supported_identity_providers=["COGNITO"],
             callback_urls=list(self.callback_urls),
             logout_urls=list(self.logout_urls) or None,
@@ -363,7 +406,7 @@ class MultiTenantApi(PatternComponent):
             token_validity_units=aws.cognito.UserPoolClientTokenValidityUnitsArgs(
                 id_token="minutes", access_token="minutes", refresh_token="days"),
             auth_session_validity=3,
-            opts=self.child_opts())
+            opts=self.child_opts(depends_on=[self.resource_server] if api_scopes else None))
         domain = aws.cognito.UserPoolDomain(
             self.child_name("domain"),
             domain=self.domain_prefix,
@@ -388,6 +431,63 @@ class MultiTenantApi(PatternComponent):
             deletion_protection_enabled=True,
             tags=self.tags,
             opts=self.child_opts())
+
+    def _machine_clients_table(self) -> aws.dynamodb.Table:
+        """App client id -> tenant: what the pre-token trigger reads for client-credentials grants."""
+        return aws.dynamodb.Table(
+            self.child_name("machine-clients"),
+            billing_mode="PAY_PER_REQUEST",
+            hash_key="clientId",
+            attributes=[aws.dynamodb.TableAttributeArgs(name="clientId", type="S")],
+            server_side_encryption=aws.dynamodb.TableServerSideEncryptionArgs(enabled=True),
+            point_in_time_recovery=aws.dynamodb.TablePointInTimeRecoveryArgs(enabled=True),
+            deletion_protection_enabled=True,
+            tags=self.tags,
+            opts=self.child_opts())
+
+    def _pre_token_function(self) -> PythonFunction:
+        """The pre-token-generation trigger that puts the tenant claim into access tokens."""
+        assert self.clients_table is not None
+        return PythonFunction(
+            self.child_name("pre-token"), code=PRE_TOKEN_CODE, service="multi-tenant-api-pre-token",
+            description="Cognito pre-token-generation (V3_0): tenant claim in access tokens",
+            statements=[iam.allow(["dynamodb:GetItem"], [self.clients_table.arn], sid="ReadMachineClients")],
+            environment={"MACHINE_CLIENTS_TABLE": self.clients_table.name},
+            # Cognito waits 5 s for a trigger; the function answers well within that or fails the sign-in.
+            timeout_seconds=5, settings=self.function_settings, tags=self.user_tags, opts=self.child_opts())
+
+    @staticmethod
+    def full_scope(name: str) -> str:
+        """A scope as access tokens carry it: `<resource server>/<scope>`."""
+        return f"{RESOURCE_SERVER_IDENTIFIER}/{name}"
+
+    def _machine_client(self, tenant_id: str, scopes: list[str]) -> aws.cognito.UserPoolClient:
+        """A confidential client-credentials app client of one tenant, registered for the pre-token trigger."""
+        assert self.clients_table is not None
+        client = aws.cognito.UserPoolClient(
+            self.child_name(f"tenant-{tenant_id}-machine"),
+            name=f"{self.component_name}-{tenant_id}-machine",
+            user_pool_id=self.user_pool.id,
+            generate_secret=True,
+            allowed_oauth_flows_user_pool_client=True,
+            allowed_oauth_flows=["client_credentials"],
+            allowed_oauth_scopes=[self.full_scope(s) for s in scopes],
+            supported_identity_providers=["COGNITO"],
+            explicit_auth_flows=["ALLOW_REFRESH_TOKEN_AUTH"],
+            prevent_user_existence_errors="ENABLED",
+            enable_token_revocation=True,
+            access_token_validity=self.token_minutes,
+            token_validity_units=aws.cognito.UserPoolClientTokenValidityUnitsArgs(access_token="minutes"),
+            opts=self.child_opts(depends_on=[self.resource_server]))
+        aws.dynamodb.TableItem(
+            self.child_name(f"tenant-{tenant_id}-machine-client"),
+            table_name=self.clients_table.name,
+            hash_key="clientId",
+            item=client.id.apply(lambda client_id: json.dumps({
+                "clientId": {"S": client_id}, "tenantId": {"S": tenant_id}, "status": {"S": "active"},
+                "managedBy": {"S": "pulumi"}})),
+            opts=self.child_opts())
+        return client
 
     def _items_table(self) -> aws.dynamodb.Table:
         """The example backend's data, partitioned by tenant."""
@@ -416,6 +516,9 @@ class MultiTenantApi(PatternComponent):
             statements = [iam.allow(["dynamodb:GetItem"], [self.key_table.arn], sid="ReadTenantKeys")]
             environment.update({"ISSUER": self.issuer, "JWKS_URL": self.jwks_url, "CLIENT_ID": self.user_pool_client.id,
                                 "TOKEN_USE": self.token_use, "TENANT_CLAIM": TENANT_CLAIM})
+            if self.access_tokens:
+                environment["ROUTE_SCOPES"] = json.dumps({route: self.full_scope(scope)
+                                                          for route, scope in ROUTE_SCOPES.items()}, sort_keys=True)
             handler, description = "app.handler", "Cognito JWT -> tenant API key (TOKEN authorizer)"
         else:
             statements = [iam.allow(["dynamodb:Query"], [pulumi.Output.concat(self.key_table.arn, "/index/",
@@ -557,7 +660,8 @@ class MultiTenantApi(PatternComponent):
             tags={**self.tags, "tier": tier.name},
             opts=self.child_opts())
 
-    def _tenant(self, tenant_id: str, tier: Tier) -> aws.apigateway.ApiKey:
+    def _tenant(self, tenant_id: str, tier: Tier,
+                machine_client: aws.cognito.UserPoolClient | None = None) -> aws.apigateway.ApiKey:
         """The tenant's key (value generated by API Gateway), its plan association and its key-table row."""
         key = aws.apigateway.ApiKey(
             self.child_name(f"tenant-{tenant_id}"),
@@ -573,12 +677,16 @@ class MultiTenantApi(PatternComponent):
             usage_plan_id=self.usage_plans[tier.name].id,
             # A key may be on only one plan per stage: a tier change must drop the old association first.
             opts=self.child_opts(delete_before_replace=True))
-        item = pulumi.Output.all(key.id, key.value).apply(lambda kv: json.dumps({
+        client_id: pulumi.Input[str] = machine_client.id if machine_client is not None else ""
+        item = pulumi.Output.all(key.id, key.value, client_id).apply(lambda kv: json.dumps({
             "tenantId": {"S": tenant_id},
             "tier": {"S": tier.name},
             "apiKeyId": {"S": kv[0]},
             "apiKey": {"S": kv[1]},
             "keyHash": {"S": hashlib.sha256(kv[1].encode()).hexdigest()},
+            "managedBy": {"S": "pulumi"},
+            # The authorizer accepts access tokens of these app clients for this tenant only.
+            **({"machineClientIds": {"SS": [kv[2]]}} if kv[2] else {}),
         }))
         aws.dynamodb.TableItem(
             self.child_name(f"tenant-{tenant_id}-key"),

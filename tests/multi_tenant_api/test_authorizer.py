@@ -25,6 +25,7 @@ from serverless_patterns.lambdas.multi_tenant_api.authorizer.app import (
     Unauthorized,
     fetch_json,
 )
+from serverless_patterns.multi_tenant_api.args import RESOURCE_SERVER_IDENTIFIER
 
 from .conftest import KEYS_TABLE, TENANTS
 from .tokens import (
@@ -230,8 +231,11 @@ class TestVerifierUnits:
 
     def test_access_tokens_check_client_id_when_configured(self, signing_key: SigningKey,
                                                            authorizer_env: JwksServer) -> None:
-        auth = Authorizer(settings(token_use="access"), jwks=JwksCache(authorizer_env.url))
-        assert auth.token(token_event(signing_key.sign(access_claims())))["context"]["tenantId"] == "acme-corp"
+        read = f"{RESOURCE_SERVER_IDENTIFIER}/items.read"
+        auth = Authorizer(settings(token_use="access", route_scopes={"GET /items": read}),
+                          jwks=JwksCache(authorizer_env.url))
+        allowed = auth.token(token_event(signing_key.sign(access_claims(scope=f"openid {read}"))))
+        assert allowed["context"]["tenantId"] == "acme-corp"
         for bad in (access_claims(client_id="other-client"), access_claims(client_id=None), id_claims()):
             with pytest.raises(Unauthorized):
                 auth.token(token_event(signing_key.sign(bad)))

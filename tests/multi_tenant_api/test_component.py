@@ -263,9 +263,11 @@ class TestRestApi:
         assert settings["settings"]["throttlingBurstLimit"] == 200
         assert settings["settings"]["metricsEnabled"] is True
 
-    def test_access_tokens_are_refused_with_the_reason(self) -> None:
-        with pytest.raises(ComponentArgsError, match="pre-token-generation trigger"):
-            build(token_use="access")
+    def test_id_token_stacks_have_no_trigger_and_no_machine_clients(self, stack: CapturedStack) -> None:
+        pool = stack.one("aws:cognito/userPool:UserPool").inputs
+        assert "lambdaConfig" not in pool and "userPoolTier" not in pool
+        assert stack.of_type("aws:cognito/resourceServer:ResourceServer") == []
+        assert stack.one("serverless-patterns:index:MultiTenantApi").component_outputs["machineClientIds"] == {}
 
     def test_tier_limits_up_to_the_stage_throttle_are_accepted(self) -> None:
         stack = build(stage_throttle={"rate_limit": 300, "burst_limit": 600},
@@ -448,8 +450,12 @@ BAD_INPUTS = [
                  id="zero-stage-rate"),
     pytest.param({"authorizer_ttl_seconds": 3601}, "authorizer_ttl_seconds", id="ttl-too-long"),
     pytest.param({"token_use": "refresh"}, "token_use", id="bad-token-use"),
-    # Access tokens carry no custom:tenant_id without a pre-token-generation trigger (not deployed yet).
-    pytest.param({"token_use": "access"}, "token_use", id="access-tokens-without-trigger"),
+    # Client-credentials grants issue access tokens only: machine clients need token_use access.
+    pytest.param({"tenants": [{"id": "acme-corp", "tier": "trial", "machine_scopes": ["items.read"]}]},
+                 "tenants[0].machine_scopes", id="machine-client-with-id-tokens"),
+    pytest.param({"token_use": "access", "tenants": [{"id": "acme-corp", "tier": "trial",
+                                                      "machine_scopes": ["items.admin"]}]},
+                 "tenants[0].machine_scopes", id="unknown-scope"),
     # The stage throttle caps every method for all tenants together: a tier above it is unreachable.
     pytest.param({"tiers": tier(rate_limit=200), "tenants": []}, "tiers.trial.rate_limit",
                  id="tier-rate-above-stage"),

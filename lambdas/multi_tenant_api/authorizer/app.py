@@ -26,7 +26,7 @@ import re
 import time
 import urllib.request
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import boto3
@@ -207,8 +207,8 @@ class TokenVerifier:
             raise Unauthorized(f"invalid token: {type(error).__name__}") from None
         if claims.get("token_use") != self.token_use:
             raise Unauthorized(f"token_use {claims.get('token_use')!r} is not {self.token_use!r}")
-        if not id_token and claims.get("client_id") != self.client_id:
-            raise Unauthorized("client_id does not match")
+        if not id_token and not isinstance(claims.get("client_id"), str):
+            raise Unauthorized("no client_id")
         return claims
 
 
@@ -217,6 +217,8 @@ class TenantKey:
     tenant_id: str
     tier: str
     api_key: str
+    #: App clients registered for this tenant's machine callers (their access tokens are accepted).
+    machine_clients: frozenset[str] = frozenset()
 
 
 class TenantKeyStore:
@@ -267,12 +269,13 @@ class TenantKeyStore:
     def _entry(item: Mapping[str, Any] | None) -> TenantKey | None:
         if not item or "apiKey" not in item:
             return None
-        return TenantKey(item["tenantId"]["S"], item.get("tier", {}).get("S", ""), item["apiKey"]["S"])
+        return TenantKey(item["tenantId"]["S"], item.get("tier", {}).get("S", ""), item["apiKey"]["S"],
+                         frozenset(item.get("machineClientIds", {}).get("SS", [])))
 
     def by_tenant(self, tenant_id: str, deadline: Deadline | None = None) -> TenantKey | None:
         def load() -> TenantKey | None:
             response = self.client.get_item(TableName=self.table_name, Key={"tenantId": {"S": tenant_id}},
-                                            ProjectionExpression="tenantId, apiKey, tier")
+                                            ProjectionExpression="tenantId, apiKey, tier, machineClientIds")
             return self._entry(response.get("Item"))
         return self._cached("t#" + tenant_id, load, deadline)
 
@@ -304,6 +307,8 @@ class Settings:
     tenant_claim: str = "custom:tenant_id"
     query_parameter: str = "api_key"
     key_cache_seconds: float = 300.0
+    #: Access tokens only: route (`"GET /items/{itemId}"`) -> the scope it requires (full name).
+    route_scopes: Mapping[str, str] = field(default_factory=dict)
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] = os.environ) -> Settings:
@@ -312,15 +317,25 @@ class Settings:
                    jwks_url=env.get("JWKS_URL", ""), client_id=env.get("CLIENT_ID", ""),
                    token_use=env.get("TOKEN_USE", "id"), tenant_claim=env.get("TENANT_CLAIM", "custom:tenant_id"),
                    query_parameter=env.get("QUERY_PARAMETER", "api_key"),
-                   key_cache_seconds=float(env.get("KEY_CACHE_SECONDS", "300")))
+                   key_cache_seconds=float(env.get("KEY_CACHE_SECONDS", "300")),
+                   route_scopes=json.loads(env.get("ROUTE_SCOPES") or "{}"))
 
     @property
     def stage_resource(self) -> str:
         """Every method of this API's stage: API Gateway caches one result per identity for all methods."""
         return f"{self.api_execution_arn}/{self.stage}/*/*"
 
+    def route_resource(self, route: str) -> str:
+        """`"GET /items/{itemId}"` -> the method ARN pattern `.../<stage>/GET/items/*` (root: `.../GET/`)."""
+        method, path = route.split(" ", 1)
+        return f"{self.api_execution_arn}/{self.stage}/{method}/" + re.sub(r"\{[^}]+\}", "*", path.lstrip("/"))
 
-def policy(principal_id: str, effect: str, resource: str) -> dict[str, Any]:
+    def scoped_resources(self, scopes: set[str]) -> list[str]:
+        """The routes an access token with `scopes` may call (one cached policy covers all of them)."""
+        return sorted(self.route_resource(route) for route, scope in self.route_scopes.items() if scope in scopes)
+
+
+def policy(principal_id: str, effect: str, resource: str | list[str]) -> dict[str, Any]:
     return {"principalId": principal_id,
             "policyDocument": {"Version": "2012-10-17", "Statement": [
                 {"Action": "execute-api:Invoke", "Effect": effect, "Resource": resource}]}}
@@ -342,9 +357,12 @@ class Authorizer:
                 f"{self.settings.api_execution_arn}/{self.settings.stage}/"):
             raise Unauthorized("method ARN of another API or stage")
 
-    def allow(self, principal_id: str, tenant: TenantKey) -> dict[str, Any]:
-        response = policy(principal_id, "Allow", self.settings.stage_resource)
+    def allow(self, principal_id: str, tenant: TenantKey, resources: list[str] | None = None,
+              scopes: str | None = None) -> dict[str, Any]:
+        response = policy(principal_id, "Allow", resources or self.settings.stage_resource)
         response["context"] = {"tenantId": tenant.tenant_id, "tier": tenant.tier}
+        if scopes is not None:
+            response["context"]["scopes"] = scopes
         response["usageIdentifierKey"] = tenant.api_key
         return response
 
@@ -364,7 +382,18 @@ class Authorizer:
         if tenant is None:
             logger.info("denied: no known tenant for this identity", extra={"sub": principal})
             return policy(principal, "Deny", self.settings.stage_resource)
-        return self.allow(principal, tenant)
+        if self.settings.token_use == "id":
+            return self.allow(principal, tenant)
+        # Access tokens: from the hosted-UI client (users) or one of this tenant's machine clients only.
+        client_id = claims["client_id"]
+        if client_id != self.settings.client_id and client_id not in tenant.machine_clients:
+            raise Unauthorized("client_id is neither the app client nor a machine client of the tenant")
+        granted = {s for s in str(claims.get("scope", "")).split() if s in set(self.settings.route_scopes.values())}
+        resources = self.settings.scoped_resources(granted)
+        if not resources:
+            logger.info("denied: no scope of any route", extra={"sub": principal})
+            return policy(principal, "Deny", self.settings.stage_resource)
+        return self.allow(principal, tenant, resources, " ".join(sorted(granted)))
 
     def query_string(self, event: Mapping[str, Any], deadline: Deadline | None = None) -> dict[str, Any]:
         """REQUEST authorizer for legacy clients: `?api_key=<tenant key>`."""
