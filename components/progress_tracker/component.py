@@ -106,6 +106,7 @@ class ProgressTracker(PatternComponent):
                                    maximum=168)
         progress_ttl = v.integer("progress_ttl_hours", args.get("progress_ttl_hours", 48), minimum=1,
                                  maximum=8760)
+        self.progress_ttl: int = progress_ttl
         rate = v.number("throttling_rate_limit", args.get("throttling_rate_limit", 50.0), exclusive_minimum=0,
                         maximum=10000)
         burst = v.integer("throttling_burst_limit", args.get("throttling_burst_limit", 100), minimum=1,
@@ -315,7 +316,7 @@ class ProgressTracker(PatternComponent):
         self.validator.choice("mode", mode, MODES)
         return pulumi.Output.all(self.table.name, self.api_endpoint, self.report_function.arn,
                                  self.event_bus.name).apply(
-            lambda v: {"direct": lambda: ReportingTarget.direct(v[0], v[1], self.stage_name),
+            lambda v: {"direct": lambda: ReportingTarget.direct(v[0], v[1], self.stage_name, self.progress_ttl),
                        "lambda": lambda: ReportingTarget.lambda_function(v[2]),
                        "eventbridge": lambda: ReportingTarget.eventbridge(v[3])}[mode]())
 

@@ -45,6 +45,10 @@ MAX_STATE_NAME = 80
 LAMBDA_TRANSIENT_ERRORS = ["Lambda.ServiceException", "Lambda.AWSLambdaException", "Lambda.SdkClientException",
                            "Lambda.TooManyRequestsException"]
 EXECUTION_NAME = "$$.Execution.Name"
+#: A Standard workflow runs at most one year (Step Functions quotas, "Maximum execution time":
+#: https://docs.aws.amazon.com/step-functions/latest/dg/service-quotas.html).
+MAX_EXECUTION_SECONDS = 365 * 24 * 3600
+DEFAULT_PROGRESS_TTL_HOURS = 48
 
 
 class ReportingError(ValueError):
@@ -63,6 +67,7 @@ class ReportingTarget:
     event_bus_name: str = ""
     event_source: str = EVENT_SOURCE
     detail_type: str = DETAIL_TYPE
+    progress_ttl_hours: int = DEFAULT_PROGRESS_TTL_HOURS
 
     def __post_init__(self) -> None:
         if self.mode not in MODES:
@@ -72,13 +77,18 @@ class ReportingTarget:
         missing = [name for name in needed if not getattr(self, name)]
         if missing:
             raise ReportingError(f"{self.mode} reporting needs {', '.join(missing)}")
+        ttl = self.progress_ttl_hours
+        if not isinstance(ttl, int) or isinstance(ttl, bool) or not 1 <= ttl <= 8760:
+            raise ReportingError(f"progress_ttl_hours must be a whole number from 1 to 8760, got {ttl!r}")
         if self.mode == "direct" and ("/" in self.api_endpoint or ":" in self.api_endpoint):
             raise ReportingError(f"api_endpoint must be a host name like '<api>.execute-api.<region>."
                                  f"amazonaws.com', got {self.api_endpoint!r}")
 
     @classmethod
-    def direct(cls, table_name: str, api_endpoint: str, stage: str) -> ReportingTarget:
-        return cls("direct", table_name=table_name, api_endpoint=api_endpoint, stage=stage)
+    def direct(cls, table_name: str, api_endpoint: str, stage: str,
+               progress_ttl_hours: int = DEFAULT_PROGRESS_TTL_HOURS) -> ReportingTarget:
+        return cls("direct", table_name=table_name, api_endpoint=api_endpoint, stage=stage,
+                   progress_ttl_hours=progress_ttl_hours)
 
     @classmethod
     def lambda_function(cls, function_arn: str) -> ReportingTarget:
@@ -213,14 +223,20 @@ def _direct_branch(target: ReportingTarget, report: str, percent: int, message: 
                 "Parameters": {
                     "TableName": target.table_name,
                     "Key": _exec_key("STATE"),
-                    "UpdateExpression": "SET #p = :p, #m = :m, #s = :s, #st = :st, #u = :u",
+                    # ASL has no clock for "now + TTL" (the Lambda path's refresh), so every save moves the
+                    # expiry to the start (written by `start`) + the longest possible run + the TTL: the
+                    # record cannot expire while the execution still runs.
+                    "UpdateExpression": "SET #p = :p, #m = :m, #s = :s, #st = :st, #u = :u, #x = #sa + :life",
                     # Only executions started through the tracker have a state item; never regress.
-                    "ConditionExpression": "attribute_exists(pk) AND (attribute_not_exists(#p) OR #p <= :p)",
+                    "ConditionExpression": "attribute_exists(pk) AND attribute_exists(#sa) AND "
+                                           "(attribute_not_exists(#p) OR #p <= :p)",
                     "ExpressionAttributeNames": {"#p": "percent", "#m": "message", "#s": "step", "#st": "status",
-                                                 "#u": "updatedAt"},
+                                                 "#u": "updatedAt", "#x": "expiresAt", "#sa": "startedAt"},
                     "ExpressionAttributeValues": {":p": {"N": str(percent)}, ":m": {"S": message},
                                                   ":s": {"S": step}, ":st": {"S": status},
-                                                  ":u": {"S.$": "$$.State.EnteredTime"}},
+                                                  ":u": {"S.$": "$$.State.EnteredTime"},
+                                                  ":life": {"N": str(MAX_EXECUTION_SECONDS
+                                                                     + target.progress_ttl_hours * 3600)}},
                 },
                 "ResultPath": None,
                 "Retry": [{"ErrorEquals": ["DynamoDB.ConditionalCheckFailedException"], "MaxAttempts": 0},

@@ -136,6 +136,24 @@ def test_direct_progress_reaches_connection_and_gone_connection_is_removed(
     assert run.output["shipping"] == {"shipped": True}
 
 
+def test_direct_saves_keep_the_progress_record_while_the_execution_can_run(
+        harness: SfnHarness, monkeypatch: pytest.MonkeyPatch) -> None:
+    # The Lambda path refreshes expiresAt to now + TTL on every save; ASL has no clock, so direct saves move it
+    # to the start + the longest Standard execution (1 year, Step Functions quotas:
+    # https://docs.aws.amazon.com/step-functions/latest/dg/service-quotas.html) + the TTL. Before, a direct
+    # workflow running past progress_ttl_hours lost its record: resume said "unknown execution" and later
+    # saves failed their attribute_exists(pk) condition.
+    from serverless_patterns.progress_tracker.reporting import MAX_EXECUTION_SECONDS
+
+    with emulate_apigateway_invoke(ConnectionsApi()):
+        run = run_demo(harness, ReportingTarget.direct(TABLE, API_HOST, STAGE, progress_ttl_hours=6), ["conn-a"],
+                       monkeypatch)
+    assert run.status == "SUCCEEDED", run.describe()
+    state = item(f"EXEC#{run.arn.rsplit(':', 1)[1]}", "STATE")
+    assert state["percent"] == 100
+    assert state["expiresAt"] == state["startedAt"] + MAX_EXECUTION_SECONDS + 6 * 3600
+
+
 def test_direct_other_post_errors_are_retried_then_skipped(harness: SfnHarness,
                                                            monkeypatch: pytest.MonkeyPatch) -> None:
     api = ConnectionsApi(failing={"conn-flaky": 500})

@@ -122,7 +122,8 @@ class Store:
             self.table.put_item(
                 Item={**state_key(execution_id), "executionId": execution_id, "owner": session_id,
                       "principal": principal, "percent": 0, "message": "queued", "step": "",
-                      "status": "PENDING", "updatedAt": self.timestamp(), "expiresAt": now + self.progress_ttl},
+                      "status": "PENDING", "updatedAt": self.timestamp(), "startedAt": now,
+                      "expiresAt": now + self.progress_ttl},
                 ConditionExpression="attribute_not_exists(pk)")
         except self.table.meta.client.exceptions.ConditionalCheckFailedException:
             return False
