@@ -79,7 +79,12 @@ def _measure() -> dict[str, Execution | list[Execution]]:
         h.sesv2.create_email_identity(EmailIdentity=SENDER)
         request_arn = h.create(request_def, name="bench-request", type_="EXPRESS")
         events_arn = h.create(events_def, name="bench-events")
-        lambdas = {cost.outputs["arn"]: lambda payload: cost_app.handler(payload, _Context())}
+        from serverless_patterns.lambdas.glacier_restore.restore_state import app as state_app
+
+        state = stack.one("aws:lambda/function:Function", "bench-state")
+        lambdas = {cost.outputs["arn"]: lambda payload: cost_app.handler(payload, _Context()),
+                   state.outputs["arn"]: lambda payload: state_app.handler(payload, _Context())}
+        h.lambda_handlers.update(lambdas)
 
         def request(email: str, **body: Any) -> Execution:
             return h.run(request_def, {"body": {"key": KEY, "email": email, **body}, "caller": CALLER},

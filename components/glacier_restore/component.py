@@ -147,18 +147,34 @@ class GlacierRestore(PatternComponent):
             tags=a.get("tags"),
             opts=self.child_opts())
 
+        # --- restore-state steps ASL cannot do: decode event keys, decide extensions (no AWS permissions) ----
+        self.restore_state_function = PythonFunction(
+            self.child_name("state"),
+            code="glacier_restore/restore_state",
+            service="glacier-restore-state",
+            description="Decodes S3 event keys and decides restore extensions for the restore workflows",
+            statements=[],
+            settings=a["function_settings"],
+            timeout_seconds=10,
+            tags=a.get("tags"),
+            opts=self.child_opts())
+        invoke_restore_state = iam.allow(["lambda:InvokeFunction"], [self.restore_state_function.arn],
+                                         sid="RestoreStateSteps")
+
         settings = pulumi.Output.all(self.bucket_name, self.table.name, self.download_endpoint,
-                                     self.cost_function.arn).apply(
+                                     self.cost_function.arn, self.restore_state_function.arn).apply(
             lambda v: WorkflowSettings(bucket=v[0], table=v[1], sender=a["sender_email"], download_endpoint=v[2],
                                        allowed_tiers=tuple(a["allowed_tiers"]), default_tier=a["default_tier"],
                                        default_days=a["default_days"], max_days=a["max_days"],
-                                       cost_function_arn=v[3], service_name=a["service_name"]))
+                                       cost_function_arn=v[3], restore_state_function_arn=v[4],
+                                       service_name=a["service_name"]))
 
         # --- request workflow (EXPRESS) ------------------------------------------------------------------
         request_role = self._workflow_role("request-role", "Runs the restore request workflow", [
             iam.allow(["s3:GetObject", "s3:RestoreObject"], [objects_arn], sid="HeadAndRestoreArchivedObjects"),
             list_bucket,
             iam.allow(["dynamodb:PutItem", "dynamodb:UpdateItem"], [self.table.arn], sid="RecordRequests"),
+            invoke_restore_state,
             send_email,
         ])
         self.request_workflow = self._state_machine(
@@ -169,6 +185,7 @@ class GlacierRestore(PatternComponent):
         events_role = self._workflow_role("events-role", "Runs the restore completion/expiry workflow", [
             iam.allow(["dynamodb:GetItem", "dynamodb:UpdateItem"], [self.table.arn], sid="ReadAndUpdateRecords"),
             iam.allow(["lambda:InvokeFunction"], [self.cost_function.arn], sid="EstimateCost"),
+            invoke_restore_state,
             send_email,
         ])
         self.events_workflow = self._state_machine(

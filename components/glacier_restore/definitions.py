@@ -35,7 +35,7 @@ STATUS_FAILED = "RESTORE_FAILED"
 REQUEST_TIMEOUT_SECONDS = 25
 
 #: The request workflow's S3 calls (each retries 5xx answers by state, see `_s3_transient`).
-S3_TASKS = ("HeadObject", "RestoreObject")
+S3_TASKS = ("HeadObject", "RestoreObject", "ExtendRestore")
 
 #: Errors the request workflow ends with on purpose (see the module docstring).
 CLIENT_ERRORS = {"InvalidRequest": 400, "NotArchived": 400, "NoSuchKey": 404}
@@ -85,6 +85,7 @@ class WorkflowSettings:
     default_days: int = 7
     max_days: int = 30
     cost_function_arn: str = ""
+    restore_state_function_arn: str = ""
     service_name: str = "Archive restore service"
 
 
@@ -270,9 +271,75 @@ def request_definition(s: WorkflowSettings) -> dict[str, Any]:
                 {"Variable": "$.object.Restore", "StringMatches": '*ongoing-request="true"*',
                  "Next": "JoinOngoingRestore"},
                 {"Variable": "$.object.Restore", "StringMatches": '*ongoing-request="false"*',
-                 "Next": "AlreadyRestored"},
+                 "Next": "CheckExtension"},
             ],
             "Default": "ClaimRestore",
+        },
+        "CheckExtension": {
+            "Type": "Task",
+            "Resource": "arn:aws:states:::lambda:invoke",
+            "Comment": "The copy is there: do the requested days reach past its expiry? (ASL has no date arithmetic.)",
+            "Parameters": {"FunctionName": s.restore_state_function_arn,
+                           "Payload": {"step": "extension", "restore.$": "$.object.Restore",
+                                       "days.$": "$.request.days", "now.$": "$$.State.EnteredTime"}},
+            "ResultSelector": {"extend.$": "$.Payload.extend", "currentExpiry.$": "$.Payload.currentExpiry",
+                               "requestedExpiry.$": "$.Payload.requestedExpiry"},
+            "ResultPath": "$.extension",
+            "Retry": LAMBDA_RETRY,
+            "Catch": [{"ErrorEquals": ["States.ALL"], "ResultPath": "$.failure", "Next": "ExtensionUnknown"}],
+            "Next": "ExtendOrJoin",
+        },
+        "ExtensionUnknown": _fail("RestoreFailed", cause_path=(
+            "States.Format('Whether the restored copy of {} needs extending could not be decided: {}', "
+            "$.request.key, $.failure.Cause)")),
+        "ExtendOrJoin": {
+            "Type": "Choice",
+            "Comment": "More days than remain: S3 extends a restored copy when RestoreObject is sent again.",
+            "Choices": [{"Variable": "$.extension.extend", "BooleanEquals": True, "Next": "ExtendRestore"}],
+            "Default": "AlreadyRestored",
+        },
+        "ExtendRestore": {
+            "Type": "Task",
+            "Resource": _sdk("s3", "restoreObject"),
+            "Parameters": {"Bucket": s.bucket, "Key.$": "$.request.key",
+                           "RestoreRequest": {"Days.$": "$.request.days"}},
+            "ResultPath": None,
+            "Retry": S3_RETRY,
+            "Catch": [{"ErrorEquals": ["States.ALL"], "ResultPath": "$.failure", "Next": "ClassifyExtendError"}],
+            "Next": "RestoreExtended",
+        },
+        "ClassifyExtendError": {"Type": "Choice", "Choices": [_s3_transient("ExtendRestore")],
+                                "Default": "ExtendFailed"},
+        **_s3_retry_states("ExtendRestore"),
+        "ExtendFailed": _fail("RestoreFailed", cause_path="$.failure.Cause"),
+        "RecordExtension": {
+            "Type": "Task",
+            "Resource": _ddb("updateItem"),
+            "Comment": "The requester joins the record, which now carries the extended expiry.",
+            "Parameters": {
+                "TableName": s.table,
+                "Key": {"objectKey": {"S.$": "$.request.key"}},
+                "UpdateExpression": ("ADD requesters :email, principals :principal SET days = :days, "
+                                     "restoreExpiryTime = :expiry, extendedAt = :now, updatedAt = :now"),
+                "ConditionExpression": "attribute_exists(objectKey) AND #status <> :expired",
+                "ExpressionAttributeNames": {"#status": "status"},
+                "ExpressionAttributeValues": {
+                    ":email": {"SS.$": "States.Array($.request.email)"},
+                    ":principal": {"SS.$": "States.Array($.caller.principal)"},
+                    ":days": {"N.$": "States.JsonToString($.request.days)"},
+                    ":expiry": {"S.$": "$.extension.requestedExpiry"},
+                    ":now": {"S.$": "$$.State.EnteredTime"},
+                    ":expired": {"S": STATUS_EXPIRED},
+                },
+            },
+            "ResultPath": None,
+            "Retry": DYNAMODB_RETRY,
+            "Catch": [
+                {"ErrorEquals": ["DynamoDB.ConditionalCheckFailedException"], "ResultPath": "$.failure",
+                 "Next": "RestoreStartedElsewhere"},
+                {"ErrorEquals": ["States.ALL"], "ResultPath": "$.failure", "Next": "RecordFailed"},
+            ],
+            "Next": "SendConfirmation",
         },
         "NotArchived": _fail("NotArchived", cause_path=(
             "States.Format('key: {} is not in S3 Glacier Flexible Retrieval or Deep Archive, "
@@ -408,6 +475,10 @@ def request_definition(s: WorkflowSettings) -> dict[str, Any]:
             "A restore of {} is already in progress. You have been added to the people notified when it "
             "completes; you will then get the cost estimate and download instructions.",
             ["$.request.key"], "AddRequester", this_request_sets_tier=False),
+        "RestoreExtended": _outcome(
+            "restore-extended", STATUS_RESTORED, "{} stays restored longer",
+            "{} is restored and, as you asked, its copy now stays available until {}. " + download_hint,
+            ["$.request.key", "$.extension.requestedExpiry"], "RecordExtension", this_request_sets_tier=False),
         "AlreadyRestored": _outcome(
             "already-restored", STATUS_RESTORED, "{} is already restored",
             "{} is already restored and available for download. " + download_hint,
@@ -562,8 +633,23 @@ def events_definition(s: WorkflowSettings) -> dict[str, Any]:
         "is a short-lived download link.")
     return {
         "Comment": f"{s.service_name}: handle S3 'Object Restore Completed' and 'Object Restore Expired' events.",
-        "StartAt": "RouteEvent",
+        "StartAt": "DecodeKey",
         "States": {
+            "DecodeKey": {
+                "Type": "Task",
+                "Resource": "arn:aws:states:::lambda:invoke",
+                "Comment": "S3 events carry URL-encoded keys ('red flower.jpg' arrives as 'red+flower.jpg'); the "
+                           "records are stored under the key as requested.",
+                "Parameters": {"FunctionName": s.restore_state_function_arn,
+                               "Payload": {"step": "eventKey", "event.$": "$"}},
+                "ResultSelector": {"key.$": "$.Payload.key"},
+                "ResultPath": "$.object",
+                "Retry": LAMBDA_RETRY,
+                "Catch": [{"ErrorEquals": ["States.ALL"], "ResultPath": "$.failure", "Next": "KeyUnreadable"}],
+                "Next": "RouteEvent",
+            },
+            "KeyUnreadable": _fail("KeyUnreadable", cause_path=(
+                "States.Format('The object key of this S3 event could not be decoded: {}', $.failure.Cause)")),
             "RouteEvent": {
                 "Type": "Choice",
                 "Choices": [
@@ -577,7 +663,7 @@ def events_definition(s: WorkflowSettings) -> dict[str, Any]:
             "LoadRecord": {
                 "Type": "Task",
                 "Resource": _ddb("getItem"),
-                "Parameters": {"TableName": s.table, "Key": {"objectKey": {"S.$": "$.detail.object.key"}},
+                "Parameters": {"TableName": s.table, "Key": {"objectKey": {"S.$": "$.object.key"}},
                                "ConsistentRead": True},
                 "ResultPath": "$.record",
                 "Retry": DYNAMODB_RETRY,
@@ -600,13 +686,13 @@ def events_definition(s: WorkflowSettings) -> dict[str, Any]:
             "AlreadyCompleted": {
                 "Type": "Pass",
                 "Comment": "A repeated completion event: the requesters were notified the first time.",
-                "Parameters": {"outcome": "already-completed", "key.$": "$.detail.object.key"},
+                "Parameters": {"outcome": "already-completed", "key.$": "$.object.key"},
                 "End": True,
             },
             "NotRequestedHere": {
                 "Type": "Pass",
                 "Comment": "A restore nobody asked this service for: nobody to notify or charge.",
-                "Parameters": {"outcome": "ignored", "key.$": "$.detail.object.key",
+                "Parameters": {"outcome": "ignored", "key.$": "$.object.key",
                                "reason": "no restore request in progress is recorded for this object"},
                 "End": True,
             },
@@ -645,7 +731,7 @@ def events_definition(s: WorkflowSettings) -> dict[str, Any]:
                 "Resource": _ddb("updateItem"),
                 "Parameters": {
                     "TableName": s.table,
-                    "Key": {"objectKey": {"S.$": "$.detail.object.key"}},
+                    "Key": {"objectKey": {"S.$": "$.object.key"}},
                     "UpdateExpression": "SET #status = :restored, completedAt = :at, restoreExpiryTime = :expiry, "
                                         "costEstimate = :estimate",
                     "ExpressionAttributeNames": {"#status": "status"},
@@ -667,7 +753,7 @@ def events_definition(s: WorkflowSettings) -> dict[str, Any]:
                 "ItemsPath": "$.record.Item.requesters.SS",
                 "ItemSelector": {
                     "email.$": "$$.Map.Item.Value",
-                    "key.$": "$.detail.object.key",
+                    "key.$": "$.object.key",
                     "expiry.$": "$.detail.restore-expiry-time",
                     "estimate.$": "$.cost.estimate.summary",
                 },
@@ -717,7 +803,7 @@ def events_definition(s: WorkflowSettings) -> dict[str, Any]:
                 "Resource": _ddb("updateItem"),
                 "Parameters": {
                     "TableName": s.table,
-                    "Key": {"objectKey": {"S.$": "$.detail.object.key"}},
+                    "Key": {"objectKey": {"S.$": "$.object.key"}},
                     "UpdateExpression": "SET completionNotifications = :notifications",
                     "ExpressionAttributeValues": {
                         ":notifications": {"S.$": "States.JsonToString($.notifications)"},
@@ -730,7 +816,7 @@ def events_definition(s: WorkflowSettings) -> dict[str, Any]:
             },
             "Notified": {
                 "Type": "Pass",
-                "Parameters": {"outcome": "requesters-notified", "key.$": "$.detail.object.key",
+                "Parameters": {"outcome": "requesters-notified", "key.$": "$.object.key",
                                "estimate.$": "$.cost.estimate", "notifications.$": "$.notifications"},
                 "End": True,
             },
@@ -739,7 +825,7 @@ def events_definition(s: WorkflowSettings) -> dict[str, Any]:
                 "Resource": _ddb("updateItem"),
                 "Parameters": {
                     "TableName": s.table,
-                    "Key": {"objectKey": {"S.$": "$.detail.object.key"}},
+                    "Key": {"objectKey": {"S.$": "$.object.key"}},
                     "UpdateExpression": "SET #status = :expired, expiredAt = :at",
                     "ConditionExpression": "attribute_exists(objectKey)",
                     "ExpressionAttributeNames": {"#status": "status"},
@@ -756,11 +842,11 @@ def events_definition(s: WorkflowSettings) -> dict[str, Any]:
             },
             "Expired": {
                 "Type": "Pass",
-                "Parameters": {"outcome": "expired", "key.$": "$.detail.object.key"},
+                "Parameters": {"outcome": "expired", "key.$": "$.object.key"},
                 "End": True,
             },
             "CompletionFailed": _fail("RecordUnavailable", cause_path=(
                 "States.Format('The restore record of {} could not be read or written: {}', "
-                "$.detail.object.key, $.failure.Cause)")),
+                "$.object.key, $.failure.Cause)")),
         },
     }

@@ -3,7 +3,8 @@
 StartSyncExecution answers HTTP 200 even when the execution FAILED, so the response template reads
 the execution's `status` and `error` and sets the real HTTP status with `responseOverride`:
 
-- SUCCEEDED → 202 (restore started or joined) or 200 (already restored), body = the workflow output;
+- SUCCEEDED → 202 (restore started or joined) or 200 (already restored, or its copy extended), body = the
+  workflow output;
 - FAILED with a client error of the workflow (`definitions.CLIENT_ERRORS`) → 400/404 with the reason;
 - anything else (FAILED for another reason, TIMED_OUT, ABORTED) → 500/504 with a generic message and
   the request id; the details stay in the workflow's logs. Never a success for a failure.
@@ -61,7 +62,7 @@ def response_template() -> str:
         "#set($error = $input.path('$.error'))",
         "#if($status == \"SUCCEEDED\")",
         "#set($output = $util.parseJson($input.path('$.output')))",
-        "#if($output.outcome == \"already-restored\")",
+        "#if($output.outcome == \"already-restored\" || $output.outcome == \"restore-extended\")",
         "#set($context.responseOverride.status = 200)",
         "#else",
         "#set($context.responseOverride.status = 202)",

@@ -177,6 +177,7 @@ class SfnHarness:
 
         yield _list_objects_restore_status()
         yield _honour_http_status()
+        yield _restore_expiry_at_midnight()
         yield mock.patch.object(WaitFunction, "_wait_interval", lambda self, env, wait_seconds: None)
         yield mock.patch.object(retrier_decl, "time", SimpleNamespace(sleep=lambda seconds: None, time=time.time))
         yield mock.patch.dict(aws_sdk._SERVICE_ERROR_NAMES, AWS_SDK_ERROR_SERVICE_NAMES)
@@ -313,6 +314,28 @@ def _list_objects_restore_status() -> Any:
             del response.serialized
 
     return mock.patch.object(S3Response, "list_objects_v2", list_objects_v2)
+
+
+def _restore_expiry_at_midnight() -> Any:
+    """A restored copy expires at the midnight UTC after the restore plus its days (moto: to the second).
+
+    S3 User Guide, "Restoring an archived object"
+    (https://docs.aws.amazon.com/AmazonS3/latest/userguide/restoring-objects.html): "Amazon S3 calculates the
+    expiry date by adding the number of days that you specify in the restoration request to the time when
+    the requested restoration is completed. Amazon S3 then rounds the resulting time to the next day at
+    midnight Universal Coordinated Time (UTC)."
+    """
+    from moto.s3.models import FakeKey
+
+    original = FakeKey.restore
+
+    def restore(key: Any, days: int) -> None:
+        original(key, days)
+        expiry = key._expiry
+        midnight = expiry.replace(hour=0, minute=0, second=0, microsecond=0)
+        key._expiry = midnight if midnight == expiry else midnight + datetime.timedelta(days=1)
+
+    return mock.patch.object(FakeKey, "restore", restore)
 
 
 def s3_error(status: int, code: str, message: str) -> Exception:

@@ -71,10 +71,11 @@ def test_an_accepted_restore_is_a_202_with_the_workflow_answer(archive: Archive)
     assert record is not None and record["principals"]["SS"] == [ALICE]  # the caller API Gateway authenticated
 
 
-def test_an_object_already_restored_is_a_200(archive: Archive) -> None:
+@pytest.mark.parametrize(("days", "outcome"), [(1, "already-restored"), (10, "restore-extended")])
+def test_an_object_already_restored_is_a_200(archive: Archive, days: int, outcome: str) -> None:
     archive.h.s3.restore_object(Bucket=archive.deployed.bucket, Key=DEEP, RestoreRequest={"Days": 2})
-    answer = post(archive, {"key": DEEP, "email": "alice@research.example.org"})
-    assert answer.status == 200 and answer.json()["outcome"] == "already-restored"
+    answer = post(archive, {"key": DEEP, "days": days, "email": "alice@research.example.org"})
+    assert answer.status == 200 and answer.json()["outcome"] == outcome
 
 
 @pytest.mark.parametrize(("body", "status", "error", "message_start"), [

@@ -5,6 +5,7 @@ from __future__ import annotations
 import importlib
 import json
 from collections.abc import Iterator
+from email.utils import parsedate_to_datetime
 from typing import Any
 
 import pytest
@@ -225,7 +226,7 @@ def test_a_restore_s3_refuses_is_recorded_as_failed_and_answered_as_an_error(arc
 
 def test_a_restore_started_outside_this_service_is_recorded_as_external(archive: Archive) -> None:
     archive.h.s3.restore_object(Bucket=archive.deployed.bucket, Key=FLEX, RestoreRequest={"Days": 2})
-    run = archive.request({"key": FLEX, "email": "alice@research.example.org"})
+    run = archive.request({"key": FLEX, "days": 1, "email": "alice@research.example.org"})  # within the 2 days
     assert run.status == "SUCCEEDED", run.describe()
     assert "RestoreStartedElsewhere" in run.states and archive.restore_requests[-1]["Days"] == "2"
     record = archive.record(FLEX)
@@ -268,8 +269,8 @@ def test_completion_estimates_the_cost_records_it_and_emails_every_requester(arc
     archive.finish_restore(DEEP)
     run = archive.complete(DEEP)
     assert run.status == "SUCCEEDED", run.describe()
-    assert run.lambda_invocations == 1
-    [(_, payload)] = archive.h.lambda_calls
+    assert run.lambda_invocations == 2  # the event's key decoded, then the cost estimated
+    [(_, payload)] = [(fn, p) for fn, p in archive.h.lambda_calls if fn == archive.deployed.cost_arn]
     assert payload == {"sizeBytes": 3 * 1024 * 1024, "tier": "Bulk", "days": "3", "storageClass": "DEEP_ARCHIVE",
                        "region": "us-east-1"}
     estimate = run.output["estimate"]
@@ -310,7 +311,7 @@ def test_completion_of_a_restore_nobody_requested_here_is_ignored(archive: Archi
     assert run.status == "SUCCEEDED", run.describe()
     assert run.output == {"outcome": "ignored", "key": FLEX,
                           "reason": "no restore request in progress is recorded for this object"}
-    assert run.lambda_invocations == 0 and archive.sent() == []
+    assert run.lambda_invocations == 1 and archive.sent() == []  # the key decoded, nothing estimated
 
 
 def test_a_repeated_completion_event_does_not_notify_twice(archive: Archive) -> None:
@@ -320,7 +321,7 @@ def test_a_repeated_completion_event_does_not_notify_twice(archive: Archive) -> 
     again = archive.complete(DEEP)  # EventBridge delivers at least once
     assert first.output["outcome"] == "requesters-notified", first.describe()
     assert again.output == {"outcome": "already-completed", "key": DEEP}
-    assert len(archive.sent()) == mails and again.lambda_invocations == 0
+    assert len(archive.sent()) == mails and again.lambda_invocations == 1  # only the key decoded
 
 
 def test_expiry_marks_the_record_expired_and_a_new_request_starts_a_new_cycle(archive: Archive) -> None:
@@ -458,3 +459,52 @@ def test_dynamodb_tasks_retry_every_name_throttling_takes(deployed: Deployed) ->
             if task["Resource"].startswith("arn:aws:states:::dynamodb:"):
                 retried = {e for r in task["Retry"] for e in r["ErrorEquals"]}
                 assert throttling <= retried, f"{name} does not retry {throttling - retried}"
+
+
+# --- keys as S3 events carry them (issue 17, item 5) and extensions of a restored copy (item 7) ------------
+
+
+@pytest.mark.parametrize("key", ["projects/red flower+blue 100%.tar", "données/été 2019/ünïcødé ✓ 50%25.tar"])
+def test_keys_with_spaces_plus_percent_and_non_ascii_work_end_to_end(archive: Archive, key: str) -> None:
+    """Request, record, completion (the event carries the key URL-encoded, as S3 sends it) and emails."""
+    archive.h.s3.put_object(Bucket=archive.deployed.bucket, Key=key, Body=b"\0" * 10, StorageClass="DEEP_ARCHIVE")
+    requested = archive.request({"key": key, "tier": "Bulk", "email": "alice@research.example.org"})
+    assert requested.output["outcome"] == "restore-started" and requested.output["key"] == key, requested.describe()
+    assert archive.record(key)["status"]["S"] == "RESTORE_IN_PROGRESS"  # type: ignore[index]
+    assert archive.restore_event("Object Restore Completed", key)["detail"]["object"]["key"] != key  # encoded
+    completed = archive.complete(key)
+    assert completed.output["outcome"] == "requesters-notified", completed.describe()
+    assert completed.output["key"] == key
+    record = archive.record(key)
+    assert record is not None and record["status"]["S"] == "RESTORED"
+    confirmation, ready = archive.sent()
+    assert key in confirmation.subject and key in confirmation.body
+    assert ready.subject == f"{key} is restored" and key in ready.body
+    expired = archive.complete(key, kind="Object Restore Expired")
+    assert expired.output == {"outcome": "expired", "key": key}
+
+
+def test_more_days_than_remain_extend_the_restored_copy(archive: Archive) -> None:
+    """S3: "you can update the restoration period by reissuing the request with a new period" (RestoreObject API
+    reference: https://docs.aws.amazon.com/AmazonS3/latest/API/API_RestoreObject.html)."""
+    archive.request({"key": DEEP, "tier": "Bulk", "days": 1, "email": "alice@research.example.org"})
+    archive.complete(DEEP)  # moto finishes restores at once: the copy is there, for 1 day
+    run = archive.request({"key": DEEP, "days": 10, "email": "bob@research.example.org"}, BOB)
+    assert run.status == "SUCCEEDED", run.describe()
+    assert run.output["outcome"] == "restore-extended"
+    assert archive.restore_requests == [{"Days": "1", "GlacierJobParameters": {"Tier": "Bulk"}}, {"Days": "10"}]
+    restore = archive.h.s3.head_object(Bucket=archive.deployed.bucket, Key=DEEP)["Restore"]
+    s3_expiry = parsedate_to_datetime(restore.split('expiry-date="')[1].rstrip('"')).strftime("%Y-%m-%dT%H:%M:%SZ")
+    record = archive.record(DEEP)
+    assert record is not None and record["status"]["S"] == "RESTORED" and record["days"]["N"] == "10"
+    assert record["restoreExpiryTime"]["S"] == s3_expiry and s3_expiry in run.output["message"]
+    assert _set(record, "requesters") == {"alice@research.example.org", "bob@research.example.org"}
+    assert "stays available until" in archive.sent()[-1].body
+
+
+def test_fewer_days_than_remain_leave_the_restored_copy_as_it_is(archive: Archive) -> None:
+    archive.request({"key": DEEP, "tier": "Bulk", "days": 10, "email": "alice@research.example.org"})
+    archive.complete(DEEP)
+    run = archive.request({"key": DEEP, "days": 2, "email": "bob@research.example.org"}, BOB)
+    assert run.output["outcome"] == "already-restored", run.describe()
+    assert len(archive.restore_requests) == 1  # a second RestoreObject would cut the copy to 2 days

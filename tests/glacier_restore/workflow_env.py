@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import quote_plus
 
 import xmltodict
 from moto.core import DEFAULT_ACCOUNT_ID
@@ -19,6 +20,7 @@ from moto.ses.models import ses_backends
 
 from serverless_patterns.glacier_restore import GlacierRestore, GlacierRestoreArgs
 from serverless_patterns.lambdas.glacier_restore.cost_estimate import app as cost_app
+from serverless_patterns.lambdas.glacier_restore.restore_state import app as state_app
 from serverless_patterns.offline import CapturedStack, run_callable
 from serverless_patterns.offline.sfn import REGION, Execution, SfnHarness
 
@@ -59,6 +61,7 @@ class Deployed:
     request_definition: str
     events_definition: str
     cost_arn: str
+    state_arn: str
     cost_environment: dict[str, str]
     rule_patterns: dict[str, str]
     request_policy: str
@@ -76,6 +79,7 @@ class Deployed:
             request_definition=stack.one("aws:sfn/stateMachine:StateMachine", "gr-request").inputs["definition"],
             events_definition=stack.one("aws:sfn/stateMachine:StateMachine", "gr-events").inputs["definition"],
             cost_arn=cost.outputs["arn"],
+            state_arn=stack.one("aws:lambda/function:Function", "gr-state").outputs["arn"],
             cost_environment=dict(cost.inputs["environment"]["variables"]),
             rule_patterns={r.name: r.inputs["eventPattern"]
                            for r in stack.of_type("aws:cloudwatch/eventRule:EventRule")},
@@ -109,6 +113,7 @@ class Archive:
             AttributeDefinitions=[{"AttributeName": "objectKey", "AttributeType": "S"}])
         if verify_sender:
             self.h.sesv2.create_email_identity(EmailIdentity=SENDER)
+        self.h.lambda_handlers[d.state_arn] = lambda payload: state_app.handler(payload, LambdaContext())
         self.request_arn = self.h.create(d.request_definition, name="gr-request", type_="EXPRESS")
         self.events_arn = self.h.create(d.events_definition, name="gr-events", type_="STANDARD")
         return self
@@ -139,9 +144,11 @@ class Archive:
             state_machine_arn=self.request_arn)
 
     def restore_event(self, kind: str, key: str, *, bucket: str | None = None) -> dict[str, Any]:
-        """An S3 restore event as EventBridge delivers it."""
+        """An S3 restore event as EventBridge delivers it: S3 URL-encodes the key ("red flower.jpg" arrives as
+        "red+flower.jpg": https://docs.aws.amazon.com/AmazonS3/latest/userguide/notification-content-structure.html)."""
         detail: dict[str, Any] = {"version": "0", "bucket": {"name": bucket or self.deployed.bucket},
-                                  "object": {"key": key, "size": SIZES.get(key, 1), "etag": "d41d8cd98f00b204"},
+                                  "object": {"key": quote_plus(key, safe="/"), "size": SIZES.get(key, 1),
+                                             "etag": "d41d8cd98f00b204"},
                                   "request-id": "N4N7GDK58NMKJ12R", "requester": "s3.amazonaws.com",
                                   "source-storage-class": "DEEP_ARCHIVE"}
         if kind == "Object Restore Completed":

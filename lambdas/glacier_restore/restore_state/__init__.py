@@ -1,0 +1,1 @@
+"""Restore-state steps of the GlacierRestore workflows (decode event keys, decide extensions)."""
