@@ -22,6 +22,11 @@ MAX_BROWSE_PAGE_SIZE = 1000
 #: S3 object keys (and so prefixes) are at most 1,024 bytes of UTF-8.
 MAX_KEY_BYTES = 1024
 BUCKET_NAME_PATTERN = r"[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]"
+#: A KMS key ARN (single- or multi-Region key). Not an alias: IAM authorizes kms:Decrypt against the key ARN
+#: ("Using aliases to control access to KMS keys": an alias in a policy's Resource does not match the key,
+#: https://docs.aws.amazon.com/kms/latest/developerguide/alias-authorization.html).
+KMS_KEY_ARN_PATTERN = (r"arn:aws[\w-]*:kms:[a-z0-9-]+:\d{12}:key/"
+                       r"([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}|mrk-[0-9a-f]{32})")
 DOMAIN_PATTERN = r"([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}"
 
 #: List prices (USD, us-east-1, per the S3 pricing page): the fallback when the Price List API is
@@ -79,6 +84,9 @@ class GlacierRestoreArgs(TypedDict, total=False):
     the domain's DKIM records). False when the identity is already verified in this account and Region."""
     bucket_name: pulumi.Input[str]
     """An existing archive bucket to serve. Omit it to let the component create a protected bucket."""
+    bucket_kms_key_arn: str
+    """The KMS key ARN of an existing bucket's SSE-KMS encryption (with `bucket_name`). Downloads of
+    SSE-KMS objects need `kms:Decrypt` on it: the download function gets it, only through S3."""
     protect_data: bool
     """Pulumi `protect` on the created bucket (always retained on stack deletion anyway) and deletion
     protection on the requests table (default false)."""

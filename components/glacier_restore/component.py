@@ -18,6 +18,7 @@ from serverless_patterns.glacier_restore.args import (
     BUCKET_NAME_PATTERN,
     DEFAULT_PRICES,
     DOMAIN_PATTERN,
+    KMS_KEY_ARN_PATTERN,
     MAX_BROWSE_PAGE_SIZE,
     MAX_DOWNLOAD_URL_TTL,
     MAX_KEY_BYTES,
@@ -90,6 +91,14 @@ class GlacierRestore(PatternComponent):
         # reference, HeadObject "Permissions"); granted on the bucket ARN only, never on its objects.
         list_bucket = iam.allow(["s3:ListBucket"], [self.bucket_arn], sid="TellMissingKeysApart")
         self._object_read = [iam.allow(["s3:GetObject"], [objects_arn], sid="HeadAndPresignObjects"), list_bucket]
+        if a.get("bucket_kms_key_arn"):
+            # A presigned GET of an SSE-KMS object is decrypted with the signer's permissions; only S3 may
+            # use the key for it (kms:ViaService, https://docs.aws.amazon.com/kms/latest/developerguide/
+            # conditions-kms.html#conditions-kms-via-service).
+            self._object_read.append(iam.allow(
+                ["kms:Decrypt"], [a["bucket_kms_key_arn"]], sid="DecryptArchivedObjects",
+                conditions={"StringEquals": {"kms:ViaService": pulumi.Output.concat("s3.", env.region, ".",
+                                                                                      env.dns_suffix)}}))
         if a["manage_bucket_notifications"]:
             aws.s3.BucketNotification(
                 self.child_name("bucket-events"), bucket=bucket_id, eventbridge=True,
@@ -235,6 +244,13 @@ class GlacierRestore(PatternComponent):
         if a.get("bucket_name") is not None:
             v.string("bucket_name", a["bucket_name"], pattern=BUCKET_NAME_PATTERN,
                      allowed="an S3 bucket name (3-63 lowercase letters, digits, dots and hyphens)")
+        if a.get("bucket_kms_key_arn") is not None:
+            if a.get("bucket_name") is None:
+                v.fail("bucket_kms_key_arn", a["bucket_kms_key_arn"],
+                       "no value unless bucket_name names an existing bucket (the created bucket uses SSE-S3)")
+            v.string("bucket_kms_key_arn", a["bucket_kms_key_arn"], pattern=KMS_KEY_ARN_PATTERN,
+                     allowed="the ARN of the bucket's KMS key, arn:aws:kms:<region>:<account>:key/<key id> "
+                             "(not an alias: IAM authorizes kms:Decrypt against the key ARN)")
         v.boolean("protect_data", a.setdefault("protect_data", False))
         v.boolean("manage_bucket_notifications", a.setdefault("manage_bucket_notifications", True))
 

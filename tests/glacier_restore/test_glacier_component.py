@@ -285,6 +285,18 @@ def test_an_existing_bucket_is_used_as_given() -> None:
     assert definition_of(stack, "gr-request")["States"]["HeadObject"]["Parameters"]["Bucket"] == "institute-backups"
 
 
+KMS_KEY = f"arn:aws:kms:{REGION}:{ACCOUNT}:key/1234abcd-12ab-34cd-56ef-1234567890ab"
+
+
+def test_an_existing_sse_kms_bucket_lets_downloads_decrypt_through_s3_only() -> None:
+    stack = build({**ARGS, "bucket_name": "institute-backups", "bucket_kms_key_arn": KMS_KEY})
+    by_sid = {s["Sid"]: s for s in statements(policy_of_role(stack, "gr-download-role"))}
+    assert by_sid["DecryptArchivedObjects"] == {
+        "Sid": "DecryptArchivedObjects", "Effect": "Allow", "Action": ["kms:Decrypt"], "Resource": [KMS_KEY],
+        "Condition": {"StringEquals": {"kms:ViaService": f"s3.{REGION}.amazonaws.com"}}}
+    assert "kms:Decrypt" not in json.dumps(policy_of_role(build(ARGS, "plain"), "plain-download-role"))
+
+
 def test_an_existing_verified_domain_identity_is_referenced_not_created() -> None:
     stack = build({**ARGS, "sender_identity": "research.example.org", "create_sender_identity": False})
     assert stack.of_type("aws:sesv2/emailIdentity:EmailIdentity") == []
@@ -320,6 +332,11 @@ def test_expedited_needs_glacier_and_adds_the_deep_archive_guard() -> None:
     ({"prices": {"retrieval_per_gb": {"GLACIER": {"Standard": 0.01}}}}, "prices.retrieval_per_gb.DEEP_ARCHIVE"),
     ({"prices": {"data_transfer_out_per_gb": -1}}, "prices.data_transfer_out_per_gb"),
     ({"bucket_name": "Not_A_Bucket"}, "bucket_name"),
+    ({"bucket_kms_key_arn": KMS_KEY}, "bucket_kms_key_arn"),  # only for an existing bucket
+    ({"bucket_name": "institute-backups", "bucket_kms_key_arn": "alias/archive"}, "bucket_kms_key_arn"),
+    ({"bucket_name": "institute-backups", "bucket_kms_key_arn": KMS_KEY.replace(":key/", ":alias/")},
+     "bucket_kms_key_arn"),
+    ({"bucket_name": "institute-backups", "bucket_kms_key_arn": KMS_KEY + "\n"}, "bucket_kms_key_arn"),
     ({"retention": 3}, "retention"),
 ])
 def test_bad_arguments_fail_at_construction_naming_the_field(change: dict, field: str) -> None:
