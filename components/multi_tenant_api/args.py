@@ -43,6 +43,14 @@ ROUTES: tuple[tuple[str, str], ...] = (
     ("DELETE", "/items/{itemId}"),
 )
 
+#: Session tag of the tenant when the backend assumes the tenant-data role (`aws:PrincipalTag/tenant`).
+TENANT_TAG = "tenant"
+#: The partition-key condition of the tenant-data role: IAM substitutes the session's tenant tag.
+LEADING_KEY_VARIABLE = "${aws:PrincipalTag/" + TENANT_TAG + "}"
+#: Item operations of the tenant-data role: each names its partition key (so dynamodb:LeadingKeys is in
+#: the request). No Scan: with ForAllValues, a request without the key would pass the condition.
+TENANT_DATA_ACTIONS = ("dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:Query", "dynamodb:DeleteItem")
+
 #: The resource server of the API's OAuth scopes (access tokens carry `<identifier>/<scope>`).
 RESOURCE_SERVER_IDENTIFIER = "multi-tenant-api"
 #: Scope name -> description; names match Cognito's ResourceServerScopeNameType (no `/`).

@@ -24,6 +24,7 @@ from serverless_patterns.multi_tenant_api.args import (
     DOMAIN_PREFIX_PATTERN,
     DOMAIN_RESERVED_WORDS,
     KEY_HASH_INDEX,
+    LEADING_KEY_VARIABLE,
     MAX_API_KEYS,
     PRE_TOKEN_CODE,
     PRE_TOKEN_LAMBDA_VERSION,
@@ -36,7 +37,9 @@ from serverless_patterns.multi_tenant_api.args import (
     STAGE_NAME_PATTERN,
     TENANT_ATTRIBUTE,
     TENANT_CLAIM,
+    TENANT_DATA_ACTIONS,
     TENANT_ID_PATTERN,
+    TENANT_TAG,
     THROTTLE_METRIC_NAME,
     THROTTLE_METRIC_NAMESPACE,
     THROTTLED_FILTER_PATTERN,
@@ -134,13 +137,17 @@ class MultiTenantApi(PatternComponent):
         self.issuer = pulumi.Output.concat("https://", self.user_pool.endpoint)
         self.jwks_url = pulumi.Output.concat(self.issuer, "/.well-known/jwks.json")
 
+        # The backend reaches items only through the tenant-data role, assumed per tenant (see _tenant_data_role).
+        self.tenant_role_name = "tenant-data-" + hashlib.sha256(
+            f"{pulumi.get_project()}/{pulumi.get_stack()}/{self.component_name}".encode()).hexdigest()[:16]
+        tenant_role_arn = self.env.arn("iam", f"role/{self.tenant_role_name}", region=False)
         self.backend = PythonFunction(
             self.child_name("backend"), code=BACKEND_CODE, service="multi-tenant-api",
             description="Tenant-scoped example backend of the multi-tenant API",
-            statements=[iam.allow(["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:Query", "dynamodb:DeleteItem"],
-                                  [self.item_table.arn], sid="TenantItems")],
-            environment={"ITEMS_TABLE": self.item_table.name},
+            statements=[iam.allow(["sts:AssumeRole", "sts:TagSession"], [tenant_role_arn], sid="AssumeTenantScope")],
+            environment={"ITEMS_TABLE": self.item_table.name, "TENANT_ROLE_ARN": tenant_role_arn},
             settings=self.function_settings, tags=self.user_tags, opts=self.child_opts())
+        self.tenant_role = self._tenant_data_role()
 
         self.surfaces = [self._api_surface("token")]
         if self.query_string_keys:
@@ -488,6 +495,37 @@ class MultiTenantApi(PatternComponent):
                 "managedBy": {"S": "pulumi"}})),
             opts=self.child_opts())
         return client
+
+    def _tenant_data_role(self) -> aws.iam.Role:
+        """The only way to the items: a role the backend assumes with the tenant as session tag `tenant`.
+
+        Its policy allows item operations only where every partition key of the request
+        (`dynamodb:LeadingKeys`) equals the session's `${aws:PrincipalTag/tenant}`. No Scan or other
+        operation without a partition key is granted: with `ForAllValues`, a request without the key would
+        match. Its trust lets only the backend's role assume it, and only with exactly the `tenant` tag.
+        """
+        trust = iam.document(iam.allow(
+            ["sts:AssumeRole", "sts:TagSession"], sid="BackendOnlyWithTenantTag",
+            principals={"AWS": self.backend.role.arn},
+            conditions={"Null": {f"aws:RequestTag/{TENANT_TAG}": "false"},
+                        "ForAllValues:StringEquals": {"aws:TagKeys": [TENANT_TAG]},
+                        "StringLike": {f"aws:RequestTag/{TENANT_TAG}": "?*"}}))
+        role = aws.iam.Role(
+            self.child_name("tenant-data-role"),
+            name=self.tenant_role_name,
+            description=f"{self.component_name}: one tenant's items, by the session tag {TENANT_TAG}",
+            assume_role_policy=trust,
+            max_session_duration=3600,
+            tags=self.tags,
+            opts=self.child_opts())
+        aws.iam.RolePolicy(
+            self.child_name("tenant-data-policy"),
+            role=role.id,
+            policy=iam.document(iam.allow(
+                list(TENANT_DATA_ACTIONS), [self.item_table.arn], sid="OwnTenantItemsOnly",
+                conditions={"ForAllValues:StringEquals": {"dynamodb:LeadingKeys": [LEADING_KEY_VARIABLE]}})),
+            opts=self.child_opts())
+        return role
 
     def _items_table(self) -> aws.dynamodb.Table:
         """The example backend's data, partitioned by tenant."""

@@ -9,6 +9,7 @@ from typing import Any
 import boto3
 import pytest
 from moto import mock_aws
+from moto.core import DEFAULT_ACCOUNT_ID
 
 from serverless_patterns.lambdas.multi_tenant_api.backend import app
 from serverless_patterns.multi_tenant_api.args import ROUTES
@@ -16,12 +17,15 @@ from serverless_patterns.multi_tenant_api.args import ROUTES
 from .tokens import ACCOUNT, API_ID, REGION, STAGE, LambdaContext
 
 ITEMS_TABLE = "tenant-items"
+# In the account of the table (moto maps assumed-role credentials to the role ARN's account).
+TENANT_ROLE_ARN = f"arn:aws:iam::{DEFAULT_ACCOUNT_ID}:role/tenant-data-0123456789abcdef"
 
 
 @pytest.fixture(autouse=True)
 def items_table(monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
     monkeypatch.setenv("ITEMS_TABLE", ITEMS_TABLE)
-    monkeypatch.setattr(app, "_table", None)
+    monkeypatch.setenv("TENANT_ROLE_ARN", TENANT_ROLE_ARN)
+    monkeypatch.setattr(app, "_scoped", None)
     with mock_aws():
         client = boto3.client("dynamodb", region_name=REGION)
         client.create_table(

@@ -3,10 +3,19 @@
 The tenant comes only from the authorizer context (`requestContext.authorizer.tenantId`), never from the
 path, query or body, and is the partition key of every read and write, so one tenant cannot reach
 another tenant's items. Malformed requests are 400s with a reason.
+
+Isolation does not rest on that code alone: the function's own role cannot touch the items table. It
+works on a tenant's items only with credentials of the tenant-data role assumed with the tenant as the
+session tag `tenant` (`ScopedCredentials`); that role may touch only items whose partition key
+(`dynamodb:LeadingKeys`) equals `${aws:PrincipalTag/tenant}`, so a query for another tenant's key is
+refused by IAM (AccessDeniedException), whatever this code does.
 """
 
 import os
+import threading
+import time
 import uuid
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
@@ -25,16 +34,74 @@ logger = Logger()
 tracer = Tracer()
 app = APIGatewayRestResolver(enable_validation=True)
 
-_table: Any = None
+#: Tag key of the tenant on the assumed session; the role policy reads it as `aws:PrincipalTag/tenant`.
+TENANT_TAG = "tenant"
+#: Session length asked of STS (its minimum, 900 s) and how long before expiry a session is renewed.
+SESSION_SECONDS = 900
+RENEW_BEFORE_SECONDS = 60
+MAX_CACHED_TENANTS = 1000
+BOTO_CONFIG = Config(retries={"mode": "standard"})
 
 
-def table() -> Any:
-    """The items table (created on first use, so tests can set the environment first)."""
-    global _table
-    if _table is None:
-        resource = boto3.resource("dynamodb", config=Config(retries={"mode": "standard"}))
-        _table = resource.Table(os.environ["ITEMS_TABLE"])
-    return _table
+class ScopedCredentials:
+    """Per-tenant sessions of the tenant-data role (session tag `tenant=<id>`), cached within their lifetime.
+
+    Each execution environment keeps at most `MAX_CACHED_TENANTS` sessions and renews one
+    `RENEW_BEFORE_SECONDS` before STS's `Expiration`, so a request never uses credentials about to expire.
+    """
+
+    def __init__(self, role_arn: str, sts: Any = None, clock: Callable[[], float] = time.time) -> None:
+        self.role_arn = role_arn
+        self._sts = sts
+        self.clock = clock
+        self._sessions: dict[str, tuple[Any, float]] = {}
+        self._lock = threading.Lock()
+        self.assumed = 0
+
+    @property
+    def sts(self) -> Any:
+        if self._sts is None:
+            self._sts = boto3.client("sts", config=BOTO_CONFIG)
+        return self._sts
+
+    def session(self, tenant_id: str) -> Any:
+        """A boto3 session whose credentials can reach only `tenant_id`'s items."""
+        with self._lock:
+            hit = self._sessions.get(tenant_id)
+            if hit is not None and hit[1] - RENEW_BEFORE_SECONDS > self.clock():
+                return hit[0]
+            response = self.sts.assume_role(
+                RoleArn=self.role_arn, RoleSessionName=tenant_id, DurationSeconds=SESSION_SECONDS,
+                Tags=[{"Key": TENANT_TAG, "Value": tenant_id}])
+            self.assumed += 1
+            credentials = response["Credentials"]
+            session = boto3.session.Session(aws_access_key_id=credentials["AccessKeyId"],
+                                            aws_secret_access_key=credentials["SecretAccessKey"],
+                                            aws_session_token=credentials["SessionToken"])
+            if len(self._sessions) >= MAX_CACHED_TENANTS:
+                self._sessions.clear()
+            self._sessions[tenant_id] = (session, credentials["Expiration"].timestamp())
+            return session
+
+    def table(self, tenant_id: str, table_name: str) -> Any:
+        """The items table through `tenant_id`'s scoped credentials."""
+        return self.session(tenant_id).resource("dynamodb", config=BOTO_CONFIG).Table(table_name)
+
+
+_scoped: ScopedCredentials | None = None
+
+
+def scoped() -> ScopedCredentials:
+    """One cache per execution environment (created on first use, so tests can set the environment first)."""
+    global _scoped
+    if _scoped is None:
+        _scoped = ScopedCredentials(os.environ["TENANT_ROLE_ARN"])
+    return _scoped
+
+
+def table(tenant_id: str) -> Any:
+    """The items table as `tenant_id` may see it (IAM refuses any other tenant's partition)."""
+    return scoped().table(tenant_id, os.environ["ITEMS_TABLE"])
 
 
 class NewItem(BaseModel):
@@ -84,7 +151,7 @@ def whoami() -> dict[str, str]:
 @tracer.capture_method
 def list_items(limit: Annotated[int, Query(ge=1, le=100)] = 50) -> dict[str, Any]:
     tenant_id, _ = tenant()
-    response = table().query(KeyConditionExpression=Key("tenantId").eq(tenant_id), Limit=limit)
+    response = table(tenant_id).query(KeyConditionExpression=Key("tenantId").eq(tenant_id), Limit=limit)
     return {"items": [public(i) for i in response.get("Items", [])]}
 
 
@@ -95,7 +162,7 @@ def create_item(item: Annotated[NewItem, Body()]) -> Response[dict[str, Any]]:
     record = {"tenantId": tenant_id, "itemId": str(uuid.uuid4()), "name": item.name,
               "description": item.description, "quantity": item.quantity,
               "createdAt": datetime.now(UTC).isoformat(timespec="seconds")}
-    table().put_item(Item=record, ConditionExpression="attribute_not_exists(itemId)")
+    table(tenant_id).put_item(Item=record, ConditionExpression="attribute_not_exists(itemId)")
     return Response(status_code=201, content_type=content_types.APPLICATION_JSON, body=public(record))
 
 
@@ -103,7 +170,7 @@ def create_item(item: Annotated[NewItem, Body()]) -> Response[dict[str, Any]]:
 @tracer.capture_method
 def get_item(item_id: str) -> dict[str, Any]:
     tenant_id, _ = tenant()
-    found = table().get_item(Key={"tenantId": tenant_id, "itemId": item_id}).get("Item")
+    found = table(tenant_id).get_item(Key={"tenantId": tenant_id, "itemId": item_id}).get("Item")
     if found is None:
         raise NotFoundError("no such item")
     return public(found)
@@ -113,7 +180,7 @@ def get_item(item_id: str) -> dict[str, Any]:
 @tracer.capture_method
 def delete_item(item_id: str) -> Response[None]:
     tenant_id, _ = tenant()
-    old = table().delete_item(Key={"tenantId": tenant_id, "itemId": item_id}, ReturnValues="ALL_OLD")
+    old = table(tenant_id).delete_item(Key={"tenantId": tenant_id, "itemId": item_id}, ReturnValues="ALL_OLD")
     if "Attributes" not in old:
         raise NotFoundError("no such item")
     return Response(status_code=204)
