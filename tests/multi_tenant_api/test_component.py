@@ -317,10 +317,11 @@ class TestLeastPrivilege:
         assert not [a for a in actions if a.startswith("dynamodb:") and a != "dynamodb:GetItem"]
 
     def test_backend_touches_only_the_items_table(self, stack: CapturedStack) -> None:
-        policy = policy_of(stack, "mta-backend")
+        # Only through the tenant-data role (tests/multi_tenant_api/test_isolation.py has the rest).
+        policy = json.loads(stack.one("aws:iam/rolePolicy:RolePolicy", "tenant-data-policy").inputs["policy"])
         items = stack.one("aws:dynamodb/table:Table", "items").outputs["arn"]
-        assert statement(policy, "TenantItems")["Resource"] == items
-        assert "*" not in json.dumps(statement(policy, "TenantItems"))
+        assert statement(policy, "OwnTenantItemsOnly")["Resource"] == items
+        assert "*" not in json.dumps(statement(policy, "OwnTenantItemsOnly"))
 
     def test_invoke_permissions_are_scoped_to_this_api(self, stack: CapturedStack) -> None:
         execution_arn = stack.one("aws:apigateway/restApi:RestApi").outputs["executionArn"]
