@@ -76,6 +76,51 @@ def test_prices_come_from_the_price_list_when_it_answers(cost: Any) -> None:
     assert "AWS Price List API" in result["summary"] and "Bulk tier" in result["summary"]
 
 
+def real_product(service: str, usagetype: str, operation: str, usd: str, sku: str) -> str:
+    """A GetProducts PriceList entry shaped like AWS's (aws_v1 format: product attributes, OnDemand terms),
+    as the GetProducts API reference describes PriceList ("the product metadata and the price information",
+    https://docs.aws.amazon.com/aws-cost-management/latest/APIReference/API_pricing_GetProducts.html), not
+    built from the lookup's own filters."""
+    term, rate = f"{sku}.JRTCKXETXF", f"{sku}.JRTCKXETXF.6YS6EN2CT7"
+    return json.dumps({
+        "product": {"productFamily": "API Request", "sku": sku, "attributes": {
+            "servicecode": service, "location": "EU (Ireland)", "locationType": "AWS Region", "regionCode": REGION,
+            "usagetype": usagetype, "operation": operation, "group": "S3-API-GDA-Tier5",
+            "groupDescription": "Bulk restore requests", "servicename": "Amazon S3 Glacier Deep Archive"}},
+        "serviceCode": service,
+        "terms": {"OnDemand": {term: {"priceDimensions": {rate: {
+            "unit": "Requests", "endRange": "Inf", "description": f"{usd} USD per request",
+            "appliesTo": [], "rateCode": rate, "beginRange": "0", "pricePerUnit": {"USD": usd}}},
+            "sku": sku, "effectiveDate": "2026-11-01T00:00:00Z", "offerTermCode": "JRTCKXETXF", "termAttributes": {}}}},
+        "version": "20261101000000", "publicationDate": "2026-11-01T00:00:00Z"})
+
+
+def test_a_lookup_answered_by_several_products_is_reported_not_silently_priced(cost: Any) -> None:
+    several = [real_product("AmazonS3GlacierDeepArchive", "EU-Requests-GDA-Tier5", "DeepArchiveRestoreObject",
+                            "0.0000250000", "ABCDEFGH12345678"),
+               real_product("AmazonS3GlacierDeepArchive", "EU-Requests-GDA-Tier5", "IntDAARestoreObject",
+                            "0.0000250000", "ZYXWVUTS87654321")]
+    with Stubber(cost.pricing_client("us-east-1")) as stubber:
+        expect_all(stubber, retrieval=[product(("0", "0.0025"))], request=several, storage=[product(("0", "0.023"))],
+                   transfer=[product(("0", "0.09"))])
+        result = cost.estimate(EVENT)
+    assert result["sources"]["request"] == "config" and result["source"] == "mixed"
+    note = result["notes"]["request"]
+    assert note.startswith("price list ambiguous: 2 AmazonS3GlacierDeepArchive products match")
+    assert "EU-Requests-GDA-Tier5/DeepArchiveRestoreObject" in note and "IntDAARestoreObject" in note
+    assert "ambiguous: request (2 AmazonS3GlacierDeepArchive products match" in result["summary"]
+
+
+def test_glacier_restore_requests_are_priced_from_the_s3_usage_types() -> None:
+    """S3 usage types: Requests-Tier3/5/6 are standard/Bulk/Expedited S3 Glacier Flexible Retrieval restore
+    requests (https://docs.aws.amazon.com/AmazonS3/latest/userguide/aws-usage-report-understand.html)."""
+    from serverless_patterns.lambdas.glacier_restore.cost_estimate.app import ARCHIVE_SERVICE, REQUEST_USAGE
+
+    assert ARCHIVE_SERVICE["GLACIER"] == "AmazonS3"
+    assert REQUEST_USAGE["GLACIER"] == {"Standard": "Requests-Tier3", "Bulk": "Requests-Tier5",
+                                        "Expedited": "Requests-Tier6"}
+
+
 def test_an_ambiguous_price_list_answer_falls_back_for_that_line_only(cost: Any) -> None:
     client = cost.pricing_client("us-east-1")
     with Stubber(client) as stubber:
@@ -86,7 +131,8 @@ def test_an_ambiguous_price_list_answer_falls_back_for_that_line_only(cost: Any)
     assert result["source"] == "mixed"
     assert result["sources"]["retrieval"] == "config" and result["sources"]["request"] == "price-list"
     assert result["unitPrices"]["retrieval"] == DEFAULT_PRICES["retrieval_per_gb"]["DEEP_ARCHIVE"]["Bulk"]
-    assert result["notes"] == {"retrieval": "no unambiguous price list entry"}
+    assert list(result["notes"]) == ["retrieval"]
+    assert result["notes"]["retrieval"].startswith("price list ambiguous: 2 AmazonS3GlacierDeepArchive products")
 
 
 def test_an_unreachable_price_list_means_config_prices_and_says_why(cost: Any) -> None:

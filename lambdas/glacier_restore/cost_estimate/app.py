@@ -36,11 +36,19 @@ PRICE_LIST = "price-list"
 CONFIG = "config"
 
 #: Price List service code of each archive class.
-ARCHIVE_SERVICE = {"DEEP_ARCHIVE": "AmazonS3GlacierDeepArchive", "GLACIER": "AmazonGlacier"}
+#: Decision (issue 17, item 24), from the S3 User Guide's usage types ("Understanding your AWS billing and
+#: usage reports for Amazon S3": https://docs.aws.amazon.com/AmazonS3/latest/userguide/aws-usage-report-understand.html,
+#: awsdocs/amazon-s3-userguide doc_source/aws-usage-report-understand.md): S3 Glacier Flexible Retrieval
+#: restores are billed as Amazon S3 usage ("region-Requests-Tier3: ... standard S3 Glacier Flexible
+#: Retrieval restore requests", "Requests-Tier5: ... Bulk ...", "Requests-Tier6: ... Expedited ...";
+#: "region-Bulk-Retrieval-Bytes: ... retrieved with Bulk S3 Glacier or S3 Glacier Deep Archive requests"),
+#: not under the vault-era `AmazonGlacier` service; Deep Archive restore requests are
+#: "Requests-GDA-Tier3" (standard) and "Requests-GDA-Tier5" (bulk).
+ARCHIVE_SERVICE = {"DEEP_ARCHIVE": "AmazonS3GlacierDeepArchive", "GLACIER": "AmazonS3"}
 #: Usage types (without the Region prefix) of the restore request fee, by class and tier.
 REQUEST_USAGE = {
     "DEEP_ARCHIVE": {"Standard": "Requests-GDA-Tier3", "Bulk": "Requests-GDA-Tier5"},
-    "GLACIER": {"Standard": "Requests-Tier1", "Bulk": "Requests-Tier2", "Expedited": "Requests-Tier3"},
+    "GLACIER": {"Standard": "Requests-Tier3", "Bulk": "Requests-Tier5", "Expedited": "Requests-Tier6"},
 }
 TIERS = {"DEEP_ARCHIVE": ("Standard", "Bulk"), "GLACIER": ("Expedited", "Standard", "Bulk")}
 
@@ -89,10 +97,21 @@ def _price(dimension: dict[str, Any], currency: str) -> float | None:
     return float(value) if value is not None else None
 
 
+class Ambiguous(Exception):
+    """The Price List answered with other than exactly one product: the line cannot be priced from it."""
+
+
+def _describe(product_json: str) -> str:
+    attributes = json.loads(product_json).get("product", {}).get("attributes", {})
+    return "/".join(str(attributes.get(k, "?")) for k in ("usagetype", "operation"))
+
+
 @tracer.capture_method
 def price_list_price(service: str, filters: list[dict[str, str]], currency: str, *, first_paid_tier: bool = False
                      ) -> float | None:
-    """The unit price of the one product matching `filters`, or None when the answer is not unambiguous.
+    """The unit price of the one product matching `filters` (None: it has no usable price dimension).
+
+    Raises `Ambiguous` when none or several products match, naming them, so the estimate says so.
 
     The first-tier dimension (beginRange 0) is used, or with `first_paid_tier` the cheapest range that
     costs anything (data transfer's first GBs each month are free across the account, so a single
@@ -114,7 +133,10 @@ def price_list_price(service: str, filters: list[dict[str, str]], currency: str,
     if len(products) != 1:
         logger.warning("price list answer is not one product", extra={"service": service, "filters": filters,
                                                                         "products": len(products)})
-        return None
+        if not products:
+            raise Ambiguous(f"no {service} product matches")
+        raise Ambiguous(f"{len(products)} {service} products match ("
+                        + ", ".join(sorted(_describe(p) for p in products)) + ")")
     dims = sorted(_dimensions(products[0]), key=lambda d: float(d.get("beginRange", "0")))
     priced = [(d, _price(d, currency)) for d in dims]
     if first_paid_tier:
@@ -134,6 +156,9 @@ def lookup(line: str, query: tuple[str, list[dict[str, str]]] | None, fallback: 
     except (ClientError, BotoCoreError) as error:
         logger.warning("price list unreachable", extra={"line": line, "error": str(error)})
         return UnitPrice(fallback, CONFIG, f"price list unreachable: {type(error).__name__}")
+    except Ambiguous as ambiguity:
+        metrics.add_metric(name="PriceListAmbiguous", unit=MetricUnit.Count, value=1)
+        return UnitPrice(fallback, CONFIG, f"price list ambiguous: {ambiguity}")
     if value is None:
         return UnitPrice(fallback, CONFIG, "no unambiguous price list entry")
     return UnitPrice(value, PRICE_LIST)
@@ -207,6 +232,10 @@ def estimate(event: dict[str, Any]) -> dict[str, Any]:
                f"{lines['restoredStorage']:.4f}, one download {lines['dataTransferOut']:.4f}; prices from "
                + {PRICE_LIST: "the AWS Price List API", CONFIG: "the configured price list",
                   "mixed": "the AWS Price List API and the configured price list"}[source] + ".")
+    ambiguous = {name: unit.note for name, unit in units.items() if unit.note.startswith("price list ambiguous")}
+    if ambiguous:
+        summary += " Priced from the configured list because the Price List answer was ambiguous: " + "; ".join(
+            f"{name} ({note.removeprefix('price list ambiguous: ')})" for name, note in ambiguous.items()) + "."
     return {
         "available": True,
         "currency": currency,
