@@ -14,6 +14,7 @@ import sys
 from typing import Any
 
 import pulumi
+from pulumi.provider import main as provider_main
 from pulumi.provider.experimental.analyzer import PropertyDefinition, PropertyType
 from pulumi.provider.experimental.component import ComponentProvider
 
@@ -53,7 +54,7 @@ class PatternsProvider(ComponentProvider):
 
     def map_input_properties(self, inputs: Any, properties: dict[str, PropertyDefinition],
                              mapping: dict[str, str], component_name: str, property_path: str) -> Any:
-        mapped = super().map_input_properties(inputs, properties, mapping, component_name, property_path)
+        mapped = dict(super().map_input_properties(inputs, properties, mapping, component_name, property_path))
         for schema_name, prop in properties.items():
             name = mapping[schema_name]
             if name in mapped:
@@ -78,7 +79,8 @@ def component_provider() -> PatternsProvider:
 
 def schema() -> dict[str, Any]:
     """The package schema, as `pulumi package get-schema` prints it."""
-    return json.loads(component_provider().schema or "{}")
+    loaded: dict[str, Any] = json.loads(component_provider().schema or "{}")
+    return loaded
 
 
 def running_as_plugin() -> bool:
@@ -93,7 +95,7 @@ def running_as_plugin() -> bool:
 def serve() -> None:
     """Serve the components over gRPC until the engine stops the plugin (what `component_provider_host`
     does, with `PatternsProvider`)."""
-    pulumi.provider.main(component_provider(), sys.argv[1:])
+    provider_main(component_provider(), sys.argv[1:])
 
 
 def main() -> None:

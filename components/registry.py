@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import importlib
 from collections.abc import Mapping
-from typing import Any, Protocol
+from typing import Any, Protocol, cast
 
 import pulumi
 
@@ -34,4 +34,4 @@ PATTERNS: dict[str, tuple[str, str]] = {
 def loader(pattern: str) -> PatternLoader:
     module_name, _ = PATTERNS[pattern]
     module = importlib.import_module(f"serverless_patterns.{module_name}")
-    return module.from_config
+    return cast(PatternLoader, module.from_config)

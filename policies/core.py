@@ -374,7 +374,7 @@ def resource_rule(rule_id: str, description: str, check: ResourceCheck, *, types
             if suppression is not None:
                 STATE.record(suppression, rule_id, args.urn, args.name, message)
                 continue
-            report_violation(message)
+            report_violation(message, None)
 
     RULES[rule_id] = RuleInfo(rule_id, "resource", enforcement_level, cdk_nag, description)
     return ResourceValidationPolicy(name=rule_id, description=description, validate=validate,

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import fnmatch
 from collections.abc import Iterator
+from typing import Any
 
 from pulumi_policy import PolicyResource, ResourceValidationArgs, Severity, StackValidationArgs
 
@@ -40,7 +41,7 @@ def check_immutable(args: ResourceValidationArgs) -> Iterator[str]:
 
 
 def check_scan_on_push(args: StackValidationArgs) -> Iterator[tuple[PolicyResource, str]]:
-    registry_rules = []
+    registry_rules: list[Any] = []
     for config in of_type(args, REGISTRY_SCANNING):
         for rule in as_list(prop(config.props, "rules")):
             if isinstance(rule, dict) and rule.get("scanFrequency") in ("SCAN_ON_PUSH", "CONTINUOUS_SCAN"):

@@ -147,11 +147,12 @@ def converted_once(enabled: bool = True) -> Iterator[None]:
             cache[id(message)] = hit
         return hit[1]
 
-    servicer_module.json_format = SimpleNamespace(**{**vars(json_format), "MessageToDict": message_to_dict})
+    setattr(servicer_module, "json_format",  # noqa: B010 (the module does not export it)
+            SimpleNamespace(**{**vars(json_format), "MessageToDict": message_to_dict}))
     try:
         yield
     finally:
-        servicer_module.json_format = json_format
+        setattr(servicer_module, "json_format", json_format)  # noqa: B010
 
 
 def configure_request(policies: list[Policy], config: Mapping[str, Any] | None
@@ -180,11 +181,11 @@ def configure_request(policies: list[Policy], config: Mapping[str, Any] | None
 
     all_level = given.pop("all", None)
     if all_level is not None:
-        level = all_level.get("enforcementLevel") if isinstance(all_level, Mapping) else all_level
-        if _valid_level(level):
-            levels = dict.fromkeys(levels, level)
+        all_value = all_level.get("enforcementLevel") if isinstance(all_level, Mapping) else all_level
+        if _valid_level(all_value):
+            levels = dict.fromkeys(levels, str(all_value))
         else:
-            problems.append(f"policy pack config 'all': {level!r} is not an enforcement level "
+            problems.append(f"policy pack config 'all': {all_value!r} is not an enforcement level "
                             f"(advisory, mandatory, remediate, disabled)")
     for key, value in given.items():
         if key not in names:

@@ -102,7 +102,7 @@ def _validate_suppressions(args: ResourceValidationArgs, report_violation: Repor
         targets = suppression.resource in (args.urn, args.name) or args.urn.endswith("::" + suppression.resource)
         if problem and targets:
             report_violation(f"{suppression.describe()} targets {args.name!r} but {problem}; it is NOT applied. "
-                             f"Fix: write why the finding is acceptable in 'reason', or fix the resource.")
+                             f"Fix: write why the finding is acceptable in 'reason', or fix the resource.", None)
 
 
 def _validate_config(args: StackValidationArgs, report_violation: ReportViolation) -> None:
@@ -111,7 +111,7 @@ def _validate_config(args: StackValidationArgs, report_violation: ReportViolatio
         STATE.problem(f"{CONFIG_POLICY}.{key}", f"policy config for {CONFIG_POLICY!r} has an unknown key {key!r} "
                                                 f"(it takes none besides enforcementLevel); it is ignored")
     for message in STATE.config_problems.values():
-        report_violation(message + ". Fix: correct the policy pack config (--policy-pack-config).")
+        report_violation(message + ". Fix: correct the policy pack config (--policy-pack-config).", None)
 
 
 def _validate_unused(args: StackValidationArgs, report_violation: ReportViolation) -> None:
@@ -123,10 +123,10 @@ def _validate_unused(args: StackValidationArgs, report_violation: ReportViolatio
         if not any(urn == suppression.resource or name == suppression.resource
                    or urn.endswith("::" + suppression.resource) for urn, name in resources):
             report_violation(f"{suppression.describe()} matches no resource in this stack. Fix: remove it, or name "
-                             f"the resource by its URN or logical name.")
+                             f"the resource by its URN or logical name.", None)
         elif reason_problem(suppression.reason) is None and suppression.index not in STATE.used:
             report_violation(f"{suppression.describe()} suppresses nothing: the rule finds no problem on that "
-                             f"resource any more. Fix: remove the suppression.")
+                             f"resource any more. Fix: remove the suppression.", None)
 
 
 SUPPRESSION_POLICY_OBJ = ResourceValidationPolicy(

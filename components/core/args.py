@@ -7,7 +7,7 @@ field, the value and what is allowed, instead of an AWS error minutes into `pulu
 
 import re
 from collections.abc import Callable, Iterable, Mapping
-from typing import Any, NoReturn, TypeVar
+from typing import Any, NoReturn, TypeVar, cast
 
 import pulumi
 
@@ -127,7 +127,7 @@ class Validator:
     def list_of(self, field: str, value: Any, *, min_items: int = 0, max_items: int | None = None,
                 unique: bool = False) -> list[Any]:
         if self.is_unknown(value):
-            return value
+            return cast(list[Any], value)
         if not isinstance(value, (list, tuple)):
             self.fail(field, value, "a list")
         if len(value) < min_items or (max_items is not None and len(value) > max_items):

@@ -159,7 +159,7 @@ class LambdaFunction(PatternComponent):
 
     def _create_function(self, name: str, *, service: str, architecture: str, memory_mb: int, timeout_seconds: int,
                          environment: Mapping[str, pulumi.Input[str]] | None, description: str,
-                         reserved_concurrency: int | None = None, **specific: object) -> None:
+                         reserved_concurrency: int | None = None, **specific: Any) -> None:
         s = self.settings
         env = {
             "POWERTOOLS_SERVICE_NAME": service,
@@ -181,7 +181,7 @@ class LambdaFunction(PatternComponent):
             reserved_concurrent_executions=reserved_concurrency,
             tags=self.tags,
             opts=self.child_opts(depends_on=[self.role_policy, self.log_group]),
-            **specific)  # type: ignore[arg-type]
+            **specific)
         self.arn = self.function.arn
         self.function_name = self.function.name
         self.invoke_arn = self.function.invoke_arn
@@ -267,7 +267,7 @@ class ImageFunction(LambdaFunction):
     """Name of the function."""
     invoke_arn: pulumi.Output[str]
     """ARN API Gateway uses to invoke the function."""
-    image_uri: pulumi.Output[str]
+    image_uri: pulumi.Output[str | None]
     """The image the function runs (digest-pinned when given so)."""
 
     def __init__(self, name: str, *, image_uri: pulumi.Input[str], service: str, architecture: str,
@@ -282,5 +282,5 @@ class ImageFunction(LambdaFunction):
         self._create_function(
             name, service=service, architecture=architecture, memory_mb=memory_mb, timeout_seconds=timeout_seconds,
             environment=environment, description=description, package_type="Image", image_uri=image_uri)
-        self.image_uri: pulumi.Output[str] = self.function.image_uri
+        self.image_uri = self.function.image_uri
         self.finish({**self._function_outputs(), "imageUri": self.image_uri})

@@ -213,7 +213,7 @@ class CrossAccountEcr(PatternComponent):
             ),
         }
         for field in ("build_tag_prefixes", "release_tag_prefixes"):
-            for prefix in lifecycle[field]:  # type: ignore[literal-required]
+            for prefix in lifecycle[field]:
                 v.string(
                     f"lifecycle.{field}",
                     prefix,
@@ -246,7 +246,7 @@ class CrossAccountEcr(PatternComponent):
                 pattern=KMS_KEY_ARN_RE,
                 allowed="a KMS key ARN (arn:aws:kms:...:key/...)",
             )
-            if region is not None and not v.is_unknown(kms_key) and kms_key.split(":")[3] != region:
+            if region is not None and isinstance(kms_key, str) and kms_key.split(":")[3] != region:
                 v.fail("kms_key_arn", kms_key, f"a key in the repository Region {region}")
         replication = v.list_of("replication_regions", args.get("replication_regions") or [], unique=True)
         for target in replication:
@@ -401,7 +401,7 @@ class CrossAccountEcr(PatternComponent):
                 image_uri = _checked(
                     type(self).__name__,
                     f"consumers.{account}.provider",
-                    same_place.apply(lambda p, a=account: p[0] == p[1] and p[2] == a),
+                    same_place.apply(lambda p, a=account: p[0] == p[1] and p[2] == a),  # type: ignore[misc]
                     same_place.apply(lambda p: f"account {p[2]} in {p[0]}"),
                     f"a provider for account {account} in the repository Region (Lambda pulls images only "
                     "from its own Region; use replication_regions and deploy there against the replica)",

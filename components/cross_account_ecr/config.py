@@ -59,8 +59,7 @@ def from_config(name: str, section: Mapping[str, Any], stack: StackConfig,
         if role is None:
             reader.fail(f"{where}.roleName", None, f"a role to assume in {account} (or {path}.consumerRoleName)")
         reader.string(f"{where}.roleName", role, pattern=ROLE_NAME_RE, allowed="an IAM role name")
-        consumer_region = c.get("region", region)
-        reader.region(f"{where}.region", consumer_region)
+        consumer_region: str = reader.region(f"{where}.region", c.get("region", region))
         partition = (
             "aws-cn"
             if consumer_region.startswith("cn-")

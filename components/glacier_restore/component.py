@@ -402,7 +402,7 @@ class GlacierRestore(PatternComponent):
             rule = aws.cloudwatch.EventRule(
                 self.child_name(f"restore-{suffix}"),
                 description=f"S3 '{detail_type}' events of the archive bucket",
-                event_pattern=self.bucket_name.apply(lambda bucket, dt=detail_type: json.dumps(
+                event_pattern=self.bucket_name.apply(lambda bucket, dt=detail_type: json.dumps(  # type: ignore[misc]
                     {"source": ["aws.s3"], "detail-type": [dt], "detail": {"bucket": {"name": [bucket]}}})),
                 tags=self.tags, opts=self.child_opts())
             aws.cloudwatch.EventTarget(
@@ -419,7 +419,7 @@ class GlacierRestore(PatternComponent):
                 principals={"Service": "events.amazonaws.com"},
                 conditions={"ArnEquals": {"aws:SourceArn": [r.arn for r in self.rules.values()]}})),
             opts=self.child_opts())
-        alarm = {"alarm_actions": list(a["alarm_actions"]), "treat_missing_data": "notBreaching",
+        alarm: dict[str, Any] = {"alarm_actions": list(a["alarm_actions"]), "treat_missing_data": "notBreaching",
                  "comparison_operator": "GreaterThanThreshold", "threshold": 0, "evaluation_periods": 1,
                  "period": 300, "statistic": "Maximum", "tags": self.tags}
         aws.cloudwatch.MetricAlarm(

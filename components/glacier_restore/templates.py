@@ -13,6 +13,7 @@ the execution's `status` and `error` and sets the real HTTP status with `respons
 from __future__ import annotations
 
 import json
+from typing import Any, cast
 
 from serverless_patterns.glacier_restore.definitions import CLIENT_ERRORS
 
@@ -102,5 +103,6 @@ def bad_body_template() -> str:
     Gateway response templates get plain variable substitution, not VTL (no `$util`), and the validator's
     detail (`$context.error.validationErrorString`) contains unescaped quotes, so the message is static.
     """
+    fields = cast(dict[str, Any], REQUEST_SCHEMA["properties"])
     return ("{\"error\": \"InvalidRequest\", \"message\": \"body: must be a JSON object whose only fields are "
-            + ", ".join(REQUEST_SCHEMA["properties"]) + "\", \"requestId\": \"$context.requestId\"}")
+            + ", ".join(fields) + "\", \"requestId\": \"$context.requestId\"}")

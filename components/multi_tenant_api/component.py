@@ -5,7 +5,7 @@ import json
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 import pulumi
 import pulumi_aws as aws
@@ -730,7 +730,7 @@ class MultiTenantApi(PatternComponent):
             self.child_name(f"tenant-{tenant_id}-key"),
             table_name=self.key_table.name,
             hash_key="tenantId",
-            item=pulumi.Output.secret(item),
+            item=pulumi.Output.secret(cast(str, item)),
             opts=self.child_opts())
         return key
 

@@ -102,7 +102,7 @@ def read_project(project_dir: Path) -> str:
         raise StackConfigFileError(f"{path}: not valid YAML: {error}") from None
     if not isinstance(data, dict) or not isinstance(data.get("name"), str):
         raise StackConfigFileError(f"{path}: needs a 'name' (the project name)")
-    return data["name"]
+    return str(data["name"])
 
 
 def read_stack_config(project_dir: Path, project: str, stack: str) -> tuple[dict[str, str], list[str]]:
@@ -149,11 +149,11 @@ def _without_stack_traces() -> Iterator[None]:
     if not callable(original) or empty is None:
         yield
         return
-    sdk_resource._get_stack_trace = empty  # type: ignore[attr-defined]
+    sdk_resource._get_stack_trace = empty
     try:
         yield
     finally:
-        sdk_resource._get_stack_trace = original  # type: ignore[attr-defined]
+        sdk_resource._get_stack_trace = original
 
 
 @contextmanager

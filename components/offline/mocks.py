@@ -440,7 +440,7 @@ class AwsMocks(Mocks):
             outputs.setdefault("tagsAll", inputs["tags"])
         return resource_id, {**inputs, **outputs}
 
-    def call(self, args: MockCallArgs) -> dict[str, Any]:
+    def call(self, args: MockCallArgs) -> dict[str, Any]:  # type: ignore[override]
         place = self.place_of(args.provider)
         token = args.token
         if token == "aws:index/getCallerIdentity:getCallerIdentity":
@@ -501,12 +501,12 @@ class CapturingMonitor(MockMonitor):
         self.thread_loops.clear()
 
     def Invoke(self, request: Any) -> Any:
-        response = super().Invoke(request)
+        response = super().Invoke(request)  # type: ignore[no-untyped-call]
         self._track_thread_loop()
         return response
 
     def RegisterResource(self, request: Any) -> Any:
-        response = super().RegisterResource(request)
+        response = super().RegisterResource(request)  # type: ignore[no-untyped-call]
         self._track_thread_loop()
         if request.type == "pulumi:pulumi:Stack":
             return response
@@ -539,7 +539,7 @@ class CapturingMonitor(MockMonitor):
         resource = self.by_urn.get(request.urn)
         if resource is not None:
             resource.component_outputs = rpc.deserialize_properties(request.outputs)
-        return super().RegisterResourceOutputs(request)
+        return super().RegisterResourceOutputs(request)  # type: ignore[no-untyped-call]
 
 
 def secret_value(value: Any) -> Any:

@@ -94,7 +94,9 @@ def _tree(stack: CapturedStack, resource: CapturedResource) -> dict[str, Any]:
 
 
 def _violation_dict(violation: Any) -> dict[str, Any]:
-    return asdict(violation) if is_dataclass(violation) else dict(vars(violation))
+    if is_dataclass(violation) and not isinstance(violation, type):
+        return asdict(violation)
+    return dict(vars(violation))
 
 
 def to_json(result: PlanResult) -> dict[str, Any]:

@@ -239,7 +239,7 @@ class SfnHarness:
         body = definition if isinstance(definition, str) else json.dumps(definition)
         response = self.stepfunctions.create_state_machine(
             name=name or f"machine-{self._count}", definition=body, roleArn=ROLE_ARN, type=type_)
-        return response["stateMachineArn"]
+        return response["stateMachineArn"]  # type: ignore[no-any-return]
 
     def run(self, definition: dict[str, Any] | str, input: Any = None, *, name: str | None = None,
             lambda_results: dict[str, LambdaHandler] | None = None, state_machine_arn: str | None = None,
@@ -355,7 +355,7 @@ def s3_error(status: int, code: str, message: str) -> Exception:
 def _honour_http_status() -> Any:
     import moto.core.serialize as serialize
 
-    original = serialize.get_error_model
+    original = serialize.get_error_model  # type: ignore[attr-defined]
 
     def get_error_model(exception: Exception, *args: Any, **kwargs: Any) -> Any:
         shape = original(exception, *args, **kwargs)
@@ -452,7 +452,7 @@ def emulate_missing_key_access(policies: Sequence[str]) -> Iterator[None]:
     from moto.s3.responses import S3Response
 
     class AccessDenied(S3ClientError):
-        code = 403
+        code = 403  # type: ignore[assignment]
 
         def __init__(self) -> None:
             super().__init__("AccessDenied", "Access Denied")
@@ -534,18 +534,23 @@ def emulate_apigateway_invoke(api: ConnectionsApi) -> Iterator[ConnectionsApi]:
     def eval_service_task(task: Any, env: Any, resource_runtime_part: Any, normalised_parameters: dict[str, Any],
                           *args: Any, **kwargs: Any) -> None:
         parameters = normalised_parameters
+
+        def refuse(status: int, body: str) -> Exception:
+            # moto types these as its own TaskParameters and requests Response; AWS's fields are what counts.
+            return gateway.SfnGatewayException(parameters, FakeResponse(status, body))  # type: ignore[arg-type]
+
         match = ENDPOINT_RE.fullmatch(parameters["ApiEndpoint"])
         if match is None:  # API Gateway only accepts the execute-api host name here
-            raise gateway.SfnGatewayException(parameters, FakeResponse(400, '{"message":"bad ApiEndpoint"}'))
+            raise refuse(400, '{"message":"bad ApiEndpoint"}')
         path = parameters.get("Path", "")
         connection_id = path.removeprefix("/@connections/")
         api.attempts.append(connection_id)
         if parameters.get("Method") != "POST" or not path.startswith("/@connections/"):
-            raise gateway.SfnGatewayException(parameters, FakeResponse(403, '{"message":"Forbidden"}'))
+            raise refuse(403, '{"message":"Forbidden"}')
         if connection_id in api.gone:
-            raise gateway.SfnGatewayException(parameters, FakeResponse(410, '{"message":"Gone"}'))
+            raise refuse(410, '{"message":"Gone"}')
         if connection_id in api.failing:
-            raise gateway.SfnGatewayException(parameters, FakeResponse(api.failing[connection_id], "{}"))
+            raise refuse(api.failing[connection_id], "{}")
         body = parameters.get("RequestBody")
         client = boto3.client("apigatewaymanagementapi", region_name=match["region"],
                               endpoint_url=f"https://{parameters['ApiEndpoint']}/{parameters.get('Stage', '')}")
@@ -559,9 +564,10 @@ def emulate_apigateway_invoke(api: ConnectionsApi) -> Iterator[ConnectionsApi]:
             error, cause = f"ApiGateway.{ex.response.status_code}", ex.response.text
         else:
             error, cause = f"ApiGateway.{type(ex).__name__}", str(ex)
-        return gateway.FailureEvent(
-            env=env, error_name=gateway.CustomErrorName(error), event_type=HistoryEventType.TaskFailed,
-            event_details=EventDetails(taskFailedEventDetails=TaskFailedEventDetails(
+        return gateway.FailureEvent(  # type: ignore[attr-defined]
+            env=env, error_name=gateway.CustomErrorName(error),  # type: ignore[attr-defined]
+            event_type=HistoryEventType.TaskFailed,
+            event_details=EventDetails(taskFailedEventDetails=TaskFailedEventDetails(  # type: ignore[typeddict-item]
                 error=error, cause=cause, resource=task._get_sfn_resource(),
                 resourceType=task._get_sfn_resource_type())))
 
@@ -598,7 +604,7 @@ def deliver_eventbridge_to_lambda(handlers: dict[str, Callable[[dict[str, Any]],
             saved = rule.targets
             rule.targets = others
             try:
-                original(rule, event, transform_input)
+                original(rule, event, transform_input)  # type: ignore[arg-type]
             finally:
                 rule.targets = saved
 

@@ -185,8 +185,9 @@ class ProgressTracker(PatternComponent):
             self.workflow_arn = pulumi.Output.from_input(workflow_arn)
 
         # --- route handlers ------------------------------------------------------------------
-        common_env = {"TABLE_NAME": self.table.name, "CONNECTION_TTL_HOURS": str(connection_ttl),
-                      "PROGRESS_TTL_HOURS": str(progress_ttl)}
+        common_env: dict[str, pulumi.Input[str]] = {
+            "TABLE_NAME": self.table.name, "CONNECTION_TTL_HOURS": str(connection_ttl),
+            "PROGRESS_TTL_HOURS": str(progress_ttl)}
         item_rw = ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"]
         statements: dict[str, list[iam.Statement]] = {
             "$connect": [iam.allow(["dynamodb:PutItem"], [table_arn], sid="RegisterConnection")],
@@ -200,7 +201,7 @@ class ProgressTracker(PatternComponent):
         self.routes: dict[str, aws.apigatewayv2.Route] = {}
         authorizer = self._authorizer(jwks_url, token_issuer, token_audience, settings) if require_token else None
         for route_key, (suffix, handler, two_way) in ROUTES.items():
-            environment = dict(common_env)
+            environment: dict[str, pulumi.Input[str]] = dict(common_env)
             if route_key == "start":
                 environment["STATE_MACHINE_ARN"] = self.workflow_arn
             function = PythonFunction(
