@@ -33,6 +33,8 @@ class ApiGatewayAccountLogging(PatternComponent):
     def __init__(self, name: str, args: ApiGatewayAccountLoggingArgs = {},  # noqa: B006 (read, never mutated)
                  opts: pulumi.ResourceOptions | None = None, *, tags: Mapping[str, str] | None = None) -> None:
         super().__init__(name, tags if tags is not None else args.get("tags"), opts)
+        # A tag mapping passed where args go (the old positional `tags`) is refused, not silently dropped.
+        self.validator.mapping("args", args, known=ApiGatewayAccountLoggingArgs.__annotations__)
         env = self.env
         self.role = aws.iam.Role(
             self.child_name("role"),

@@ -230,6 +230,7 @@ class PythonFunction(LambdaFunction):
         service = service if service is not None else args.get("service")
         tags = tags if tags is not None else args.get("tags")
         super().__init__(name, tags, opts)
+        self.validator.mapping("args", args, known=PythonFunctionArgs.__annotations__)
         if not code:
             self.validator.fail("code", code, "the folder of the function's code")
         if not service:

@@ -182,3 +182,12 @@ def test_construct_builds_what_the_python_api_builds(component: type, python_arg
     for key, value in state.items():
         assert value == exported[key], key
     assert set(exported) <= set(built.outputs)
+
+
+def test_args_with_unknown_keys_are_refused() -> None:
+    from serverless_patterns.core.args import ComponentArgsError
+
+    with pytest.raises(ComponentArgsError, match=r"'args\.team'"):
+        run_callable(lambda: ApiGatewayAccountLogging("logging", {"team": "platform"}))
+    with pytest.raises(ComponentArgsError, match=r"'args\.memory'"):
+        run_callable(lambda: PythonFunction("fn", {"code": CODE, "service": "s", "memory": 1}))
