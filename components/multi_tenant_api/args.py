@@ -41,6 +41,7 @@ ROUTES: tuple[tuple[str, str], ...] = (
     ("POST", "/items"),
     ("GET", "/items/{itemId}"),
     ("DELETE", "/items/{itemId}"),
+    ("GET", "/usage"),
 )
 
 #: Session tag of the tenant when the backend assumes the tenant-data role (`aws:PrincipalTag/tenant`).
@@ -55,10 +56,12 @@ TENANT_DATA_ACTIONS = ("dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:Query",
 RESOURCE_SERVER_IDENTIFIER = "multi-tenant-api"
 #: Scope name -> description; names match Cognito's ResourceServerScopeNameType (no `/`).
 SCOPES: dict[str, str] = {"items.read": "Read the tenant's items",
-                          "items.write": "Create and delete the tenant's items"}
+                          "items.write": "Create and delete the tenant's items",
+                          "usage.read": "Read the tenant's own usage against its quota"}
 #: The scope an access token needs per route (ID tokens carry no scopes and reach every route).
 ROUTE_SCOPES: dict[str, str] = {"GET /": "items.read", "GET /items": "items.read", "POST /items": "items.write",
-                                "GET /items/{itemId}": "items.read", "DELETE /items/{itemId}": "items.write"}
+                                "GET /items/{itemId}": "items.read", "DELETE /items/{itemId}": "items.write",
+                                "GET /usage": "usage.read"}
 #: Pre-token-generation event version: V3_0 is V2_0's event (ID and access token customization for user
 #: sign-in) that Cognito also sends for client-credentials grants, so machine tokens get the tenant claim too.
 #: Both need the Essentials or Plus feature plan.
@@ -96,6 +99,10 @@ AUTHORIZER_TIMEOUT_SECONDS = 10
 
 #: Metric filter that counts throttled requests (429: usage-plan throttle, quota, stage or account limit).
 THROTTLED_FILTER_PATTERN = '{ $.status = "429" }'
+#: The same 429s per tenant: lines with a tenant (API Gateway writes "-" for a missing context value, e.g.
+#: a stage throttle before the authorizer ran), counted into a metric with the TenantId dimension.
+THROTTLED_BY_TENANT_FILTER_PATTERN = '{ ($.status = "429") && ($.tenantId != "-") }'
+THROTTLE_BY_TENANT_METRIC_NAME = "ThrottledRequestsByTenant"
 
 
 class ThrottleArgs(TypedDict, total=False):
@@ -139,7 +146,7 @@ class TenantArgs(TypedDict, total=False):
     tier: str
     """Name of a tier in `tiers`."""
     machine_scopes: Sequence[str]
-    """Scopes (`items.read`, `items.write`) of a client-credentials app client for this tenant's machine
+    """Scopes (`items.read`, `items.write`, `usage.read`) of a client-credentials app client for this tenant's machine
     callers; no client without them. Needs `token_use: access`."""
 
 

@@ -40,8 +40,10 @@ from serverless_patterns.multi_tenant_api.args import (
     TENANT_DATA_ACTIONS,
     TENANT_ID_PATTERN,
     TENANT_TAG,
+    THROTTLE_BY_TENANT_METRIC_NAME,
     THROTTLE_METRIC_NAME,
     THROTTLE_METRIC_NAMESPACE,
+    THROTTLED_BY_TENANT_FILTER_PATTERN,
     THROTTLED_FILTER_PATTERN,
     TIER_NAME_PATTERN,
     TOKEN_USES,
@@ -164,6 +166,15 @@ class MultiTenantApi(PatternComponent):
 
         for surface in self.surfaces:
             self._alarms(surface)
+        # GET /usage reads the usage of the caller's key on its tier's plan (and nothing else of API Gateway).
+        aws.iam.RolePolicy(
+            self.child_name("backend-usage-policy"),
+            role=self.backend.role.id,
+            policy=iam.document(iam.allow(
+                ["apigateway:GET"],
+                [self.env.arn("apigateway", pulumi.Output.concat("/usageplans/", plan.id, "/usage"), account=False)
+                 for plan in self.usage_plans.values()], sid="ReadTierUsage")),
+            opts=self.child_opts())
 
         outputs: dict[str, Any] = {
             "apiUrl": self.api.stage.invoke_url,
@@ -716,16 +727,21 @@ class MultiTenantApi(PatternComponent):
             # A key may be on only one plan per stage: a tier change must drop the old association first.
             opts=self.child_opts(delete_before_replace=True))
         client_id: pulumi.Input[str] = machine_client.id if machine_client is not None else ""
-        item = pulumi.Output.all(key.id, key.value, client_id).apply(lambda kv: json.dumps({
-            "tenantId": {"S": tenant_id},
-            "tier": {"S": tier.name},
-            "apiKeyId": {"S": kv[0]},
-            "apiKey": {"S": kv[1]},
-            "keyHash": {"S": hashlib.sha256(kv[1].encode()).hexdigest()},
-            "managedBy": {"S": "pulumi"},
-            # The authorizer accepts access tokens of these app clients for this tenant only.
-            **({"machineClientIds": {"SS": [kv[2]]}} if kv[2] else {}),
-        }))
+
+        def row(values: list[str]) -> str:
+            key_id, value, machine_client_id, plan_id = values
+            return json.dumps({
+                "tenantId": {"S": tenant_id},
+                "tier": {"S": tier.name},
+                "usagePlanId": {"S": plan_id},
+                "apiKeyId": {"S": key_id},
+                "apiKey": {"S": value},
+                "keyHash": {"S": hashlib.sha256(value.encode()).hexdigest()},
+                "managedBy": {"S": "pulumi"},
+                # The authorizer accepts access tokens of these app clients for this tenant only.
+                **({"machineClientIds": {"SS": [machine_client_id]}} if machine_client_id else {}),
+            })
+        item = pulumi.Output.all(key.id, key.value, client_id, self.usage_plans[tier.name].id).apply(row)
         aws.dynamodb.TableItem(
             self.child_name(f"tenant-{tenant_id}-key"),
             table_name=self.key_table.name,
@@ -761,6 +777,15 @@ class MultiTenantApi(PatternComponent):
             metric_transformation=aws.cloudwatch.LogMetricFilterMetricTransformationArgs(
                 name=THROTTLE_METRIC_NAME, namespace=THROTTLE_METRIC_NAMESPACE, value="1", unit="Count",
                 dimensions={"ApiId": "$.apiId", "Stage": "$.stage"}),
+            opts=self.child_opts())
+        # Which tenant is throttled: one metric per tenant (each is a custom metric, billed as such).
+        aws.cloudwatch.LogMetricFilter(
+            self.child_name(f"{prefix}-throttled-by-tenant-filter"),
+            log_group_name=surface.access_logs.name,
+            pattern=THROTTLED_BY_TENANT_FILTER_PATTERN,
+            metric_transformation=aws.cloudwatch.LogMetricFilterMetricTransformationArgs(
+                name=THROTTLE_BY_TENANT_METRIC_NAME, namespace=THROTTLE_METRIC_NAMESPACE, value="1", unit="Count",
+                dimensions={"ApiId": "$.apiId", "Stage": "$.stage", "TenantId": "$.tenantId"}),
             opts=self.child_opts())
         aws.cloudwatch.MetricAlarm(
             self.child_name(f"{prefix}-throttled-alarm"),

@@ -40,6 +40,7 @@ CLIENTS_TABLE = "machine-clients"
 MACHINE_CLIENT = "7machine0client0acme000000"
 READ = f"{RESOURCE_SERVER_IDENTIFIER}/items.read"
 WRITE = f"{RESOURCE_SERVER_IDENTIFIER}/items.write"
+USAGE = f"{RESOURCE_SERVER_IDENTIFIER}/usage.read"
 FULL_ROUTE_SCOPES = {route: f"{RESOURCE_SERVER_IDENTIFIER}/{scope}" for route, scope in ROUTE_SCOPES.items()}
 
 
@@ -143,12 +144,12 @@ class TestAccessTokensAtTheAuthorizer:
         prefix = f"{EXECUTION_ARN}/{STAGE}"
         assert resources(response) == [f"{prefix}/GET/", f"{prefix}/GET/items", f"{prefix}/GET/items/*"]
 
-    def test_a_user_token_with_both_scopes_reaches_every_route(self, access_authorizer: Authorizer,
+    def test_a_user_token_with_every_scope_reaches_every_route(self, access_authorizer: Authorizer,
                                                                 signing_key: SigningKey, clients_table: Any) -> None:
         event = pre_token.customize(v3_event("TokenGeneration_HostedAuth", attributes={"custom:tenant_id": "globex"}),
                                     CLIENTS_TABLE, clients_table)
         response = access_authorizer.token(token_event(
-            signed_access_token(signing_key, event, CLIENT_ID, f"openid {READ} {WRITE}")))
+            signed_access_token(signing_key, event, CLIENT_ID, f"openid {READ} {WRITE} {USAGE}")))
         assert response["context"]["tenantId"] == "globex"
         assert len(resources(response)) == len(ROUTES)
 

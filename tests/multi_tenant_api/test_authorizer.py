@@ -432,3 +432,13 @@ class TestDeadline:
 
         store = TenantKeyStore(KEYS_TABLE)
         assert JWKS_TIMEOUT_SECONDS + store.worst_case_seconds + ANSWER_RESERVE_SECONDS < AUTHORIZER_TIMEOUT_SECONDS
+
+
+@pytest.mark.usefixtures("authorizer_env")
+def test_the_tenants_usage_plan_reaches_the_backend_in_the_context(signing_key: SigningKey) -> None:
+    import boto3
+    boto3.client("dynamodb", region_name=REGION).update_item(
+        TableName=KEYS_TABLE, Key={"tenantId": {"S": "acme-corp"}}, UpdateExpression="SET usagePlanId = :p",
+        ExpressionAttributeValues={":p": {"S": "plan-trial"}})
+    response = call(signing_key.sign(id_claims("acme-corp")))
+    assert response["context"] == {"tenantId": "acme-corp", "tier": ACME_TIER, "usagePlanId": "plan-trial"}

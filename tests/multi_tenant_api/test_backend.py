@@ -39,11 +39,14 @@ def items_table(monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
 
 def request(method: str, path: str, tenant: str | None = "acme-corp", body: Any = None,
             query: dict[str, str] | None = None, resource: str | None = None,
-            path_parameters: dict[str, str] | None = None, tier: str = "trial") -> dict[str, Any]:
+            path_parameters: dict[str, str] | None = None, tier: str = "trial", api_key_id: str = "key-id",
+            usage_plan_id: str | None = None) -> dict[str, Any]:
     """A REST API proxy event as API Gateway sends it after the Lambda authorizer allowed the call."""
     authorizer: dict[str, Any] = {"principalId": "user-sub", "integrationLatency": 12}
     if tenant is not None:
         authorizer.update({"tenantId": tenant, "tier": tier})
+    if usage_plan_id is not None:
+        authorizer["usagePlanId"] = usage_plan_id
     event = {
         "resource": resource or path, "path": path, "httpMethod": method,
         "headers": {"Content-Type": "application/json", "Authorization": "Bearer x.y.z"},
@@ -52,7 +55,7 @@ def request(method: str, path: str, tenant: str | None = "acme-corp", body: Any 
         "pathParameters": path_parameters, "stageVariables": None,
         "requestContext": {"accountId": ACCOUNT, "apiId": API_ID, "stage": STAGE, "httpMethod": method,
                            "path": f"/{STAGE}{path}", "resourcePath": resource or path, "requestId": "req-1",
-                           "identity": {"sourceIp": "192.0.2.1", "apiKeyId": "key-id"},
+                           "identity": {"sourceIp": "192.0.2.1", "apiKeyId": api_key_id or None},
                            "authorizer": authorizer},
         "body": body if body is None or isinstance(body, str) else json.dumps(body),
         "isBase64Encoded": False,
@@ -153,3 +156,56 @@ def test_every_api_route_has_a_backend_handler(method: str, resource: str) -> No
     # Powertools answers unknown routes with 404 "Not found"; a routed request never does.
     assert not (response["status"] == 404 and response["body"]["message"] == "Not found"), (method, resource)
     assert response["status"] < 500
+
+
+# -- GET /usage ----------------------------------------------------------------------------------------------
+# moto has no GetUsage, so API Gateway is a botocore Stubber here: it checks our parameters and the canned
+# response against API Gateway's model. Response shape: items = keyId -> [[used, remaining], ...] per day
+# from startDate (https://docs.aws.amazon.com/apigateway/latest/api/API_GetUsage.html).
+
+@pytest.fixture
+def usage_api(monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
+    from botocore.stub import Stubber
+    client = boto3.client("apigateway", region_name=REGION)
+    monkeypatch.setattr(app, "_apigateway", client)
+    with Stubber(client) as stubber:
+        yield stubber
+        stubber.assert_no_pending_responses()
+
+
+def usage_request(tenant: str, key_id: str, plan_id: str, query: dict[str, str] | None = None) -> dict[str, Any]:
+    return request("GET", "/usage", tenant=tenant, query=query, api_key_id=key_id, usage_plan_id=plan_id)
+
+
+def test_usage_returns_the_callers_own_key_on_its_plan(usage_api: Any) -> None:
+    usage_api.add_response(
+        "get_usage",
+        {"usagePlanId": "plan-trial", "startDate": "2026-11-01", "endDate": "2026-11-03",
+         "items": {"key-acme": [[5, 0], [2, 3], [0, 5]]}},
+        {"usagePlanId": "plan-trial", "keyId": "key-acme", "startDate": "2026-11-01", "endDate": "2026-11-03"})
+    response = usage_request("acme-corp", "key-acme", "plan-trial", {"start": "2026-11-01", "end": "2026-11-03"})
+    assert response == {"status": 200, "body": {
+        "tenantId": "acme-corp", "tier": "trial", "startDate": "2026-11-01", "endDate": "2026-11-03",
+        "days": [{"date": "2026-11-01", "used": 5, "remaining": 0}, {"date": "2026-11-02", "used": 2, "remaining": 3},
+                 {"date": "2026-11-03", "used": 0, "remaining": 5}]}}
+
+
+def test_usage_ignores_other_keys_in_the_plans_answer(usage_api: Any) -> None:
+    usage_api.add_response(
+        "get_usage", {"items": {"key-globex": [[40, 60]], "key-acme": [[1, 4]]}},
+        {"usagePlanId": "plan-trial", "keyId": "key-acme", "startDate": "2026-11-02", "endDate": "2026-11-02"})
+    body = usage_request("acme-corp", "key-acme", "plan-trial", {"start": "2026-11-02", "end": "2026-11-02"})["body"]
+    assert body["days"] == [{"date": "2026-11-02", "used": 1, "remaining": 4}]
+
+
+@pytest.mark.parametrize("query", [
+    {"start": "2026-11-31"}, {"start": "yesterday"}, {"end": "20261101"},
+    {"start": "2026-11-05", "end": "2026-11-01"}, {"start": "2026-01-01", "end": "2026-11-01"},
+])
+def test_usage_bad_windows_are_400_without_calling_api_gateway(usage_api: Any, query: dict[str, str]) -> None:
+    response = usage_request("acme-corp", "key-acme", "plan-trial", query)
+    assert response["status"] == 400 and response["body"]["message"]
+
+
+def test_usage_without_a_metered_key_is_403(usage_api: Any) -> None:
+    assert usage_request("acme-corp", "", "plan-trial")["status"] == 403

@@ -323,6 +323,23 @@ class TestLeastPrivilege:
         assert statement(policy, "OwnTenantItemsOnly")["Resource"] == items
         assert "*" not in json.dumps(statement(policy, "OwnTenantItemsOnly"))
 
+    def test_backend_reads_usage_of_its_tiers_plans_only(self, stack: CapturedStack) -> None:
+        policy = json.loads(stack.one("aws:iam/rolePolicy:RolePolicy", "backend-usage-policy").inputs["policy"])
+        (grant,) = policy["Statement"]
+        assert grant["Action"] == "apigateway:GET"
+        # API Gateway management ARNs are arn:aws:apigateway:<region>::<request path>
+        # (https://docs.aws.amazon.com/apigateway/latest/developerguide/api-gateway-control-access-using-iam-policies-to-create-and-manage-api.html);
+        # GetUsage's path comes from API Gateway's own model.
+        import botocore.session
+        uri = botocore.session.get_session().get_service_model("apigateway").operation_model("GetUsage").http[
+            "requestUri"]
+        plans = sorted(p.id for p in stack.of_type("aws:apigateway/usagePlan:UsagePlan"))
+        expected = sorted(f"arn:aws:apigateway:{REGION}::" + uri.replace("{usageplanId}", plan) for plan in plans)
+        assert sorted(grant["Resource"]) == expected
+        rows = [json.loads(secret(r.inputs["item"])) for r in stack.of_type("aws:dynamodb/tableItem:TableItem")]
+        tier_plan = {p.inputs["tags"]["tier"]: p.id for p in stack.of_type("aws:apigateway/usagePlan:UsagePlan")}
+        assert all(row["usagePlanId"]["S"] == tier_plan[row["tier"]["S"]] for row in rows)
+
     def test_invoke_permissions_are_scoped_to_this_api(self, stack: CapturedStack) -> None:
         execution_arn = stack.one("aws:apigateway/restApi:RestApi").outputs["executionArn"]
         authorizer_id = stack.one("aws:apigateway/authorizer:Authorizer").id
@@ -342,7 +359,7 @@ class TestAlarms:
         assert alarms["mta-api-5xx-alarm"]["metricName"] == "5XXError"
         assert alarms["mta-api-5xx-alarm"]["dimensions"] == {"ApiName": api.outputs["name"], "Stage": "v1"}
         throttled = alarms["mta-api-throttled-alarm"]
-        metric_filter = stack.one("aws:cloudwatch/logMetricFilter:LogMetricFilter").inputs
+        metric_filter = stack.one("aws:cloudwatch/logMetricFilter:LogMetricFilter", "mta-api-throttled-filter").inputs
         transformation = metric_filter["metricTransformation"]
         assert (throttled["namespace"], throttled["metricName"]) == (transformation["namespace"],
                                                                      transformation["name"])
@@ -357,6 +374,31 @@ class TestAlarms:
         from serverless_patterns.multi_tenant_api.args import THROTTLED_FILTER_PATTERN
         field, value = re.fullmatch(r'\{ \$\.(\w+) = "(\d+)" \}', THROTTLED_FILTER_PATTERN).groups()
         assert [s for s in (200, 401, 403, 429, 500) if line(s)[field] == value] == [429]
+
+
+    def test_throttled_requests_are_counted_per_tenant(self, stack: CapturedStack) -> None:
+        from serverless_patterns.multi_tenant_api.args import THROTTLED_BY_TENANT_FILTER_PATTERN
+        metric_filter = stack.one("aws:cloudwatch/logMetricFilter:LogMetricFilter", "by-tenant").inputs
+        transformation = metric_filter["metricTransformation"]
+        assert transformation["name"] == "ThrottledRequestsByTenant"
+        # CloudWatch Logs allows at most three dimensions per metric filter (PutMetricFilter).
+        assert transformation["dimensions"] == {"ApiId": "$.apiId", "Stage": "$.stage", "TenantId": "$.tenantId"}
+        log_format = json.loads(ACCESS_LOG_FORMAT)
+        for value in transformation["dimensions"].values():
+            assert value.removeprefix("$.") in log_format
+        # The pattern: every `($.field op "value")` term joined by &&, evaluated on rendered log lines.
+        terms = re.findall(r'\(\$\.(\w+) (=|!=) "([^"]*)"\)', THROTTLED_BY_TENANT_FILTER_PATTERN)
+        assert len(terms) == THROTTLED_BY_TENANT_FILTER_PATTERN.count("&&") + 1
+
+        def matches(line: dict[str, Any]) -> bool:
+            return all((line[f] == v) == (op == "=") for f, op, v in terms)
+
+        def line(status: int, tenant: str) -> dict[str, Any]:
+            return json.loads(ACCESS_LOG_FORMAT.replace("$context.status", str(status))
+                              .replace("$context.authorizer.tenantId", tenant))
+        assert matches(line(429, "acme-corp"))
+        assert not matches(line(429, "-")) and not matches(line(200, "acme-corp"))
+        assert not matches(line(403, "globex"))
 
 
 class TestQueryStringMode:

@@ -219,6 +219,8 @@ class TenantKey:
     api_key: str
     #: App clients registered for this tenant's machine callers (their access tokens are accepted).
     machine_clients: frozenset[str] = frozenset()
+    #: The usage plan of the tenant's tier (the backend's GET /usage reads that plan's usage of the key).
+    usage_plan_id: str = ""
 
 
 class TenantKeyStore:
@@ -270,12 +272,14 @@ class TenantKeyStore:
         if not item or "apiKey" not in item:
             return None
         return TenantKey(item["tenantId"]["S"], item.get("tier", {}).get("S", ""), item["apiKey"]["S"],
-                         frozenset(item.get("machineClientIds", {}).get("SS", [])))
+                         frozenset(item.get("machineClientIds", {}).get("SS", [])),
+                         item.get("usagePlanId", {}).get("S", ""))
 
     def by_tenant(self, tenant_id: str, deadline: Deadline | None = None) -> TenantKey | None:
         def load() -> TenantKey | None:
-            response = self.client.get_item(TableName=self.table_name, Key={"tenantId": {"S": tenant_id}},
-                                            ProjectionExpression="tenantId, apiKey, tier, machineClientIds")
+            response = self.client.get_item(
+                TableName=self.table_name, Key={"tenantId": {"S": tenant_id}},
+                ProjectionExpression="tenantId, apiKey, tier, machineClientIds, usagePlanId")
             return self._entry(response.get("Item"))
         return self._cached("t#" + tenant_id, load, deadline)
 
@@ -361,6 +365,8 @@ class Authorizer:
               scopes: str | None = None) -> dict[str, Any]:
         response = policy(principal_id, "Allow", resources or self.settings.stage_resource)
         response["context"] = {"tenantId": tenant.tenant_id, "tier": tenant.tier}
+        if tenant.usage_plan_id:
+            response["context"]["usagePlanId"] = tenant.usage_plan_id
         if scopes is not None:
             response["context"]["scopes"] = scopes
         response["usageIdentifierKey"] = tenant.api_key

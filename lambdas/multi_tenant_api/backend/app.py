@@ -12,17 +12,18 @@ refused by IAM (AccessDeniedException), whatever this code does.
 """
 
 import os
+import re
 import threading
 import time
 import uuid
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import Annotated, Any
 
 import boto3
 from aws_lambda_powertools import Logger, Tracer
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response, content_types
-from aws_lambda_powertools.event_handler.exceptions import ForbiddenError, NotFoundError
+from aws_lambda_powertools.event_handler.exceptions import BadRequestError, ForbiddenError, NotFoundError
 from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
 from aws_lambda_powertools.event_handler.openapi.params import Body, Query
 from aws_lambda_powertools.logging import correlation_paths
@@ -184,6 +185,60 @@ def delete_item(item_id: str) -> Response[None]:
     if "Attributes" not in old:
         raise NotFoundError("no such item")
     return Response(status_code=204)
+
+
+#: The longest window GET /usage answers (days, both ends included).
+MAX_USAGE_DAYS = 90
+_apigateway: Any = None
+
+
+def apigateway() -> Any:
+    global _apigateway
+    if _apigateway is None:
+        _apigateway = boto3.client("apigateway", config=BOTO_CONFIG)
+    return _apigateway
+
+
+def day(field: str, value: str | None, default: date) -> date:
+    """A `YYYY-MM-DD` query parameter (the format GetUsage takes), else 400."""
+    if value is None:
+        return default
+    if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
+        raise BadRequestError(f"{field} must be a date YYYY-MM-DD")
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise BadRequestError(f"{field} must be a date YYYY-MM-DD") from None
+
+
+@app.get("/usage")
+@tracer.capture_method
+def usage(start: Annotated[str | None, Query()] = None, end: Annotated[str | None, Query()] = None
+          ) -> dict[str, Any]:
+    """The caller's tenant's requests per day on its tier's usage plan, and what its quota leaves.
+
+    The key and plan come from API Gateway (the key it metered this request on) and the authorizer
+    context, never from the request, so a tenant sees only its own usage.
+    """
+    tenant_id, tier = tenant()
+    context = app.current_event.request_context.authorizer.get_context()
+    plan_id = context.get("usagePlanId")
+    key_id = app.current_event.request_context.identity.api_key_id
+    if not plan_id or not key_id:
+        raise ForbiddenError("no usage plan or API key for this request")
+    today = datetime.now(UTC).date()
+    end_day = day("end", end, today)
+    start_day = day("start", start, end_day.replace(day=1))
+    if start_day > end_day or (end_day - start_day).days + 1 > MAX_USAGE_DAYS:
+        raise BadRequestError(f"start must not be after end, and the window at most {MAX_USAGE_DAYS} days")
+    response = apigateway().get_usage(usagePlanId=plan_id, keyId=key_id, startDate=start_day.isoformat(),
+                                      endDate=end_day.isoformat())
+    # items: keyId -> [[used, remaining], ...], one pair per day from startDate.
+    rows = response.get("items", {}).get(key_id, [])
+    days = [{"date": (start_day + timedelta(days=i)).isoformat(), "used": used, "remaining": remaining}
+            for i, (used, remaining) in enumerate(rows)]
+    return {"tenantId": tenant_id, "tier": tier, "startDate": start_day.isoformat(), "endDate": end_day.isoformat(),
+            "days": days}
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST, clear_state=True)
