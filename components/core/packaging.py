@@ -130,6 +130,14 @@ def powertools_layer_arn(partition: pulumi.Input[str], region: pulumi.Input[str]
     def build(parts: list[str]) -> str:
         part, reg = parts
         account = POWERTOOLS_LAYER_ACCOUNTS.get(part)
+        if part == "aws-us-gov":
+            # Published, but from one account per Region and with version numbers of their own (the install
+            # page lists GovCloud at 27 while commercial Regions are at 37), so a layer version configured
+            # for commercial Regions names another Powertools release there.
+            # https://docs.aws.amazon.com/powertools/python/latest/getting-started/install/
+            raise PackagingError(f"the Powertools layer in {reg} is published from a GovCloud account with its own "
+                                 "layer version numbers, which this library does not map to the Powertools "
+                                 "release it tests; package Powertools with the function instead")
         if account is None:
             raise PackagingError(f"the Powertools layer is not published in partition {part!r}; "
                                  f"known partitions: {', '.join(POWERTOOLS_LAYER_ACCOUNTS)}")

@@ -73,6 +73,14 @@ def test_powertools_layer_by_partition_region_runtime_architecture() -> None:
                              "AWSLambdaPowertoolsPythonV3-python313-x86_64:3")
 
 
+def test_govcloud_layers_are_refused_with_the_reason() -> None:
+    # Powertools publishes GovCloud layers (install page, "AWS GovCloud regions") from per-Region accounts
+    # whose version numbers differ from the commercial ones: refused with that reason, not "not published".
+    with pytest.raises(Exception, match="own layer version numbers"):
+        run_callable(lambda: pulumi.export(
+            "gov", powertools_layer_arn("aws-us-gov", "us-gov-west-1", "python3.13", "arm64", 27)))
+
+
 def test_unpinned_requirements_are_refused(tmp_path: Path) -> None:
     requirements = tmp_path / "requirements.txt"
     requirements.write_text("requests>=2\n")
