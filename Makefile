@@ -4,8 +4,11 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-$(shell cat pyproject.toml setup.py constraints.txt | sha256sum | cut -c1-12)
 STACK  ?= dev
+# The lowest versions pyproject.toml's ranges allow, in a venv of their own.
+LOWEST       := .venv-lowest
+LOWEST_STAMP := $(LOWEST)/.installed-$(shell cat pyproject.toml setup.py constraints-lowest.txt | sha256sum | cut -c1-12)
 
-.PHONY: setup plan test lint bench mutate browser clean
+.PHONY: setup plan test test-install test-lowest lint bench mutate browser wheel clean
 
 # Create the virtual environment and install the library with its dev extras, pinned by constraints.txt.
 $(STAMP): pyproject.toml setup.py constraints.txt
@@ -14,6 +17,11 @@ $(STAMP): pyproject.toml setup.py constraints.txt
 	rm -f $(VENV)/.installed-* && touch $(STAMP)
 
 setup: $(STAMP)
+
+$(LOWEST_STAMP): pyproject.toml setup.py constraints-lowest.txt
+	test -x $(LOWEST)/bin/python || $(PYTHON) -m venv $(LOWEST)
+	$(LOWEST)/bin/pip install --quiet --disable-pip-version-check -c constraints-lowest.txt -e '.[dev]'
+	rm -f $(LOWEST)/.installed-* && touch $(LOWEST_STAMP)
 
 ## The main job: the offline plan of a stack (default dev), with the policy pack.
 plan: $(STAMP)
@@ -38,6 +46,18 @@ lint: $(STAMP)
 test: $(STAMP) browser lint
 	$(BIN)/pytest
 
+## `pulumi install` on a fresh clone, emulated: a new .venv, pip as the language host runs it, then the program.
+test-install: $(STAMP)
+	$(BIN)/pytest -m install -p no:cacheprovider
+
+## The whole test suite against the lowest versions the ranges allow (constraints-lowest.txt).
+test-lowest: $(LOWEST_STAMP) browser
+	$(LOWEST)/bin/pytest -p no:cacheprovider
+
+## The wheel a platform team installs: dist/pulumi_serverless_patterns-<version>-py3-none-any.whl.
+wheel: $(STAMP)
+	$(BIN)/uv build --quiet --wheel --out-dir dist .
+
 bench: $(STAMP)
 	$(BIN)/python -m benchmarks.bench
 
@@ -47,4 +67,4 @@ mutate: $(STAMP)
 	$(BIN)/python -m benchmarks.mutate $(MUTATE) --report benchmarks/mutation-report.md
 
 clean:
-	rm -rf $(VENV) .build .pytest_cache .ruff_cache
+	rm -rf $(VENV) $(LOWEST) .build build dist .pytest_cache .ruff_cache

@@ -1,0 +1,1 @@
+"""The platform team's own CrossGuard pack (a top-level `policies`, next to serverless-patterns' pack)."""
