@@ -21,6 +21,14 @@ AUTH_MODES = ("iam", "cognito")
 MAX_BROWSE_PAGE_SIZE = 1000
 #: S3 object keys (and so prefixes) are at most 1,024 bytes of UTF-8.
 MAX_KEY_BYTES = 1024
+#: Bulk restores: the largest batch this library lets you configure, and the restore rate's ceiling (below
+#: S3's documented 1,000 restore requests per second per account, leaving room for single requests).
+MAX_BULK_OBJECTS = 1_000_000
+MAX_BULK_RESTORE_RATE = 900
+#: Items per child execution: 200 keys of at most 1,024 bytes stay far below the 256 KiB payload limit.
+MAX_BULK_BATCH_SIZE = 200
+#: Days the work bucket keeps item lists and per-object results.
+WORK_RETENTION_DAYS = 90
 BUCKET_NAME_PATTERN = r"[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]"
 #: A KMS key ARN (single- or multi-Region key). Not an alias: IAM authorizes kms:Decrypt against the key ARN
 #: ("Using aliases to control access to KMS keys": an alias in a policy's Resource does not match the key,
@@ -115,6 +123,15 @@ class GlacierRestoreArgs(TypedDict, total=False):
     `{"genomics": ["projects/genome-"]}`. Omit it to let every signed-in user see the whole archive."""
     browse_page_size: int
     """Objects per page of `GET /objects` when the caller names no `pageSize` (default 100; 1 to 1000)."""
+    max_bulk_objects: int
+    """Most archived objects one bulk restore may cover (default 100,000; at most 1,000,000)."""
+    bulk_restore_rate: int
+    """RestoreObject calls per second a bulk restore may start at most (default 100; 1 to 900, below S3's
+    1,000 per second per account)."""
+    bulk_batch_size: int
+    """Objects per child execution of the bulk workflow (default 100; 1 to 200)."""
+    bulk_token_ttl_seconds: int
+    """Lifetime of a bulk restore's confirmation token (default 900; 60 to 3600)."""
     prices: PriceSettings
     """Fallback prices for the cost estimate (default: us-east-1 list prices)."""
     use_price_list: bool

@@ -20,15 +20,20 @@ from serverless_patterns.glacier_restore.args import (
     DOMAIN_PATTERN,
     KMS_KEY_ARN_PATTERN,
     MAX_BROWSE_PAGE_SIZE,
+    MAX_BULK_BATCH_SIZE,
+    MAX_BULK_OBJECTS,
+    MAX_BULK_RESTORE_RATE,
     MAX_DOWNLOAD_URL_TTL,
     MAX_KEY_BYTES,
     MAX_RESTORE_DAYS,
     PRICING_REGIONS,
     SFN_LOG_DELIVERY_ACTIONS,
+    WORK_RETENTION_DAYS,
     XRAY_ACTIONS,
     GlacierRestoreArgs,
     PriceSettings,
 )
+from serverless_patterns.glacier_restore.bulk import BulkSettings, bulk_definition
 from serverless_patterns.glacier_restore.definitions import (
     ALL_TIERS,
     TIERS_BY_STORAGE_CLASS,
@@ -49,6 +54,14 @@ class GlacierRestore(PatternComponent):
     """`GET` here to browse the archive (with each object's restore status)."""
     estimate_endpoint: pulumi.Output[str]
     """`POST` here to price a restore before requesting it."""
+    bulk_endpoint: pulumi.Output[str]
+    """`POST` here to price a bulk restore (prefix or manifest), then to start it with the confirmation token."""
+    bulk_state_machine_arn: pulumi.Output[str]
+    """Standard workflow (Distributed Map) that runs confirmed bulk restores."""
+    batches_table_name: pulumi.Output[str]
+    """DynamoDB table of bulk restores (confirmation tokens, counters, summary state)."""
+    work_bucket_name: pulumi.Output[str]
+    """Bucket of bulk item lists and per-object results (expired after 90 days)."""
     download_endpoint: pulumi.Output[str]
     """Where the emailed links download restored objects from."""
     bucket_name: pulumi.Output[str]
@@ -156,6 +169,20 @@ class GlacierRestore(PatternComponent):
             tags=a.get("tags"),
             opts=self.child_opts())
 
+        # --- bulk restores: batches (tokens, counters) and the work bucket (item lists, results) -----------
+        self.batches_table = aws.dynamodb.Table(
+            self.child_name("batches"),
+            billing_mode="PAY_PER_REQUEST",
+            hash_key="batchId",
+            attributes=[{"name": "batchId", "type": "S"}],
+            ttl={"attribute_name": "expiresAt", "enabled": True},  # unconfirmed batches go away
+            point_in_time_recovery={"enabled": True},
+            server_side_encryption={"enabled": True},
+            deletion_protection_enabled=a["protect_data"],
+            tags=self.tags,
+            opts=self.child_opts())
+        self.work_bucket = self._work_bucket()
+
         # --- restore-state steps ASL cannot do: decode event keys, decide extensions (no AWS permissions) ----
         self.restore_state_function = PythonFunction(
             self.child_name("state"),
@@ -171,12 +198,13 @@ class GlacierRestore(PatternComponent):
                                          sid="RestoreStateSteps")
 
         settings = pulumi.Output.all(self.bucket_name, self.table.name, self.download_endpoint,
-                                     self.cost_function.arn, self.restore_state_function.arn).apply(
+                                     self.cost_function.arn, self.restore_state_function.arn,
+                                     self.batches_table.name, self.work_bucket.bucket).apply(
             lambda v: WorkflowSettings(bucket=v[0], table=v[1], sender=a["sender_email"], download_endpoint=v[2],
                                        allowed_tiers=tuple(a["allowed_tiers"]), default_tier=a["default_tier"],
                                        default_days=a["default_days"], max_days=a["max_days"],
                                        cost_function_arn=v[3], restore_state_function_arn=v[4],
-                                       service_name=a["service_name"]))
+                                       service_name=a["service_name"], batches_table=v[5], work_bucket=v[6]))
 
         # --- request workflow (EXPRESS) ------------------------------------------------------------------
         request_role = self._workflow_role("request-role", "Runs the restore request workflow", [
@@ -193,6 +221,8 @@ class GlacierRestore(PatternComponent):
         # --- restore events workflow (STANDARD) ----------------------------------------------------------
         events_role = self._workflow_role("events-role", "Runs the restore completion/expiry workflow", [
             iam.allow(["dynamodb:GetItem", "dynamodb:UpdateItem"], [self.table.arn], sid="ReadAndUpdateRecords"),
+            iam.allow(["dynamodb:GetItem", "dynamodb:UpdateItem"], [self.batches_table.arn],
+                      sid="CountBatchCompletions"),
             iam.allow(["lambda:InvokeFunction"], [self.cost_function.arn], sid="EstimateCost"),
             invoke_restore_state,
             send_email,
@@ -201,6 +231,7 @@ class GlacierRestore(PatternComponent):
             "events", "STANDARD", events_role,
             settings.apply(lambda s: json.dumps(events_definition(s), separators=(",", ":"))), retention)
 
+        self._bulk_workflow(a, objects_arn, send_email, retention)
         self._event_rules(a)
         self._api(a, retention)
 
@@ -216,6 +247,10 @@ class GlacierRestore(PatternComponent):
             "objectsEndpoint": pulumi.Output.concat(self.api_url, "/objects"),
             "estimateEndpoint": pulumi.Output.concat(self.api_url, "/restores/estimate"),
             "serviceFunctionName": self.service_function.function_name,
+            "bulkEndpoint": pulumi.Output.concat(self.api_url, "/restores/bulk"),
+            "bulkStateMachineArn": self.bulk_workflow.arn,
+            "batchesTableName": self.batches_table.name,
+            "workBucketName": self.work_bucket.bucket,
             "deadLetterQueueUrl": self.dead_letter_queue.url,
             "senderIdentityArn": self.sender_identity_arn,
         })
@@ -296,6 +331,11 @@ class GlacierRestore(PatternComponent):
                         lambda p: isinstance(p, str) and 0 < len(p.encode()) <= MAX_KEY_BYTES,
                         f"a key prefix of 1 to {MAX_KEY_BYTES} bytes")
         v.integer("browse_page_size", a.setdefault("browse_page_size", 100), minimum=1, maximum=MAX_BROWSE_PAGE_SIZE)
+        v.integer("max_bulk_objects", a.setdefault("max_bulk_objects", 100_000), minimum=1, maximum=MAX_BULK_OBJECTS)
+        v.integer("bulk_restore_rate", a.setdefault("bulk_restore_rate", 100), minimum=1,
+                  maximum=MAX_BULK_RESTORE_RATE)
+        v.integer("bulk_batch_size", a.setdefault("bulk_batch_size", 100), minimum=1, maximum=MAX_BULK_BATCH_SIZE)
+        v.integer("bulk_token_ttl_seconds", a.setdefault("bulk_token_ttl_seconds", 900), minimum=60, maximum=3600)
         a["prices"] = self._validate_prices(a.get("prices"), classes, tiers)
         v.boolean("use_price_list", a.setdefault("use_price_list", True))
         v.choice("pricing_region", a.setdefault("pricing_region", "us-east-1"), PRICING_REGIONS)
@@ -356,6 +396,64 @@ class GlacierRestore(PatternComponent):
             policy=pulumi.Output.json_dumps(tls_only_policy(bucket.arn)),
             opts=self.child_opts(retain_on_delete=True, depends_on=[block]))
         return bucket
+
+    def _work_bucket(self) -> aws.s3.Bucket:
+        """Private, encrypted, TLS-only bucket for bulk item lists and results, emptied after a while."""
+        bucket = aws.s3.Bucket(self.child_name("work"), force_destroy=True, tags=self.tags, opts=self.child_opts())
+        aws.s3.BucketOwnershipControls(self.child_name("work-ownership"), bucket=bucket.id,
+                                       rule={"object_ownership": "BucketOwnerEnforced"}, opts=self.child_opts())
+        aws.s3.BucketServerSideEncryptionConfiguration(
+            self.child_name("work-encryption"), bucket=bucket.id,
+            rules=[{"apply_server_side_encryption_by_default": {"sse_algorithm": "AES256"},
+                    "bucket_key_enabled": True}], opts=self.child_opts())
+        block = aws.s3.BucketPublicAccessBlock(
+            self.child_name("work-public-access"), bucket=bucket.id, block_public_acls=True,
+            block_public_policy=True, ignore_public_acls=True, restrict_public_buckets=True, opts=self.child_opts())
+        aws.s3.BucketLifecycleConfiguration(
+            self.child_name("work-expiry"), bucket=bucket.id,
+            rules=[aws.s3.BucketLifecycleConfigurationRuleArgs(
+                id="expire-bulk-work", status="Enabled",
+                filter=aws.s3.BucketLifecycleConfigurationRuleFilterArgs(prefix=""),
+                expiration=aws.s3.BucketLifecycleConfigurationRuleExpirationArgs(days=WORK_RETENTION_DAYS),
+                abort_incomplete_multipart_upload=aws.s3.BucketLifecycleConfigurationRuleAbortIncompleteMultipartUploadArgs(
+                    days_after_initiation=1))],
+            opts=self.child_opts())
+        aws.s3.BucketPolicy(
+            self.child_name("work-tls-only"), bucket=bucket.id,
+            policy=pulumi.Output.json_dumps(tls_only_policy(bucket.arn)),
+            opts=self.child_opts(depends_on=[block]))
+        return bucket
+
+    def _bulk_workflow(self, a: Mapping[str, Any], objects_arn: pulumi.Input[str], send_email: iam.Statement,
+                       retention: int) -> None:
+        """The STANDARD bulk workflow (Distributed Map); its right to start its own children comes after it."""
+        work = self.work_bucket.arn
+        role = self._workflow_role("bulk-role", "Runs bulk restores (Distributed Map)", [
+            iam.allow(["s3:GetObject"], [pulumi.Output.concat(work, "/batches/*")], sid="ReadBatchItems"),
+            # Without s3:ListBucket S3 answers a missing item list with 403 instead of 404.
+            iam.allow(["s3:ListBucket"], [work], sid="TellMissingItemListsApart"),
+            iam.allow(["s3:PutObject"], [pulumi.Output.concat(work, "/results/*")], sid="WriteBatchResults"),
+            iam.allow(["s3:RestoreObject"], [objects_arn], sid="RestoreArchivedObjects"),
+            iam.allow(["dynamodb:PutItem", "dynamodb:UpdateItem"], [self.table.arn], sid="RecordBatchObjects"),
+            iam.allow(["dynamodb:GetItem", "dynamodb:UpdateItem"], [self.batches_table.arn], sid="CountBatches"),
+            send_email,
+        ])
+        definition = pulumi.Output.all(self.bucket_name, self.table.name, self.batches_table.name,
+                                       self.work_bucket.bucket).apply(
+            lambda v: json.dumps(bulk_definition(BulkSettings(
+                bucket=v[0], table=v[1], batches_table=v[2], work_bucket=v[3], sender=a["sender_email"],
+                service_name=a["service_name"], restore_rate=a["bulk_restore_rate"],
+                batch_size=a["bulk_batch_size"], max_items=a["max_bulk_objects"])), separators=(",", ":")))
+        self.bulk_workflow = self._state_machine("bulk", "STANDARD", role, definition, retention)
+        executions = pulumi.Output.concat(
+            self.bulk_workflow.arn.apply(lambda arn: arn.replace(":stateMachine:", ":execution:")), "/*")
+        aws.iam.RolePolicy(
+            self.child_name("bulk-role-children"), role=role.id,
+            policy=iam.document(
+                iam.allow(["states:StartExecution"], [self.bulk_workflow.arn], sid="StartChildExecutions"),
+                iam.allow(["states:DescribeExecution", "states:StopExecution"], [executions],
+                          sid="ManageChildExecutions")),
+            opts=self.child_opts())
 
     def _workflow_role(self, suffix: str, description: str, statements: list[iam.Statement]) -> aws.iam.Role:
         """A hand-written role for a workflow: its SDK calls, plus X-Ray and log delivery (unscopable)."""
@@ -575,7 +673,7 @@ class GlacierRestore(PatternComponent):
     def _service_routes(self, a: Mapping[str, Any], restores: aws.apigateway.Resource, authorization: str,
                         authorizer_id: pulumi.Input[str] | None
                         ) -> tuple[list[aws.apigateway.Method], list[aws.apigateway.Integration]]:
-        """GET /objects and POST /restores/estimate → the service Lambda.
+        """GET /objects, POST /restores/estimate and POST /restores/bulk → the service Lambda.
 
         It ships the cost Lambda's own archive (handler `service.handler`), so the estimate route and the
         completion workflow run the same estimator on the same prices.
@@ -591,9 +689,19 @@ class GlacierRestore(PatternComponent):
                 iam.allow(["s3:ListBucket"], [self.bucket_arn], sid="BrowseTheArchive"),
                 iam.allow(["s3:GetObject"], [pulumi.Output.concat(self.bucket_arn, "/*")], sid="HeadArchivedObjects"),
                 iam.allow(["pricing:GetProducts"], ["*"], sid="ReadPriceList"),
+                iam.allow(["s3:PutObject"], [pulumi.Output.concat(self.work_bucket.arn, "/batches/*")],
+                          sid="WriteBatchItems"),
+                iam.allow(["dynamodb:PutItem", "dynamodb:GetItem", "dynamodb:UpdateItem"], [self.batches_table.arn],
+                          sid="RecordBatches"),
+                iam.allow(["states:StartExecution"], [self.bulk_workflow.arn], sid="StartConfirmedBatches"),
             ],
             environment={
                 "BUCKET_NAME": self.bucket_name,
+                "WORK_BUCKET": self.work_bucket.bucket,
+                "BATCHES_TABLE": self.batches_table.name,
+                "BULK_STATE_MACHINE_ARN": self.bulk_workflow.arn,
+                "MAX_BULK_OBJECTS": str(a["max_bulk_objects"]),
+                "BULK_TOKEN_TTL_SECONDS": str(a["bulk_token_ttl_seconds"]),
                 "ALLOWED_TIERS": ",".join(a["allowed_tiers"]),
                 "DEFAULT_TIER": a["default_tier"],
                 "DEFAULT_DAYS": str(a["default_days"]),
@@ -613,10 +721,13 @@ class GlacierRestore(PatternComponent):
                                           parent_id=api.root_resource_id, path_part="objects", opts=self.child_opts())
         estimate = aws.apigateway.Resource(self.child_name("estimate-resource"), rest_api=api.id,
                                            parent_id=restores.id, path_part="estimate", opts=self.child_opts())
+        bulk = aws.apigateway.Resource(self.child_name("bulk-resource"), rest_api=api.id,
+                                       parent_id=restores.id, path_part="bulk", opts=self.child_opts())
         routes: list[tuple[str, aws.apigateway.Resource, str, str, str, dict[str, bool] | None]] = [
             ("objects", objects, "objects", "GET", "BrowseArchive",
              {f"method.request.querystring.{q}": False for q in ("prefix", "cursor", "pageSize")}),
             ("estimate", estimate, "restores/estimate", "POST", "EstimateRestore", None),
+            ("bulk", bulk, "restores/bulk", "POST", "BulkRestore", None),
         ]
         methods, integrations = [], []
         for suffix, resource, path, verb, operation, parameters in routes:

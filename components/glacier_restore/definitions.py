@@ -87,6 +87,9 @@ class WorkflowSettings:
     cost_function_arn: str = ""
     restore_state_function_arn: str = ""
     service_name: str = "Archive restore service"
+    #: Bulk restores (see `bulk.py`): completions of batch objects count for their batches.
+    batches_table: str = ""
+    work_bucket: str = ""
 
 
 def _ddb(action: str) -> str:
@@ -677,7 +680,7 @@ def events_definition(s: WorkflowSettings) -> dict[str, Any]:
                 "Choices": [
                     {"Not": {"Variable": "$.record.Item", "IsPresent": True}, "Next": "NotRequestedHere"},
                     {"Variable": "$.record.Item.status.S", "StringEquals": STATUS_IN_PROGRESS,
-                     "Next": "EstimateCost"},
+                     "Next": "HasBatches" if s.batches_table else "EstimateCost"},
                     {"Variable": "$.record.Item.status.S", "StringEquals": STATUS_RESTORED,
                      "Next": "AlreadyCompleted"},
                 ],
@@ -845,8 +848,80 @@ def events_definition(s: WorkflowSettings) -> dict[str, Any]:
                 "Parameters": {"outcome": "expired", "key.$": "$.object.key"},
                 "End": True,
             },
+            **(_batch_completion_states(s) if s.batches_table else {}),
             "CompletionFailed": _fail("RecordUnavailable", cause_path=(
                 "States.Format('The restore record of {} could not be read or written: {}', "
                 "$.object.key, $.failure.Cause)")),
+        },
+    }
+
+
+def _batch_completion_states(s: WorkflowSettings) -> dict[str, Any]:
+    """A completed object of bulk batches counts for each batch (and may complete its summary); an object only
+    batches asked for gets no cost estimate or email of its own (its batch was priced before it started)."""
+    from serverless_patterns.glacier_restore.bulk import summary_states
+
+    key = {"objectKey": {"S.$": "$.object.key"}}
+    return {
+        "HasBatches": {
+            "Type": "Choice",
+            "Choices": [{"Variable": "$.record.Item.batchIds.SS", "IsPresent": True, "Next": "CountForBatches"}],
+            "Default": "EstimateCost",
+        },
+        "CountForBatches": {
+            "Type": "Map",
+            "ItemsPath": "$.record.Item.batchIds.SS",
+            "ItemSelector": {"batchId.$": "$$.Map.Item.Value"},
+            "MaxConcurrency": 10,
+            "ItemProcessor": {
+                "ProcessorConfig": {"Mode": "INLINE"},
+                "StartAt": "CountCompletion",
+                "States": {
+                    "CountCompletion": {
+                        "Type": "Task",
+                        "Resource": _ddb("updateItem"),
+                        "Parameters": {"TableName": s.batches_table, "Key": {"batchId": {"S.$": "$.batchId"}},
+                                       "UpdateExpression": "ADD completed :one",
+                                       "ExpressionAttributeValues": {":one": {"N": "1"}}},
+                        "ResultPath": None,
+                        "Retry": DYNAMODB_RETRY,
+                        "Catch": [{"ErrorEquals": ["States.ALL"], "ResultPath": "$.failure",
+                                   "Next": "EventSummaryUnavailable"}],
+                        "Next": "EventClaimSummary",
+                    },
+                    **summary_states(s.batches_table, s.sender, s.work_bucket, s.service_name, prefix="Event",
+                                     batch_path="$.batchId"),
+                },
+            },
+            "ResultPath": None,
+            "Catch": [{"ErrorEquals": ["States.ALL"], "ResultPath": "$.failure", "Next": "CompletionFailed"}],
+            "Next": "HasRequesters",
+        },
+        "HasRequesters": {
+            "Type": "Choice",
+            "Choices": [{"Variable": "$.record.Item.requesters.SS", "IsPresent": True, "Next": "EstimateCost"}],
+            "Default": "RecordBatchObjectRestored",
+        },
+        "RecordBatchObjectRestored": {
+            "Type": "Task",
+            "Resource": _ddb("updateItem"),
+            "Parameters": {
+                "TableName": s.table,
+                "Key": key,
+                "UpdateExpression": "SET #status = :restored, completedAt = :at, restoreExpiryTime = :expiry",
+                "ExpressionAttributeNames": {"#status": "status"},
+                "ExpressionAttributeValues": {":restored": {"S": STATUS_RESTORED}, ":at": {"S.$": "$.time"},
+                                              ":expiry": {"S.$": "$.detail.restore-expiry-time"}},
+            },
+            "ResultPath": None,
+            "Retry": DYNAMODB_RETRY,
+            "Catch": [{"ErrorEquals": ["States.ALL"], "ResultPath": "$.failure", "Next": "CompletionFailed"}],
+            "Next": "BatchObjectRestored",
+        },
+        "BatchObjectRestored": {
+            "Type": "Pass",
+            "Parameters": {"outcome": "batch-object-restored", "key.$": "$.object.key",
+                           "batches.$": "$.record.Item.batchIds.SS"},
+            "End": True,
         },
     }

@@ -27,6 +27,24 @@ from AWS, this harness adapts moto (never the definition):
 - S3 ListObjectsV2 with `OptionalObjectAttributes=RestoreStatus`: moto ignores the attribute; here each
   archived object with a restore gets `RestoreStatus` (`IsRestoreInProgress`, and `RestoreExpiryDate` once
   restored), as https://docs.aws.amazon.com/AmazonS3/latest/API/API_RestoreStatus.html describes;
+- Distributed Map `ItemBatcher`: moto's ASL grammar has no ItemBatcher; the harness takes it out of the
+  definition it hands moto and groups the items itself, each child getting `{"BatchInput", "Items"}` with at
+  most `MaxItemsPerBatch` items, as
+  https://docs.aws.amazon.com/step-functions/latest/dg/input-output-itembatcher.html describes;
+- SDK clients: moto's engine builds a new boto3 client for every task (tens of milliseconds each); the
+  harness reuses one client per service and Region (same settings), and parses each JSONPath once (moto
+  rebuilds a jsonpath-ng parser for every path it reads), so thousands of tasks stay cheap;
+- Map iterations: moto starts a worker thread per concurrent iteration (hundreds for a Distributed Map of
+  Inline Maps), and its DynamoDB backend is not thread-safe (two concurrent `ADD` updates of one item can
+  lose one; DynamoDB applies single-item writes atomically). The harness runs the iterations of each Map on
+  one worker, in item order, and makes moto's single-item writes atomic; the outcome per item is the same
+  (AWS promises no order), the executions just stay cheap and deterministic;
+- Distributed Map grammar: moto's parser only accepts `ExecutionType: STANDARD` children and a
+  `ToleratedFailurePercentage` written as a decimal; the harness hands moto `STANDARD` and `100.0` for
+  `EXPRESS` and `100` (moto runs every child in-process either way; the history and outputs are the same);
+- Distributed Map `ResultWriter`: moto writes an empty manifest; here the children's outputs go to
+  `<Prefix>/<map run id>/SUCCEEDED_0.json` and the manifest lists that file, as
+  https://docs.aws.amazon.com/step-functions/latest/dg/input-output-resultwriter.html describes;
 - `deliver_eventbridge_to_lambda`: moto's rules cannot deliver to Lambda targets
   (NotImplementedError); here a Lambda target gets the event from an in-process handler after
   the rule's pattern matched.
@@ -130,6 +148,10 @@ class SfnHarness:
         self.lambda_calls: list[tuple[str, Any]] = []
         self._stack = ExitStack()
         self._count = 0
+        #: ItemBatcher blocks taken out of the definitions, by Map state name (see `create`).
+        self.item_batchers: dict[str, dict[str, Any]] = {}
+        #: Child inputs of every Distributed Map run (batches, when batched), in order.
+        self.map_batches: list[list[Any]] = []
 
     def __enter__(self) -> SfnHarness:
         from moto import mock_aws
@@ -178,6 +200,10 @@ class SfnHarness:
         yield _list_objects_restore_status()
         yield _honour_http_status()
         yield _restore_expiry_at_midnight()
+        yield from _shared_engine_clients()
+        yield from _cached_json_paths()
+        yield from _serial_maps_and_atomic_items()
+        yield from self._distributed_map_patches()
         yield mock.patch.object(WaitFunction, "_wait_interval", lambda self, env, wait_seconds: None)
         yield mock.patch.object(retrier_decl, "time", SimpleNamespace(sleep=lambda seconds: None, time=time.time))
         yield mock.patch.dict(aws_sdk._SERVICE_ERROR_NAMES, AWS_SDK_ERROR_SERVICE_NAMES)
@@ -213,6 +239,73 @@ class SfnHarness:
         yield mock.patch.object(dynamodb.StateTaskServiceDynamoDB, "_error_cause_from_client_error",
                                 staticmethod(dynamodb_error))
 
+    def _distributed_map_patches(self) -> Iterator[Any]:
+        from moto.stepfunctions.parser.asl.component.state.exec.state_map.iteration import (
+            distributed_iteration_component as distributed,
+        )
+        from moto.stepfunctions.parser.asl.component.state.exec.state_map.result_writer.resource_eval import (
+            resource_eval_s3 as writer,
+        )
+
+        harness = self
+        original_map_run = distributed.DistributedIterationComponent._map_run
+
+        def map_run(component: Any, env: Any, eval_input: Any) -> None:
+            items = env.stack.pop()
+            batcher = harness.item_batchers.get(eval_input.state_name)
+            if batcher is not None:
+                size = int(batcher["MaxItemsPerBatch"])
+                batch_input = _resolve(batcher.get("BatchInput", {}), env.states.get_input())
+                items = [{"BatchInput": batch_input, "Items": items[i:i + size]} for i in range(0, len(items), size)]
+            harness.map_batches.append(items)
+            eval_input.map_run_record.max_concurrency = 1  # one worker (see the module docstring)
+            env.stack.append(items)
+            original_map_run(component, env, eval_input)
+
+        def put_results(env: Any, resource_runtime_part: Any, state_credentials: Any) -> None:
+            parameters = env.stack.pop()
+            outputs = env.stack.pop()
+            s3 = writer.ResourceEvalS3._get_s3_client(resource_runtime_part=resource_runtime_part,
+                                                      state_credentials=state_credentials)
+            record = env.map_run_record_pool_manager.get_all().pop()
+            run_id = record.map_run_arn.split(":")[-1]
+            prefix = parameters.get("Prefix", "")
+            prefix = prefix + "/" if prefix and not prefix.endswith("/") else prefix
+            results_key = f"{prefix}{run_id}/SUCCEEDED_0.json"
+            body = json.dumps([{"Output": json.dumps(o), "Status": "SUCCEEDED"} for o in outputs]).encode()
+            s3.put_object(Bucket=parameters["Bucket"], Key=results_key, Body=body)
+            manifest = {"DestinationBucket": parameters["Bucket"], "MapRunArn": record.map_run_arn,
+                        "ResultFiles": {"FAILED": [], "PENDING": [],
+                                        "SUCCEEDED": [{"Key": results_key, "Size": len(body)}]}}
+            key = f"{prefix}{run_id}/manifest.json"
+            s3.put_object(Bucket=parameters["Bucket"], Key=key, Body=json.dumps(manifest).encode())
+            env.stack.append({"MapRunArn": record.map_run_arn,
+                              "ResultWriterDetails": {"Bucket": parameters["Bucket"], "Key": key}})
+
+        yield mock.patch.object(distributed.DistributedIterationComponent, "_map_run", map_run)
+        yield mock.patch.object(writer.ResourceEvalS3, "_handle_put_object", staticmethod(put_results))
+
+    def _without_item_batchers(self, definition: dict[str, Any]) -> dict[str, Any]:
+        """The definition moto can parse: ItemBatcher blocks removed (and kept for `map_run`), Distributed Map
+        fields spelled as moto's grammar wants them (see the module docstring)."""
+        def walk(states: dict[str, Any]) -> None:
+            for name, state in states.items():
+                if state.get("Type") == "Map":
+                    if "ItemBatcher" in state:
+                        self.item_batchers[name] = state.pop("ItemBatcher")
+                    if isinstance(state.get("ToleratedFailurePercentage"), int):
+                        state["ToleratedFailurePercentage"] = float(state["ToleratedFailurePercentage"])
+                    processor = state.get("ItemProcessor") or state.get("Iterator") or {}
+                    config = processor.get("ProcessorConfig", {})
+                    if config.get("ExecutionType") == "EXPRESS":
+                        config["ExecutionType"] = "STANDARD"
+                    walk(processor.get("States", {}))
+                for branch in state.get("Branches", []):
+                    walk(branch.get("States", {}))
+
+        walk(definition.get("States", {}))
+        return definition
+
     def _invoke(self, function_name: str, body: Any, response_headers: dict[str, str]) -> bytes:
         handler = self._find_handler(function_name)
         payload = json.loads(body) if body else {}
@@ -236,7 +329,8 @@ class SfnHarness:
                type_: str = "STANDARD") -> str:
         """Create a state machine from a definition; returns its ARN."""
         self._count += 1
-        body = definition if isinstance(definition, str) else json.dumps(definition)
+        parsed = json.loads(definition) if isinstance(definition, str) else json.loads(json.dumps(definition))
+        body = json.dumps(self._without_item_batchers(parsed))
         response = self.stepfunctions.create_state_machine(
             name=name or f"machine-{self._count}", definition=body, roleArn=ROLE_ARN, type=type_)
         return response["stateMachineArn"]  # type: ignore[no-any-return]
@@ -281,6 +375,109 @@ class SfnHarness:
             if not page.get("nextToken"):
                 return events
             kwargs["nextToken"] = page["nextToken"]
+
+
+#: moto engine modules that build their own boto3 client per task.
+_ENGINE_CLIENT_MODULES = (
+    "moto.stepfunctions.parser.asl.component.state.exec.state_task.service.state_task_service_aws_sdk",
+    "moto.stepfunctions.parser.asl.component.state.exec.state_task.service.state_task_service_dynamodb",
+    "moto.stepfunctions.parser.asl.component.state.exec.state_task.service.state_task_service_sfn",
+    "moto.stepfunctions.parser.asl.component.state.exec.state_task.service.state_task_service_sqs",
+    "moto.stepfunctions.parser.asl.component.state.exec.state_task.service.state_task_service_sns",
+    "moto.stepfunctions.parser.asl.component.state.exec.state_task.service.state_task_service_events",
+    "moto.stepfunctions.parser.asl.component.state.exec.state_task.lambda_eval_utils",
+    "moto.stepfunctions.parser.asl.component.state.exec.state_map.item_reader.eval.resource_eval_s3",
+    "moto.stepfunctions.parser.asl.component.state.exec.state_map.result_writer.resource_eval.resource_eval_s3",
+)
+
+
+def _shared_engine_clients() -> Iterator[Any]:
+    """One engine client per (Region, service) for the harness's lifetime."""
+    import importlib
+    import threading
+
+    from moto.stepfunctions.parser.asl.utils import boto_client
+
+    clients: dict[tuple[str, str], Any] = {}
+    lock = threading.Lock()
+
+    def shared(region: str, service: str, state_credentials: Any = None) -> Any:
+        with lock:
+            if (region, service) not in clients:
+                clients[(region, service)] = boto_client.boto_client_for(region, service, state_credentials)
+            return clients[(region, service)]
+
+    for name in _ENGINE_CLIENT_MODULES:
+        module = importlib.import_module(name)
+        if hasattr(module, "boto_client_for"):
+            yield mock.patch.object(module, "boto_client_for", shared)
+
+
+def _cached_json_paths() -> Iterator[Any]:
+    """moto's engine parses every JSONPath on every use; parse each once (parsed paths are immutable)."""
+    import threading
+    from functools import lru_cache
+
+    from moto.stepfunctions.parser.asl.component.common.path import result_path
+    from moto.stepfunctions.parser.asl.utils import json_path
+
+    lock = threading.Lock()
+    for module in (json_path, result_path):
+        original = module.parse
+
+        @lru_cache(maxsize=4096)
+        def cached(path: str, _parse: Any = original) -> Any:
+            with lock:  # jsonpath-ng's parser builder is not thread-safe
+                return _parse(path)
+
+        yield mock.patch.object(module, "parse", cached)
+
+
+def _serial_maps_and_atomic_items() -> Iterator[Any]:
+    """One worker per Map state; DynamoDB single-item writes under one lock (see the module docstring)."""
+    import threading
+
+    from moto.dynamodb.models import DynamoDBBackend
+    from moto.stepfunctions.parser.asl.component.state.exec.state_map.iteration.inline_iteration_component import (
+        InlineIterationComponent,
+    )
+
+    original_eval_body = InlineIterationComponent._eval_body
+
+    def eval_body(component: Any, env: Any) -> None:
+        eval_input = env.stack[-1]
+        eval_input.max_concurrency = 1
+        record = getattr(eval_input, "map_run_record", None)
+        if record is not None:
+            record.max_concurrency = 1
+        original_eval_body(component, env)
+
+    yield mock.patch.object(InlineIterationComponent, "_eval_body", eval_body)
+    lock = threading.RLock()
+    for name in ("put_item", "update_item", "delete_item"):
+        original = getattr(DynamoDBBackend, name)
+
+        def atomic(backend: Any, *args: Any, _original: Any = original, **kwargs: Any) -> Any:
+            with lock:
+                return _original(backend, *args, **kwargs)
+
+        yield mock.patch.object(DynamoDBBackend, name, atomic)
+
+
+def _resolve(template: Any, data: Any) -> Any:
+    """Parameters-style `"name.$": "$.path"` fields against `data` (plain paths only)."""
+    if not isinstance(template, dict):
+        return template
+    out: dict[str, Any] = {}
+    for name, value in template.items():
+        if name.endswith(".$") and isinstance(value, str) and value.startswith("$."):
+            found = data
+            for part in value[2:].split("."):
+                found = found[part]
+            out[name[:-2]] = found
+        else:
+            out[name] = _resolve(value, data)
+    return out
 
 
 def _list_objects_restore_status() -> Any:

@@ -22,22 +22,25 @@ UNSCOPABLE = {"xray:PutTraceSegments", "xray:PutTelemetryRecords", "xray:GetSamp
 
 
 def _bucket(stack: CapturedStack) -> tuple[str, str]:
-    bucket = stack.one("aws:s3/bucket:Bucket")
+    bucket = stack.one("aws:s3/bucket:Bucket", "gr-archive")
     return bucket.outputs["bucket"], bucket.outputs["arn"]
 
 
 def test_the_archive_bucket_is_versioned_encrypted_private_and_tls_only(stack: CapturedStack) -> None:
     name, arn = _bucket(stack)
-    assert stack.one("aws:s3/bucket:Bucket").inputs.get("forceDestroy") is False
+    assert stack.one("aws:s3/bucket:Bucket", "gr-archive").inputs.get("forceDestroy") is False
     assert stack.one("aws:s3/bucketVersioning:BucketVersioning").inputs["versioningConfiguration"] == {
         "status": "Enabled"}
-    rule = stack.one("aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration"
-                     ).inputs["rules"][0]
-    assert rule["applyServerSideEncryptionByDefault"]["sseAlgorithm"] == "AES256"
-    block = stack.one("aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock").inputs
-    assert all(block[k] is True for k in ("blockPublicAcls", "blockPublicPolicy", "ignorePublicAcls",
-                                          "restrictPublicBuckets"))
-    policy = json.loads(stack.one("aws:s3/bucketPolicy:BucketPolicy").inputs["policy"])
+    for bucket in ("gr-archive", "gr-work"):  # the archive and the bulk work bucket alike
+        rule = stack.one("aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration",
+                         f"{bucket}-encryption").inputs["rules"][0]
+        assert rule["applyServerSideEncryptionByDefault"]["sseAlgorithm"] == "AES256"
+        block = stack.one("aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock", f"{bucket}-public-access").inputs
+        assert all(block[k] is True for k in ("blockPublicAcls", "blockPublicPolicy", "ignorePublicAcls",
+                                              "restrictPublicBuckets"))
+        work_policy = json.loads(stack.one("aws:s3/bucketPolicy:BucketPolicy", f"{bucket}-tls-only").inputs["policy"])
+        assert {s["Sid"] for s in work_policy["Statement"]} >= {"DenyInsecureTransport", "DenyOldTls"}
+    policy = json.loads(stack.one("aws:s3/bucketPolicy:BucketPolicy", "gr-archive-tls-only").inputs["policy"])
     tls = next(s for s in policy["Statement"] if s["Sid"] == "DenyInsecureTransport")
     assert tls["Effect"] == "Deny" and tls["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}
     assert sorted(tls["Resource"]) == sorted([arn, f"{arn}/*"])
@@ -45,7 +48,7 @@ def test_the_archive_bucket_is_versioned_encrypted_private_and_tls_only(stack: C
 
 
 def test_the_requests_table_has_point_in_time_recovery_and_encryption(stack: CapturedStack) -> None:
-    table = stack.one("aws:dynamodb/table:Table").inputs
+    table = stack.one("aws:dynamodb/table:Table", "gr-requests").inputs
     assert table["hashKey"] == "objectKey" and table["billingMode"] == "PAY_PER_REQUEST"
     assert table["pointInTimeRecovery"] == {"enabled": True}
     assert table["serverSideEncryption"] == {"enabled": True}
@@ -77,12 +80,14 @@ def test_deployed_definitions_name_this_stacks_resources_and_args(stack: Capture
     """What the component wires into the deployed ASL: its own bucket, table, sender, cost function and
     download endpoint, and the limits from its args (not defaults baked into the definitions)."""
     name, _ = _bucket(stack)
-    table = stack.one("aws:dynamodb/table:Table").outputs["name"]
+    table = stack.one("aws:dynamodb/table:Table", "gr-requests").outputs["name"]
+    batches = stack.one("aws:dynamodb/table:Table", "gr-batches").outputs["name"]
     cost_arn = stack.one("aws:lambda/function:Function", "cost").outputs["arn"]
     endpoint = stack.one("serverless-patterns:index:GlacierRestore").component_outputs["downloadEndpoint"]
     request, events = definition_of(stack, "gr-request"), definition_of(stack, "gr-events")
+    assert _values_of(request, "TableName") == {table}
+    assert _values_of(events, "TableName") == {table, batches}  # batch objects count for their batches
     for definition in (request, events):
-        assert _values_of(definition, "TableName") == {table}
         assert _values_of(definition, "FromEmailAddress") == {SENDER}
     assert _values_of(request, "Bucket") == {name}
     state_arn = stack.one("aws:lambda/function:Function", "gr-state").outputs["arn"]
@@ -120,7 +125,7 @@ def test_every_sdk_task_retries_with_backoff(stack: CapturedStack) -> None:
                 found.extend(tasks(state["ItemProcessor"]["States"]))
         return found
 
-    for machine in ("gr-request", "gr-events"):
+    for machine in ("gr-request", "gr-events", "gr-bulk"):
         for name, task in tasks(definition_of(stack, machine)["States"]):
             assert task.get("Retry"), f"{machine}.{name} has no Retry"
             assert all(r["BackoffRate"] >= 2 and r["MaxAttempts"] >= 3 for r in task["Retry"]), name
@@ -196,7 +201,7 @@ def test_the_stage_logs_traces_and_throttles(stack: CapturedStack) -> None:
 
 def test_the_request_workflow_role_is_scoped_to_exact_arns(stack: CapturedStack) -> None:
     _, bucket_arn = _bucket(stack)
-    table_arn = stack.one("aws:dynamodb/table:Table").outputs["arn"]
+    table_arn = stack.one("aws:dynamodb/table:Table", "gr-requests").outputs["arn"]
     identity_arn = stack.one("aws:sesv2/emailIdentity:EmailIdentity").outputs["arn"]
     by_sid = {s["Sid"]: s for s in statements(policy_of_role(stack, "gr-request-role"))}
     assert by_sid["HeadAndRestoreArchivedObjects"]["Action"] == ["s3:GetObject", "s3:RestoreObject"]
@@ -218,7 +223,7 @@ def test_roles_that_head_objects_may_list_the_bucket_and_nothing_more(stack: Cap
 
 
 def test_the_events_workflow_role_is_scoped_to_exact_arns(stack: CapturedStack) -> None:
-    table_arn = stack.one("aws:dynamodb/table:Table").outputs["arn"]
+    table_arn = stack.one("aws:dynamodb/table:Table", "gr-requests").outputs["arn"]
     cost_arn = stack.one("aws:lambda/function:Function", "cost").outputs["arn"]
     by_sid = {s["Sid"]: s for s in statements(policy_of_role(stack, "gr-events-role"))}
     assert by_sid["ReadAndUpdateRecords"]["Resource"] == [table_arn]
@@ -278,7 +283,7 @@ def test_download_route_lambda_is_least_privilege_and_invocable_only_by_this_api
 
 def test_an_existing_bucket_is_used_as_given() -> None:
     stack = build({**ARGS, "bucket_name": "institute-backups"})
-    assert stack.of_type("aws:s3/bucket:Bucket") == []
+    assert [b.name for b in stack.of_type("aws:s3/bucket:Bucket")] == ["gr-work"]  # no archive bucket made
     assert stack.one("aws:s3/bucketNotification:BucketNotification").inputs["bucket"] == "institute-backups"
     by_sid = {s["Sid"]: s for s in statements(policy_of_role(stack, "gr-request-role"))}
     assert by_sid["HeadAndRestoreArchivedObjects"]["Resource"] == ["arn:aws:s3:::institute-backups/*"]
@@ -422,6 +427,7 @@ def test_the_archive_bucket_and_its_settings_outlive_the_stack(monkeypatch: pyte
 
         monkeypatch.setattr(aws.s3, class_name, type(class_name, (original,), {"__init__": init}))
     build({**ARGS, "protect_data": protect})
+    options = {name: opts for name, opts in options.items() if not name.startswith("gr-work")}  # work bucket aside
     assert len(options) == len(BUCKET_CLASSES)
     for name, opts in options.items():
         assert opts.retain_on_delete is True, name  # type: ignore[attr-defined]

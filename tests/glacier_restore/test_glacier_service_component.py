@@ -25,14 +25,21 @@ def test_the_estimate_route_ships_the_completion_workflows_estimator(stack: Capt
         {k: cost.inputs["environment"]["variables"][k] for k in shared}
 
 
-def test_the_service_may_list_the_bucket_and_head_its_objects_and_nothing_else(stack: CapturedStack) -> None:
-    bucket = stack.one("aws:s3/bucket:Bucket").outputs["arn"]
+def test_the_service_may_list_and_head_the_archive_and_write_only_batch_items(stack: CapturedStack) -> None:
+    bucket = stack.one("aws:s3/bucket:Bucket", "gr-archive").outputs["arn"]
     granted = {s["Sid"]: (s["Action"], s["Resource"]) for s in statements(policy_of_role(stack, "gr-service"))}
     assert granted["BrowseTheArchive"] == (["s3:ListBucket"], [bucket])
     assert granted["HeadArchivedObjects"] == (["s3:GetObject"], [f"{bucket}/*"])
     assert granted["ReadPriceList"] == (["pricing:GetProducts"], ["*"])  # GetProducts has no resource type
-    assert not any(a.startswith(("s3:Put", "s3:Delete", "s3:Restore")) for a, _ in
-                   ((a, r) for acts, r in granted.values() for a in acts))
+    work = stack.one("aws:s3/bucket:Bucket", "gr-work").outputs["arn"]
+    assert granted["WriteBatchItems"] == (["s3:PutObject"], [f"{work}/batches/*"])  # bulk item lists only
+    writes = [(a, r) for acts, resources in granted.values() for a in acts for r in resources
+              if a.startswith(("s3:Put", "s3:Delete", "s3:Restore"))]
+    assert writes == [("s3:PutObject", f"{work}/batches/*")]  # nothing written to or restored in the archive
+    batches = stack.one("aws:dynamodb/table:Table", "gr-batches").outputs["arn"]
+    bulk = stack.one("aws:sfn/stateMachine:StateMachine", "gr-bulk").outputs["arn"]
+    assert granted["RecordBatches"] == (["dynamodb:PutItem", "dynamodb:GetItem", "dynamodb:UpdateItem"], [batches])
+    assert granted["StartConfirmedBatches"] == (["states:StartExecution"], [bulk])
 
 
 def test_each_route_is_authorized_and_may_invoke_only_its_own_path(stack: CapturedStack) -> None:

@@ -74,8 +74,8 @@ class Deployed:
         cost = stack.one("aws:lambda/function:Function", "cost")
         return cls(
             stack=stack,
-            bucket=stack.one("aws:s3/bucket:Bucket").outputs["bucket"],
-            table=stack.one("aws:dynamodb/table:Table").outputs["name"],
+            bucket=stack.one("aws:s3/bucket:Bucket", "gr-archive").outputs["bucket"],
+            table=stack.one("aws:dynamodb/table:Table", "gr-requests").outputs["name"],
             request_definition=stack.one("aws:sfn/stateMachine:StateMachine", "gr-request").inputs["definition"],
             events_definition=stack.one("aws:sfn/stateMachine:StateMachine", "gr-events").inputs["definition"],
             cost_arn=cost.outputs["arn"],

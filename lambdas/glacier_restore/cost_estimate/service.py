@@ -4,6 +4,9 @@
   `OptionalObjectAttributes=RestoreStatus`, so no per-object HEAD): key, size, storage class and restore
   state (archived, restoring, restored until a date). Optionally limited to prefixes per Cognito group.
 - `POST /restores/estimate`: the cost of restoring one object for a tier and days, before asking for it.
+- `POST /restores/bulk`: with a prefix or a CSV manifest, the estimate of the whole batch and a short-lived,
+  single-use confirmation token (nothing starts); with `{"confirmationToken"}` alone, the bulk workflow starts
+  on exactly the objects that were priced (written to the work bucket when estimated).
 
 The estimate is computed by `app.estimate`, the very function the completion workflow's cost Lambda runs
 (this module ships in the same archive), so a preview and the completion email agree to the cent.
@@ -12,10 +15,20 @@ Bad input is a 4xx naming the field; AWS failures after retries are a 503; never
 
 from __future__ import annotations
 
+import csv
+import hashlib
+import hmac
+import io
 import json
 import os
+import re
+import secrets
+import time
+import uuid
+from datetime import UTC, datetime
 from functools import lru_cache
 from typing import Any
+from urllib.parse import unquote_plus
 
 import boto3
 from aws_lambda_powertools import Logger, Metrics, Tracer
@@ -44,6 +57,11 @@ MAX_KEY_BYTES = 1024
 #: ListObjectsV2 returns at most 1,000 keys per page (MaxKeys).
 MAX_PAGE_SIZE = 1000
 ESTIMATE_FIELDS = ("key", "tier", "days")
+BULK_FIELDS = ("prefix", "manifest", "tier", "days", "email", "confirmationToken")
+MANIFEST_FIELDS = ("key", "format")
+BATCH_PENDING = "PENDING_CONFIRMATION"
+_EMAIL = re.compile(r"[^@\s,;<>]+@[^@\s,;<>]+\.[^@\s,;<>.]+")
+_ASSUMED_ROLE = re.compile(r"arn:(?P<partition>[\w-]+):sts::(?P<account>\d{12}):assumed-role/(?P<role>[^/]+)/.+")
 
 
 class ClientFault(Exception):
@@ -59,6 +77,16 @@ def s3_client() -> Any:
     return boto3.client("s3", region_name=os.environ.get("AWS_REGION"), config=RETRIES)
 
 
+@lru_cache(maxsize=1)
+def dynamodb_client() -> Any:
+    return boto3.client("dynamodb", region_name=os.environ.get("AWS_REGION"), config=RETRIES)
+
+
+@lru_cache(maxsize=1)
+def sfn_client() -> Any:
+    return boto3.client("stepfunctions", region_name=os.environ.get("AWS_REGION"), config=RETRIES)
+
+
 def settings() -> dict[str, Any]:
     """The service's configuration (set by the component)."""
     return {
@@ -69,6 +97,8 @@ def settings() -> dict[str, Any]:
         "max_days": int(os.environ.get("MAX_DAYS", "30")),
         "page_size": int(os.environ.get("DEFAULT_PAGE_SIZE", "100")),
         "group_prefixes": json.loads(os.environ.get("GROUP_PREFIXES", "{}")),
+        "max_bulk_objects": int(os.environ.get("MAX_BULK_OBJECTS", "100000")),
+        "token_ttl": int(os.environ.get("BULK_TOKEN_TTL_SECONDS", "900")),
     }
 
 
@@ -226,6 +256,209 @@ def estimate_one() -> Response:
     metrics.add_metric(name="EstimatesPreviewed", unit=MetricUnit.Count, value=1)
     return ok({"key": key, "storageClass": head["StorageClass"], "sizeBytes": head["ContentLength"],
                "objectCount": 1, "tier": tier, "days": days, "estimate": result})
+
+
+# --- POST /restores/bulk ---------------------------------------------------------------------------------
+
+def caller_principal() -> str:
+    """Who asks: the Cognito user, or the IAM role (any session of it) or user."""
+    context = api.current_event.request_context
+    if os.environ.get("AUTH_MODE", "iam") == "cognito":
+        claims = (context.authorizer.claims or {}) if context.authorizer else {}
+        if not claims.get("sub"):
+            raise ClientFault(401, "Unauthorized", "no Cognito identity on the request")
+        return str(claims["sub"])
+    arn = context.identity.user_arn or ""
+    match = _ASSUMED_ROLE.fullmatch(arn)
+    if match:
+        return f"arn:{match['partition']}:iam::{match['account']}:role/{match['role']}"
+    if not arn:
+        raise ClientFault(401, "Unauthorized", "no IAM identity on the request")
+    return arn
+
+
+def too_many(ceiling: int) -> ClientFault:
+    return ClientFault(413, "TooManyObjects", f"the batch has more than {ceiling} archived objects, the configured "
+                                              "ceiling; split it into smaller prefixes or manifests")
+
+
+def archived_under(bucket: str, prefix: str, ceiling: int) -> tuple[list[tuple[str, str, int]], int]:
+    """Every archived object under `prefix` (key, class, size) and how many objects need no restore."""
+    found: list[tuple[str, str, int]] = []
+    skipped = 0
+    for page in s3_client().get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix,
+                                                                       PaginationConfig={"PageSize": 1000}):
+        for item in page.get("Contents", []):
+            if item.get("StorageClass", "STANDARD") in ARCHIVE_CLASSES:
+                found.append((item["Key"], item["StorageClass"], item["Size"]))
+                if len(found) > ceiling:
+                    raise too_many(ceiling)
+            else:
+                skipped += 1
+    return found, skipped
+
+
+def archived_in_manifest(bucket: str, manifest: Any, ceiling: int) -> tuple[list[tuple[str, str, int]], int]:
+    """The archived objects a CSV manifest (S3 Batch Operations format: bucket,key with URL-encoded keys) lists."""
+    if not isinstance(manifest, dict) or set(manifest) - set(MANIFEST_FIELDS):
+        raise bad("manifest", "must be an object with the fields key and format")
+    key = check_key_text("manifest.key", manifest.get("key"), empty_ok=False)
+    if manifest.get("format", "CSV") != "CSV":
+        raise bad("manifest.format", "must be CSV (rows of bucket,key as S3 Batch Operations manifests have them)")
+    require_visible("manifest.key", key)
+    try:
+        text = s3_client().get_object(Bucket=bucket, Key=key)["Body"].read().decode("utf-8-sig")
+    except ClientError as error:
+        if error.response.get("Error", {}).get("Code") in ("404", "NoSuchKey", "NotFound"):
+            raise ClientFault(404, "ManifestNotFound", f"manifest.key: there is no manifest {key} in the "
+                                                       "archive bucket") from None
+        raise
+    except UnicodeDecodeError:
+        raise bad("manifest.key", f"{key} is not UTF-8 CSV text") from None
+    rows = [row for row in csv.reader(io.StringIO(text)) if row]
+    if len(rows) > ceiling:
+        raise too_many(ceiling)
+    found: list[tuple[str, str, int]] = []
+    skipped = 0
+    for number, row in enumerate(rows, 1):
+        if len(row) < 2 or row[0] != bucket:
+            raise bad("manifest", f"row {number}: must be {bucket},<URL-encoded key> (the archive bucket)")
+        object_key = unquote_plus(row[1])
+        require_visible("manifest", object_key)
+        try:
+            head = s3_client().head_object(Bucket=bucket, Key=object_key)
+        except ClientError as error:
+            if error.response.get("Error", {}).get("Code") in ("404", "NoSuchKey", "NotFound"):
+                raise ClientFault(404, "NoSuchKey", f"manifest: row {number}: there is no object {object_key} in "
+                                                    "the archive") from None
+            raise
+        if head.get("StorageClass", "STANDARD") in ARCHIVE_CLASSES:
+            found.append((object_key, head["StorageClass"], head["ContentLength"]))
+        else:
+            skipped += 1
+    return found, skipped
+
+
+def batch_estimate(objects: list[tuple[str, str, int]], tier: str, days: int) -> dict[str, Any]:
+    """One estimate per storage class (the shared estimator, with the object count), and their total."""
+    by_class: dict[str, Any] = {}
+    for storage_class in sorted({c for _, c, _ in objects}):
+        sizes = [size for _, c, size in objects if c == storage_class]
+        by_class[storage_class] = estimator.estimate({
+            "sizeBytes": sum(sizes), "objectCount": len(sizes), "tier": tier, "days": days,
+            "storageClass": storage_class, "region": os.environ["AWS_REGION"]})
+    parts = list(by_class.values())
+    lines = {name: round(sum(p["lines"][name] for p in parts), 8) for name in parts[0]["lines"]}
+    sources = {p["source"] for p in parts}
+    return {"currency": parts[0]["currency"], "total": round(sum(p["total"] for p in parts), 8), "lines": lines,
+            "source": sources.pop() if len(sources) == 1 else "mixed", "byStorageClass": by_class}
+
+
+def prepare_batch(body: dict[str, Any]) -> Response:
+    s = settings()
+    if ("prefix" in body) == ("manifest" in body):
+        raise bad("prefix", "give either prefix or manifest (not both, not neither)")
+    tier = check_tier(body.get("tier", s["default_tier"]), s["tiers"])
+    days = check_days(body.get("days", s["default_days"]), s["max_days"])
+    email = body.get("email")
+    if not isinstance(email, str) or not _EMAIL.fullmatch(email):
+        raise bad("email", "must be one email address, such as researcher@example.org (the summary goes there)")
+    principal = caller_principal()
+    if "prefix" in body:
+        prefix = check_key_text("prefix", body["prefix"], empty_ok=False)
+        require_visible("prefix", prefix)
+        objects, skipped = archived_under(s["bucket"], prefix, s["max_bulk_objects"])
+        source: dict[str, Any] = {"prefix": prefix}
+        if not objects:
+            raise ClientFault(404, "NoArchivedObjects", f"prefix: there are no archived objects under {prefix}")
+    else:
+        objects, skipped = archived_in_manifest(s["bucket"], body["manifest"], s["max_bulk_objects"])
+        source = {"manifest": body["manifest"]["key"]}
+        if not objects:
+            raise ClientFault(404, "NoArchivedObjects", "manifest: it lists no archived objects")
+    if tier == "Expedited" and any(c == "DEEP_ARCHIVE" for _, c, _ in objects):
+        raise bad("tier", "Expedited is not available for DEEP_ARCHIVE objects; use Standard or Bulk")
+    estimate = batch_estimate(objects, tier, days)
+    batch_id = uuid.uuid4().hex
+    secret = secrets.token_urlsafe(32)
+    expires = int(time.time()) + s["token_ttl"]
+    items_key = f"batches/{batch_id}/items.csv"
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(["Key", "StorageClass", "Size"])
+    writer.writerows(objects)
+    s3_client().put_object(Bucket=os.environ["WORK_BUCKET"], Key=items_key, Body=out.getvalue().encode(),
+                           ContentType="text/csv")
+    total_bytes = sum(size for _, _, size in objects)
+    dynamodb_client().put_item(TableName=os.environ["BATCHES_TABLE"], Item={
+        "batchId": {"S": batch_id}, "status": {"S": BATCH_PENDING},
+        "tokenHash": {"S": hashlib.sha256(secret.encode()).hexdigest()}, "principal": {"S": principal},
+        "email": {"S": email}, "tier": {"S": tier}, "days": {"N": str(days)}, "source": {"S": json.dumps(source)},
+        "objectCount": {"N": str(len(objects))}, "totalBytes": {"N": str(total_bytes)},
+        "estimate": {"S": json.dumps(estimate)}, "itemsKey": {"S": items_key},
+        "createdAt": {"S": datetime.now(UTC).isoformat()}, "expiresAt": {"N": str(expires)},
+        "requested": {"N": "0"}, "completed": {"N": "0"}})
+    metrics.add_metric(name="BulkEstimates", unit=MetricUnit.Count, value=1)
+    return ok({"batchId": batch_id, "confirmationToken": f"{batch_id}.{secret}",
+               "expiresAt": datetime.fromtimestamp(expires, UTC).isoformat(), "objectCount": len(objects),
+               "totalBytes": total_bytes, "notArchived": skipped, "tier": tier, "days": days, **source,
+               "estimate": estimate,
+               "message": "Nothing has started. To start this restore, POST {\"confirmationToken\": ...} to "
+                          f"/restores/bulk within {s['token_ttl'] // 60} minutes."})
+
+
+def confirm_batch(token: Any) -> Response:
+    table = os.environ["BATCHES_TABLE"]
+    batch_id, _, secret = token.partition(".") if isinstance(token, str) else ("", "", "")
+    unknown = bad("confirmationToken", "not a token this service issued; ask for an estimate first")
+    if not re.fullmatch(r"[0-9a-f]{32}", batch_id) or not secret:
+        raise unknown
+    item = dynamodb_client().get_item(TableName=table, Key={"batchId": {"S": batch_id}},
+                                      ConsistentRead=True).get("Item")
+    digest = hashlib.sha256(secret.encode()).hexdigest()
+    if item is None or not hmac.compare_digest(item["tokenHash"]["S"], digest):
+        raise unknown
+    if item["principal"]["S"] != caller_principal():
+        raise ClientFault(403, "Forbidden", "confirmationToken: issued to someone else")
+    now = int(time.time())
+    try:
+        dynamodb_client().update_item(
+            TableName=table, Key={"batchId": {"S": batch_id}},
+            UpdateExpression="SET #status = :running, confirmedAt = :at REMOVE expiresAt",
+            ConditionExpression="#status = :pending AND tokenHash = :hash AND expiresAt > :now",
+            ExpressionAttributeNames={"#status": "status"},
+            ExpressionAttributeValues={":running": {"S": "RUNNING"}, ":pending": {"S": BATCH_PENDING},
+                                       ":hash": {"S": digest}, ":now": {"N": str(now)},
+                                       ":at": {"S": datetime.now(UTC).isoformat()}})
+    except ClientError as error:
+        if error.response.get("Error", {}).get("Code") != "ConditionalCheckFailedException":
+            raise
+        if item["status"]["S"] != BATCH_PENDING:
+            raise ClientFault(409, "TokenUsed", "confirmationToken: already used; this batch has started") from None
+        raise ClientFault(410, "TokenExpired", "confirmationToken: expired; ask for a new estimate") from None
+    started = sfn_client().start_execution(
+        stateMachineArn=os.environ["BULK_STATE_MACHINE_ARN"], name=batch_id,
+        input=json.dumps({"batchId": batch_id, "itemsKey": item["itemsKey"]["S"], "tier": item["tier"]["S"],
+                          "days": int(item["days"]["N"])}))
+    dynamodb_client().update_item(TableName=table, Key={"batchId": {"S": batch_id}},
+                                  UpdateExpression="SET executionArn = :arn",
+                                  ExpressionAttributeValues={":arn": {"S": started["executionArn"]}})
+    metrics.add_metric(name="BulkRestoresStarted", unit=MetricUnit.Count, value=1)
+    return ok({"batchId": batch_id, "executionArn": started["executionArn"],
+               "objectCount": int(item["objectCount"]["N"]), "estimate": json.loads(item["estimate"]["S"]),
+               "message": "The bulk restore has started; one summary email follows when every object is restored."},
+              202)
+
+
+@api.post("/restores/bulk")
+@tracer.capture_method
+def bulk() -> Response:
+    body = json_body(BULK_FIELDS)
+    if "confirmationToken" in body:
+        if len(body) != 1:
+            raise bad("confirmationToken", "send it alone: the batch was fixed when it was estimated")
+        return confirm_batch(body["confirmationToken"])
+    return prepare_batch(body)
 
 
 # --- answers ---------------------------------------------------------------------------------------------
