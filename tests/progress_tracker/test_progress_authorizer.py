@@ -5,6 +5,9 @@ from __future__ import annotations
 import importlib
 import json
 import time
+import urllib.error
+import urllib.request
+from types import SimpleNamespace
 from typing import Any
 
 import jwt
@@ -15,10 +18,12 @@ ISSUER = "https://id.example.org/pool"
 AUDIENCE = "progress-web"
 METHOD_ARN = "arn:aws:execute-api:eu-west-1:111111111111:abc123/live/$connect"
 APP = "serverless_patterns.lambdas.progress_tracker.authorizer.app"
+FETCH = jwt.PyJWKClient.fetch_data  # PyJWT's own fetch, before any test replaces it
 
 
-@pytest.fixture
+@pytest.fixture(scope="module")
 def keys() -> dict[str, Any]:
+    """Two RSA key pairs for the module (generating them is the slow part of these tests)."""
     return {"good": rsa.generate_private_key(public_exponent=65537, key_size=2048),
             "other": rsa.generate_private_key(public_exponent=65537, key_size=2048)}
 
@@ -105,3 +110,75 @@ def test_an_hmac_token_is_denied(authorizer: Any) -> None:
     forged = jwt.encode(body, "s" * 32, algorithm="HS256", headers={"kid": "k1"})
     result = call(authorizer, {"token": forged})
     assert result["policyDocument"]["Statement"][0]["Effect"] == "Deny" and result["principalId"] == "anonymous"
+
+
+def test_the_allow_policy_is_a_complete_iam_document(authorizer: Any, keys: dict[str, Any]) -> None:
+    result = call(authorizer, {"token": token(keys["good"])})
+    assert result["policyDocument"] == {"Version": "2012-10-17", "Statement": [
+        {"Action": "execute-api:Invoke", "Effect": "Allow", "Resource": METHOD_ARN}]}
+
+
+@pytest.mark.parametrize("algorithm", ["RS256", "RS384", "RS512", "ES256", "ES384"])
+def test_every_accepted_algorithm_verifies_with_its_jwks_key(authorizer: Any, monkeypatch: pytest.MonkeyPatch,
+                                                             algorithm: str) -> None:
+    """Identity providers sign with RSA or EC keys; each algorithm the authorizer accepts must verify."""
+    from cryptography.hazmat.primitives.asymmetric import ec
+
+    if algorithm.startswith("ES"):
+        curve = ec.SECP256R1() if algorithm == "ES256" else ec.SECP384R1()
+        private = ec.generate_private_key(curve)
+        jwk = json.loads(jwt.algorithms.ECAlgorithm.to_jwk(private.public_key()))
+    else:
+        private = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+        jwk = json.loads(jwt.algorithms.RSAAlgorithm.to_jwk(private.public_key()))
+    jwks = {"keys": [{**jwk, "kid": f"k-{algorithm}", "use": "sig", "alg": algorithm}]}
+    monkeypatch.setattr(jwt.PyJWKClient, "fetch_data", lambda self: jwks)
+    now = int(time.time())
+    signed = jwt.encode({"sub": "user-7", "iss": ISSUER, "aud": AUDIENCE, "iat": now, "exp": now + 300}, private,
+                        algorithm=algorithm, headers={"kid": f"k-{algorithm}"})
+    result = call(authorizer, {"token": signed})
+    assert result["policyDocument"]["Statement"][0]["Effect"] == "Allow" and result["principalId"] == "user-7"
+
+
+def test_the_jwks_is_fetched_once_per_execution_environment(authorizer: Any, keys: dict[str, Any],
+                                                            monkeypatch: pytest.MonkeyPatch) -> None:
+    fetches: list[str] = []
+    jwks = jwt.PyJWKClient.fetch_data(None)  # type: ignore[arg-type]  # the fixture's in-process JWKS
+    monkeypatch.setattr(jwt.PyJWKClient, "fetch_data", lambda self: fetches.append(self.uri) or jwks)
+    for _ in range(3):
+        assert call(authorizer, {"token": token(keys["good"])})["principalId"] == "user-42"
+    assert fetches == [f"{ISSUER}/.well-known/jwks.json"]
+
+
+def test_an_unanswered_jwks_fetch_gives_up_after_five_seconds_and_denies(authorizer: Any, keys: dict[str, Any],
+                                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    timeouts: list[float] = []
+
+    def unanswered(opener: Any, request: Any, data: Any = None, timeout: float | None = None) -> Any:
+        timeouts.append(timeout)
+        raise urllib.error.URLError("timed out")
+
+    monkeypatch.setattr(jwt.PyJWKClient, "fetch_data", FETCH)
+    monkeypatch.setattr(urllib.request.OpenerDirector, "open", unanswered)
+    result = call(authorizer, {"token": token(keys["good"])})
+    assert result["policyDocument"]["Statement"][0]["Effect"] == "Deny"
+    assert timeouts == [5]
+
+
+def test_a_key_removed_from_the_jwks_is_trusted_for_at_most_an_hour(authorizer: Any, keys: dict[str, Any],
+                                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    """After a rotation the issuer's JWKS no longer lists the old key: a warm authorizer keeps the cached set
+    for its hour, then fetches again and refuses tokens signed with the removed key."""
+    now = [1000.0]
+    clock = SimpleNamespace(monotonic=lambda: now[0], time=time.time)
+    monkeypatch.setattr(jwt.api_jwk, "time", clock)
+    monkeypatch.setattr(jwt.jwk_set_cache, "time", clock)
+    served = [jwt.PyJWKClient.fetch_data(None)]  # type: ignore[arg-type]  # the fixture's JWKS
+    monkeypatch.setattr(jwt.PyJWKClient, "fetch_data", lambda self: served[-1])
+    signed = token(keys["good"], exp=int(time.time()) + 7200)
+    assert call(authorizer, {"token": signed})["principalId"] == "user-42"
+    served.append({"keys": []})  # rotated out
+    now[0] += 3599
+    assert call(authorizer, {"token": signed})["principalId"] == "user-42"
+    now[0] += 1.5
+    assert call(authorizer, {"token": signed})["principalId"] == "anonymous"

@@ -19,9 +19,12 @@ _jwks: jwt.PyJWKClient | None = None
 
 
 def jwks_client() -> jwt.PyJWKClient:
+    """One client per execution environment. The key set is cached for an hour and then fetched again, so a
+    key the issuer removes stops being trusted within the hour; PyJWT's per-key cache (`cache_keys`) is left
+    off because it never expires. The fetch gives up after 5 s, well inside the function's timeout."""
     global _jwks
     if _jwks is None:
-        _jwks = jwt.PyJWKClient(os.environ["JWKS_URL"], cache_keys=True, lifespan=3600, timeout=5)
+        _jwks = jwt.PyJWKClient(os.environ["JWKS_URL"], lifespan=3600, timeout=5)
     return _jwks
 
 
