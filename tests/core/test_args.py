@@ -129,3 +129,18 @@ def test_outputs_are_not_inspected(v: Validator) -> None:
     assert v.integer("days", unknown, minimum=1) is unknown
     assert v.list_of("tenants", unknown, min_items=1) is unknown
     assert v.list_of("tenants", [unknown, unknown], unique=True) == [unknown, unknown]
+
+
+def test_integer_for_is_the_intersection_of_the_apis_it_reaches(v: Validator) -> None:
+    """An event age reaching EventBridge (60-86400 s) and Lambda async invocation (60-21600 s): both ranges,
+    as botocore's service models give them (components/core/limits.py), and the error names each API."""
+    from serverless_patterns.core.limits import EVENTS_TARGET_MAX_EVENT_AGE, LAMBDA_ASYNC_MAX_EVENT_AGE
+
+    limits = (EVENTS_TARGET_MAX_EVENT_AGE, LAMBDA_ASYNC_MAX_EVENT_AGE)
+    assert v.integer_for("age", 60, *limits) == 60
+    assert v.integer_for("age", 21600, *limits) == 21600
+    for bad in (59, 21601, True, 600.0):
+        assert refusal(v.integer_for, "age", bad, *limits) == (
+            "Thing", "age", bad, "a whole number from 60 to 21600; it reaches events PutTargets "
+            "Targets.RetryPolicy.MaximumEventAgeInSeconds (60-86400) and lambda PutFunctionEventInvokeConfig "
+            "MaximumEventAgeInSeconds (60-21600)")

@@ -81,6 +81,8 @@ def test_camel_path_converts_every_segment() -> None:
 def test_section_requires_keys_and_treats_null_as_empty() -> None:
     reader = ConfigReader()
     assert reader.section("p.x", None, ["sender_email"]) == {}
+    assert reader.section("p.x", {"senderEmail": "a@b.org"}, ["sender_email"], required=("senderEmail",)) == {
+        "sender_email": "a@b.org"}
     assert reader.section("p.x", {"mail": "a@b.org"}, {"mail": "sender_email"}) == {"sender_email": "a@b.org"}
     with pytest.raises(ConfigError) as raised:
         reader.section("p.x", {"senderEmail": "a@b.org"}, ["sender_email", "days"], required=("days",))
