@@ -116,6 +116,8 @@ def prepare(target: Target) -> Path:
     shutil.copytree(ROOT / "tests", work / "tests", ignore=IGNORE)
     for name in ROOT_FILES:
         shutil.copy2(ROOT / name, work / name)
+    if target.functions:
+        only_functions(work / target.package_path, target.functions)
     tests = json.dumps(list(target.tests))
     (work / "pyproject.toml").write_text(f"""\
 [tool.pytest.ini_options]
@@ -131,6 +133,20 @@ pytest_add_cli_args_test_selection = {tests}
 use_git_change_detection = false
 """)
     return work
+
+
+def only_functions(path: Path, functions: Sequence[str]) -> None:
+    """In the scratch copy only: mark every other top-level function `# pragma: no mutate block`, so mutmut
+    neither mutates nor copies it (a large definition builder would otherwise be copied once per mutant)."""
+    import ast
+
+    lines = path.read_text().splitlines()
+    for node in ast.parse("\n".join(lines)).body:
+        if isinstance(node, ast.FunctionDef) and node.name not in functions:
+            header = node.body[0].lineno - 2  # the line ending the signature, just above the body
+            if lines[header].rstrip().endswith(":"):
+                lines[header] = lines[header].rstrip() + "  # pragma: no mutate block"
+    path.write_text("\n".join(lines) + "\n")
 
 
 def run_mutmut(target: Target, work: Path, children: int) -> None:
@@ -196,6 +212,21 @@ def collect(target: Target, work: Path, equivalents: dict[str, dict[str, str]]) 
     return outcome
 
 
+def save(outcome: Outcome) -> None:
+    """Keep a target's result beside its scratch copy, so one report can combine separate runs."""
+    (SCRATCH / outcome.target.name / "outcome.json").write_text(json.dumps({
+        "statuses": outcome.statuses, "equivalent": outcome.equivalent, "survivors": outcome.survivors,
+        "seconds": outcome.seconds}))
+
+
+def load(target: Target) -> Outcome | None:
+    path = SCRATCH / target.name / "outcome.json"
+    if not path.exists():
+        return None
+    data = json.loads(path.read_text())
+    return Outcome(target, data["statuses"], data["equivalent"], data["survivors"], data["seconds"])
+
+
 def table(outcomes: Iterable[Outcome]) -> list[str]:
     rows = ["| target | module | mutants | killed | equivalent | survived | score | time |",
             "|---|---|---:|---:|---:|---:|---:|---:|"]
@@ -246,6 +277,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         run_mutmut(target, work, args.children)
         outcome = collect(target, work, equivalents)
         outcome.seconds = time.perf_counter() - started
+        save(outcome)
         outcomes.append(outcome)
         print("\n".join(table([outcome])[2:]), flush=True)
         for name, what in sorted(outcome.survivors.items()):
@@ -255,7 +287,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     print()
     print("\n".join(table(outcomes)))
     if args.report:
-        args.report.write_text(report(outcomes, equivalents) + "\n")
+        # Targets not run this time keep their last result (`.build/mutate/<target>/outcome.json`).
+        fresh = {o.target.name: o for o in outcomes}
+        combined = [fresh.get(t.name) or load(t) for t in TARGETS]
+        missing = [t.name for t, o in zip(TARGETS, combined, strict=True) if o is None]
+        args.report.write_text(report([o for o in combined if o is not None], equivalents)
+                               + (f"\nNot run yet: {', '.join(missing)}.\n" if missing else ""))
     below = [o.target.name for o in outcomes if o.score < GOAL]
     if below:
         print(f"below {GOAL:.0%}: {', '.join(below)}")
