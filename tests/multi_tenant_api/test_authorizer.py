@@ -10,6 +10,7 @@ from collections.abc import Iterator
 from datetime import datetime
 from typing import Any
 
+import boto3
 import jwt
 import pytest
 
@@ -19,11 +20,14 @@ from serverless_patterns.lambdas.multi_tenant_api.authorizer.app import (
     JWKS_TIMEOUT_SECONDS,
     Authorizer,
     Deadline,
+    DeadlineExceeded,
     JwksCache,
     Settings,
+    TenantKey,
     TenantKeyStore,
     Unauthorized,
     fetch_json,
+    key_hash,
 )
 from serverless_patterns.multi_tenant_api.args import RESOURCE_SERVER_IDENTIFIER
 
@@ -290,6 +294,39 @@ class TestVerifierUnits:
         clock.now += 61
         store.by_tenant("initech")
         assert store.lookups == 2
+
+
+    def test_each_key_resolves_to_its_own_tenant_from_one_store(self) -> None:
+        store = TenantKeyStore(KEYS_TABLE)
+        for tenant, (tier, value) in TENANTS.items():
+            assert store.by_key(value) == TenantKey(tenant, tier, value)
+        assert store.lookups == len(TENANTS)
+
+    def test_an_index_row_holding_another_value_is_refused(self) -> None:
+        """A stale or colliding keyHash row: the stored value must be the presented one."""
+        presented = "P" * 40
+        boto3.client("dynamodb", region_name=REGION).put_item(TableName=KEYS_TABLE, Item={
+            "tenantId": {"S": "stale-co"}, "tier": {"S": "trial"}, "apiKey": {"S": "Q" * 40},
+            "keyHash": {"S": key_hash(presented)}})
+        assert TenantKeyStore(KEYS_TABLE).by_key(presented) is None
+
+    def test_a_key_hash_on_two_rows_is_refused(self) -> None:
+        presented = "R" * 40
+        client = boto3.client("dynamodb", region_name=REGION)
+        for tenant in ("first-co", "second-co"):
+            client.put_item(TableName=KEYS_TABLE, Item={
+                "tenantId": {"S": tenant}, "tier": {"S": "trial"}, "apiKey": {"S": presented},
+                "keyHash": {"S": key_hash(presented)}})
+        assert TenantKeyStore(KEYS_TABLE).by_key(presented) is None
+
+    def test_no_key_table_read_starts_when_the_deadline_cannot_be_met(self) -> None:
+        store = TenantKeyStore(KEYS_TABLE)
+        with pytest.raises(DeadlineExceeded, match="reading the key table"):
+            store.by_key(ACME_KEY, Deadline(0.1))
+        with pytest.raises(DeadlineExceeded, match="reading the key table"):
+            store.by_tenant("acme-corp", Deadline(0.1))
+        assert store.lookups == 0
+        assert store.by_key(ACME_KEY, Deadline(60)) is not None
 
 
 @pytest.mark.usefixtures("authorizer_env")
