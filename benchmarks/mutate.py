@@ -22,6 +22,7 @@ import argparse
 import json
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import time
@@ -97,12 +98,17 @@ class Outcome:
         return len(self.statuses)
 
     @property
+    def unchecked(self) -> int:
+        """Mutants a stopped run never got to (they count neither way)."""
+        return sum(1 for s in self.statuses.values() if s == "not checked")
+
+    @property
     def killed(self) -> int:
         return sum(1 for s in self.statuses.values() if s in ("killed", "timeout", "segfault"))
 
     @property
     def score(self) -> float:
-        relevant = self.total - len(self.equivalent)
+        relevant = self.total - self.unchecked - len(self.equivalent)
         return self.killed / relevant if relevant else 1.0
 
 
@@ -149,14 +155,23 @@ def only_functions(path: Path, functions: Sequence[str]) -> None:
     path.write_text("\n".join(lines) + "\n")
 
 
-def run_mutmut(target: Target, work: Path, children: int) -> None:
+def run_mutmut(target: Target, work: Path, children: int, budget: float | None = None) -> None:
+    """Run mutmut; with a `budget` (seconds) stop it then, keeping the mutants it checked (the rest count as
+    'not checked' in the report, never as killed)."""
     command = ["nice", "-n", "10", str(MUTMUT), "run", "--max-children", str(children), *target.mutant_patterns()]
     env = {**os.environ, "PYTHONDONTWRITEBYTECODE": "1"}
     with open(work / "mutmut.log", "w") as log:
-        done = subprocess.run(command, cwd=work, env=env, stdout=log, stderr=subprocess.STDOUT, check=False)
-    if done.returncode != 0:
+        process = subprocess.Popen(command, cwd=work, env=env, stdout=log, stderr=subprocess.STDOUT,
+                                   start_new_session=True)
+        try:
+            returncode = process.wait(timeout=budget)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGTERM)
+            process.wait()
+            return
+    if returncode != 0:
         tail = (work / "mutmut.log").read_text(errors="replace")[-3000:]
-        raise RuntimeError(f"mutmut failed for {target.name} (exit {done.returncode}):\n{tail}")
+        raise RuntimeError(f"mutmut failed for {target.name} (exit {returncode}):\n{tail}")
 
 
 #: Run inside the scratch copy: the line each named mutant changed, as it reads after the change.
@@ -202,7 +217,7 @@ def collect(target: Target, work: Path, equivalents: dict[str, dict[str, str]]) 
         if patterns and not any(name.startswith(p) for p in patterns):
             continue
         outcome.statuses[name] = status_by_exit_code[code]
-    alive = [n for n, s in outcome.statuses.items() if s not in ("killed", "timeout", "segfault")]
+    alive = [n for n, s in outcome.statuses.items() if s not in ("killed", "timeout", "segfault", "not checked")]
     for name, line in mutated_lines(work, target, alive).items():
         key = f"{function_of(name)}: {line}"
         if key in known:
@@ -228,11 +243,11 @@ def load(target: Target) -> Outcome | None:
 
 
 def table(outcomes: Iterable[Outcome]) -> list[str]:
-    rows = ["| target | module | mutants | killed | equivalent | survived | score | time |",
-            "|---|---|---:|---:|---:|---:|---:|---:|"]
+    rows = ["| target | module | mutants | killed | equivalent | survived | not checked | score | time |",
+            "|---|---|---:|---:|---:|---:|---:|---:|---:|"]
     for o in outcomes:
         rows.append(f"| {o.target.name} | `{o.target.source}` | {o.total} | {o.killed} | {len(o.equivalent)} | "
-                    f"{len(o.survivors)} | {o.score:.1%} | {o.seconds:.0f} s |")
+                    f"{len(o.survivors)} | {o.unchecked} | {o.score:.1%} | {o.seconds:.0f} s |")
     return rows
 
 
@@ -264,6 +279,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--children", type=int, default=int(os.environ.get("MUTATE_CHILDREN", "1")),
                         help="parallel mutant runs (default 1, or $MUTATE_CHILDREN)")
     parser.add_argument("--report", type=Path, help="write the Markdown report here")
+    parser.add_argument("--budget", type=float, help="stop each target after this many seconds (partial result)")
     args = parser.parse_args(argv)
     chosen = [t for t in TARGETS if not args.targets or t.name in args.targets]
     unknown = set(args.targets) - {t.name for t in TARGETS}
@@ -274,7 +290,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     for target in chosen:
         started = time.perf_counter()
         work = prepare(target)
-        run_mutmut(target, work, args.children)
+        run_mutmut(target, work, args.children, args.budget)
         outcome = collect(target, work, equivalents)
         outcome.seconds = time.perf_counter() - started
         save(outcome)
