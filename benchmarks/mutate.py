@@ -247,15 +247,16 @@ def table(outcomes: Iterable[Outcome]) -> list[str]:
             "|---|---|---:|---:|---:|---:|---:|---:|---:|"]
     for o in outcomes:
         rows.append(f"| {o.target.name} | `{o.target.source}` | {o.total} | {o.killed} | {len(o.equivalent)} | "
-                    f"{len(o.survivors)} | {o.unchecked} | {o.score:.1%} | {o.seconds:.0f} s |")
+                    f"{len(o.survivors)} | {o.unchecked} | {o.score:.1%} | "
+                    + ("stopped |" if o.unchecked or o.seconds != o.seconds else f"{o.seconds:.0f} s |"))
     return rows
 
 
 def report(outcomes: Sequence[Outcome], equivalents: dict[str, dict[str, str]]) -> str:
     lines = ["# Mutation report", "",
              "Written by `make mutate` (`python -m benchmarks.mutate --report benchmarks/mutation-report.md`).",
-             "Each module is mutated by mutmut and run against its own tests only; score = killed / (mutants -",
-             "equivalent). Equivalent mutants and their reasons live in `benchmarks/mutation-equivalents.json`.",
+             "Each module is mutated by mutmut and run against its own tests only; score = killed / (mutants checked",
+             "- equivalent). Equivalent mutants and their reasons live in `benchmarks/mutation-equivalents.json`.",
              "", *table(outcomes), ""]
     for o in outcomes:
         t = o.target
@@ -265,8 +266,7 @@ def report(outcomes: Sequence[Outcome], equivalents: dict[str, dict[str, str]]) 
                      + (f"; functions {', '.join(f'`{f}`' for f in t.functions)}" if t.functions else "") + ".")
         lines.append("")
         for key, reason in sorted(equivalents.get(t.name, {}).items()):
-            used = sum(1 for n in o.equivalent if o.equivalent[n] == reason)
-            lines.append(f"- equivalent ({used}x): `{key}` - {reason}")
+            lines.append(f"- equivalent: `{key}` - {reason}")
         for name, what in sorted(o.survivors.items()):
             lines.append(f"- SURVIVED `{name}`: `{what}`")
         lines.append("")
