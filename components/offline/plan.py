@@ -1,9 +1,10 @@
 """The offline plan: `pulumi preview` for machines without cloud credentials or the Pulumi CLI.
 
 Runs the program for a stack through the offline engine, then prints a preview-like
-report: the component tree, counts by resource type, the stack outputs and every
-policy-pack violation. Exit codes: 0 clean, 1 mandatory policy violations, 2 invalid
-configuration or component arguments, 3 the program failed for another reason.
+report: the component tree, counts by resource type, the stack outputs, every finding of the
+validation gate (AWS's published contracts, `serverless_patterns.offline.gate`) and every
+policy-pack violation. Exit codes: 0 clean, 1 gate findings or mandatory policy violations,
+2 invalid configuration or component arguments, 3 the program failed for another reason.
 
     python -m serverless_patterns.offline.plan [--stack dev] [--json] [--project-dir .] [--policy-pack-config F]
                                                [--config KEY=VALUE ...]
@@ -25,6 +26,8 @@ from typing import Any
 
 from serverless_patterns.core.args import ComponentArgsError
 from serverless_patterns.offline.engine import CapturedStack, StackConfigFileError, run_program
+from serverless_patterns.offline.gate import GateReport, run_gate
+from serverless_patterns.offline.gate.sources import SourceUnavailable
 from serverless_patterns.offline.mocks import CapturedResource
 
 EXIT_OK, EXIT_VIOLATIONS, EXIT_INVALID, EXIT_FAILED = 0, 1, 2, 3
@@ -37,11 +40,19 @@ class PlanResult:
     policy_ran: bool
     seconds: float
     phases: dict[str, float] = field(default_factory=dict)
-    """Seconds per phase of the plan (program, pack, render), for `make bench`."""
+    """Seconds per phase of the plan (program, gate, pack, render), for `make bench`."""
+    gate: GateReport | None = None
+    gate_skipped: str = ""
+    """Why the gate did not run (switched off, or its sources are not installed)."""
 
     @property
     def mandatory(self) -> list[Any]:
         return [v for v in self.violations if v.enforcement_level == "mandatory"]
+
+    @property
+    def failed(self) -> bool:
+        """A gate finding fails the plan exactly like a mandatory policy violation."""
+        return bool(self.mandatory) or bool(self.gate and self.gate.findings)
 
 
 def run_policies(stack: CapturedStack, config: dict[str, Any] | None = None) -> tuple[bool, list[Any]]:
@@ -66,14 +77,23 @@ def load_policy_config(path: str | None) -> dict[str, Any] | None:
 
 
 def plan(project_dir: str | Path = ".", stack: str = "dev", *, policies: bool = True,
-         policy_config: dict[str, Any] | None = None, config_overrides: dict[str, str] | None = None) -> PlanResult:
+         policy_config: dict[str, Any] | None = None, config_overrides: dict[str, str] | None = None,
+         gate: bool = True) -> PlanResult:
     started = time.perf_counter()
     captured = run_program(project_dir, stack, config_overrides=config_overrides)
     program_done = time.perf_counter()
+    report, skipped = None, "switched off (--no-gate)"
+    if gate:
+        try:
+            report, skipped = run_gate(captured), ""
+        except SourceUnavailable as error:
+            skipped = str(error)
+    gate_done = time.perf_counter()
     ran, violations = run_policies(captured, policy_config) if policies else (False, [])
     done = time.perf_counter()
     return PlanResult(captured, violations, ran, done - started,
-                      {"program": program_done - started, "pack": done - program_done})
+                      {"program": program_done - started, "gate": gate_done - program_done,
+                       "pack": done - gate_done}, report, skipped)
 
 
 def parse_config_overrides(pairs: Sequence[str]) -> dict[str, str]:
@@ -104,7 +124,7 @@ def to_json(result: PlanResult) -> dict[str, Any]:
     return {
         "project": stack.project,
         "stack": stack.stack,
-        "ok": not result.mandatory,
+        "ok": not result.failed,
         "summary": {"resources": len(stack.resources), "components": len(stack.components()),
                     "custom": sum(1 for r in stack.resources if r.custom), "seconds": round(result.seconds, 3)},
         "tree": [_tree(stack, r) for r in stack.roots()],
@@ -113,6 +133,7 @@ def to_json(result: PlanResult) -> dict[str, Any]:
         "policy": {"ran": result.policy_ran, "mandatory": len(result.mandatory),
                    "advisory": len(result.violations) - len(result.mandatory),
                    "violations": [_violation_dict(v) for v in result.violations]},
+        "gate": result.gate.to_json() if result.gate else {"ran": False, "reason": result.gate_skipped},
     }
 
 
@@ -142,6 +163,16 @@ def render(result: PlanResult) -> str:
             lines.append(f"    {key}: {rendered}")
     else:
         lines.append("    (none)")
+    lines += ["", "Validation gate (AWS's published contracts):"]
+    if result.gate is None:
+        lines.append(f"    not run: {result.gate_skipped}")
+    else:
+        sources = ", ".join(f"{name} {version}" for name, version in result.gate.sources.items())
+        lines.append(f"    sources: {sources}")
+        lines += [f"    [finding] {finding}" for finding in result.gate.findings]
+        lines += [f"    [unchecked] {item}" for item in result.gate.unchecked]
+        if not result.gate.findings:
+            lines.append("    no findings")
     lines += ["", "Policy pack:"]
     if not result.policy_ran:
         lines.append("    not run (policy pack not installed)")
@@ -150,9 +181,12 @@ def render(result: PlanResult) -> str:
     for v in result.violations:
         lines.append(f"    [{v.enforcement_level}] {v.policy_name}: {v.resource_type} {v.resource_name}")
         lines.append("        " + str(v.message).replace("\n", "\n        "))
-    lines += ["", f"{len(stack.resources)} resources ({len(stack.components())} components), "
-              f"{len(result.mandatory)} mandatory and {len(result.violations) - len(result.mandatory)} advisory "
-              f"violations, {result.seconds:.2f}s"]
+    findings = len(result.gate.findings) if result.gate else 0
+    lines += ["", f"{len(stack.resources)} resources ({len(stack.components())} components), {findings} gate "
+              f"findings, {len(result.mandatory)} mandatory and {len(result.violations) - len(result.mandatory)} "
+              f"advisory violations, {result.seconds:.2f}s"]
+    if result.gate is not None:
+        lines.append(result.gate.summary())
     return "\n".join(lines)
 
 
@@ -182,6 +216,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--project-dir", "-C", default=".", help="folder with Pulumi.yaml (default .)")
     parser.add_argument("--json", action="store_true", help="print the plan as JSON")
     parser.add_argument("--no-policies", action="store_true", help="skip the policy pack")
+    parser.add_argument("--no-gate", action="store_true", help="skip the validation gate (AWS's contracts)")
     parser.add_argument("--policy-pack-config", metavar="FILE",
                         help="the pack's config JSON, as `pulumi preview --policy-pack-config` takes it")
     parser.add_argument("--config", "-c", action="append", default=[], metavar="KEY=VALUE",
@@ -194,7 +229,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         result = plan(args.project_dir, args.stack, policies=not args.no_policies,
                       policy_config=load_policy_config(args.policy_pack_config),
-                      config_overrides=parse_config_overrides(args.config))
+                      config_overrides=parse_config_overrides(args.config), gate=not args.no_gate)
     except (ComponentArgsError, StackConfigFileError) as error:
         print(f"error: {error}", file=sys.stderr)
         return EXIT_INVALID
@@ -215,7 +250,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if os.environ.get("SERVERLESS_PATTERNS_PLAN_PHASES"):
         # For `make bench`: the phase split on stderr, so the plan's own output stays as it is.
         print("phases " + json.dumps({k: round(v, 4) for k, v in result.phases.items()}), file=sys.stderr)
-    return EXIT_VIOLATIONS if result.mandatory else EXIT_OK
+    return EXIT_VIOLATIONS if result.failed else EXIT_OK
 
 
 if __name__ == "__main__":

