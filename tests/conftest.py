@@ -6,6 +6,9 @@ from pathlib import Path
 
 import pytest
 
+from serverless_patterns.offline.engine import CapturedStack, on_capture
+from serverless_patterns.offline.gate import run_gate
+
 OFFLINE_ENV = {
     "AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing", "AWS_SECURITY_TOKEN": "testing",
     "AWS_SESSION_TOKEN": "testing", "AWS_DEFAULT_REGION": "us-east-1", "POWERTOOLS_TRACE_DISABLED": "1",
@@ -25,3 +28,34 @@ def _offline_session(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]
     yield
     os.environ.clear()
     os.environ.update(saved)
+
+
+#: False while a test marked `gate_findings` runs: it builds a stack AWS would refuse on purpose.
+_GATE = {"enforce": True}
+
+
+def _gate_is_clean(stack: CapturedStack) -> None:
+    """Every configuration a test builds passes the validation gate, as the plan requires."""
+    if not _GATE["enforce"]:
+        return
+    report = run_gate(stack)
+    if report.findings:
+        shown = "\n  ".join(str(f) for f in report.findings[:10])
+        raise AssertionError(f"the validation gate refuses this stack ({len(report.findings)} finding(s)):\n  {shown}"
+                             "\n(mark the test `@pytest.mark.gate_findings` if it builds a refused stack on purpose)")
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _gate_on_every_stack() -> Iterator[None]:
+    remove = on_capture(_gate_is_clean)
+    yield
+    remove()
+
+
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    # Before any fixture of the test is set up, so module- and session-scoped stacks follow the marker too.
+    _GATE["enforce"] = item.get_closest_marker("gate_findings") is None
+
+
+def pytest_runtest_teardown(item: pytest.Item) -> None:
+    _GATE["enforce"] = True

@@ -31,10 +31,11 @@ import pulumi
 #: Where the function folders live (inside the installed package, so the code ships with it).
 LAMBDAS_DIR = Path(str(importlib.resources.files("serverless_patterns.lambdas"))).resolve()
 
-#: Files and folders never packaged: caches, editor litter and the pinned requirements themselves.
+#: Files and folders never packaged: caches, editor litter, the pinned requirements themselves and the
+#: declared AWS calls (`aws_calls.json`, read by the validation gate, not by the function).
 EXCLUDED_DIRS = frozenset({"__pycache__", ".pytest_cache", ".mypy_cache", ".ruff_cache", "tests"})
 EXCLUDED_SUFFIXES = (".pyc", ".pyo")
-EXCLUDED_NAMES = frozenset({".DS_Store", "requirements.txt", "Dockerfile", ".dockerignore"})
+EXCLUDED_NAMES = frozenset({".DS_Store", "requirements.txt", "Dockerfile", ".dockerignore", "aws_calls.json"})
 
 #: Accounts that publish the Powertools layer, by partition.
 POWERTOOLS_LAYER_ACCOUNTS = {"aws": "017000801446", "aws-cn": "498634801083"}

@@ -37,6 +37,9 @@ from serverless_patterns.offline.mocks import (
 
 SECRET_PLACEHOLDER = "[secret]"
 
+#: Called with every stack `run_callable` (and so `run_program`) captures; see `on_capture`.
+_CAPTURE_HOOKS: list[Callable[[CapturedStack], None]] = []
+
 
 class StackConfigFileError(ValueError):
     """`Pulumi.yaml` or `Pulumi.<stack>.yaml` is missing or malformed."""
@@ -169,6 +172,13 @@ def _program_context(project_dir: Path) -> Iterator[None]:
         sys.path[:] = old_path
 
 
+def on_capture(hook: Callable[[CapturedStack], None]) -> Callable[[], None]:
+    """Call `hook` with every stack captured from now on (e.g. a test suite asserting the validation
+    gate is clean on every configuration it builds); returns a function that removes the hook."""
+    _CAPTURE_HOOKS.append(hook)
+    return lambda: _CAPTURE_HOOKS.remove(hook) if hook in _CAPTURE_HOOKS else None
+
+
 def run_program(project_dir: str | Path = ".", stack: str = "dev", *, preview: bool = True,
                 config_overrides: dict[str, str] | None = None) -> CapturedStack:
     """Run `project_dir/__main__.py` for `stack` under the offline engine."""
@@ -233,4 +243,7 @@ def run_callable(program: Callable[[], Any], *, project: str = "test", stack: st
         asyncio.set_event_loop(asyncio.new_event_loop())
     # Registrations arrive from several threads; order them by URN so every run reads the same.
     resources = sorted(monitor.captured, key=lambda r: r.urn)
-    return CapturedStack(project=project, stack=stack, config=config, resources=resources, outputs=outputs)
+    captured = CapturedStack(project=project, stack=stack, config=config, resources=resources, outputs=outputs)
+    for hook in list(_CAPTURE_HOOKS):
+        hook(captured)
+    return captured

@@ -11,13 +11,13 @@ import time
 from collections.abc import Callable
 
 from serverless_patterns.offline.engine import CapturedStack
-from serverless_patterns.offline.gate import iam, inputs, machines
+from serverless_patterns.offline.gate import iam, inputs, machines, ordering, permissions
 from serverless_patterns.offline.gate.report import Finding, GateReport, Unchecked
 from serverless_patterns.offline.gate.sources import versions
 
 Check = Callable[[CapturedStack, GateReport], None]
 
-CHECKS: list[Check] = [machines.check, inputs.check, iam.check]
+CHECKS: list[Check] = [machines.check, inputs.check, iam.check, permissions.check, ordering.check]
 
 
 def run_gate(stack: CapturedStack) -> GateReport:
