@@ -55,7 +55,8 @@ class GateReport:
         return (f"gate: {c['state machines']} state machines ({c['states']} states), {c['tasks']} tasks checked "
                 f"against service models, {c['resources']} resources and {c['properties']} properties checked "
                 f"against types, {c['limits']} values against API limits, {c['statements']} IAM statements "
-                f"checked against the reference, {c['functions']} functions' calls against their roles, "
+                f"checked against the reference, {c['functions']} functions' calls and {c['workflows']} workflows' "
+                f"answer-changing permissions against their roles, "
                 f"{c['orderings']} orderings; {len(self.findings)} findings, {len(self.unchecked)} unchecked, "
                 f"{self.seconds * 1000:.0f} ms")
 

