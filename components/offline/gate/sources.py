@@ -93,6 +93,15 @@ def _load_json(raw: bytes) -> Any:
         return json.loads(raw)
 
 
+def _dump_json(value: Any) -> bytes:
+    try:
+        import orjson
+
+        return orjson.dumps(value)
+    except ImportError:
+        return json.dumps(value, separators=(",", ":")).encode()
+
+
 def _dataset_path() -> Path:
     return _package_dir(IAM_DATASET[0]) / IAM_DATASET[1]
 
@@ -135,8 +144,8 @@ def _write_slices(folder: Path, reference: dict[str, Any]) -> None:
             if not isinstance(service, dict):
                 continue
             handle, temp = tempfile.mkstemp(dir=folder, suffix=".tmp")
-            with os.fdopen(handle, "w") as out:
-                json.dump(service, out, separators=(",", ":"))
+            with os.fdopen(handle, "wb") as out:
+                out.write(_dump_json(service))
             os.replace(temp, folder / f"{prefix.lower()}.json")
         (folder / "complete").touch()
     except OSError:
