@@ -67,7 +67,7 @@ def _source() -> str:
 
 @cache
 def _wildcard(pattern: str) -> re.Pattern[str]:
-    return re.compile("^" + re.escape(pattern).replace(r"\*", ".*").replace(r"\?", ".") + "$", re.IGNORECASE)
+    return re.compile(re.escape(pattern).replace(r"\*", ".*").replace(r"\?", "."), re.IGNORECASE)
 
 
 _ANY = object()
@@ -116,7 +116,7 @@ def _action_names(service: Mapping[str, Any], pattern: str) -> list[str]:
         name = pattern if pattern in privileges else lower.get(pattern.lower())
         return [name] if name else []
     regex = _wildcard(pattern)
-    return [name for name in privileges if regex.match(name)]
+    return [name for name in privileges if regex.fullmatch(name)]
 
 
 def _condition_keys(service: Mapping[str, Any], action: str) -> set[str]:

@@ -195,7 +195,7 @@ def machine_needs(machine: CapturedResource) -> Iterator[Need]:
         return
     for path, state in each_task(definition):
         resource = str(state.get("Resource", ""))
-        match = re.match(r"^arn:[\w-]+:states:::aws-sdk:s3:(headObject|getObject)$", resource)
+        match = re.fullmatch(r"arn:[\w-]+:states:::aws-sdk:s3:(headObject|getObject)", resource)
         params = state.get("Parameters") or state.get("Arguments") or {}
         if not match or not isinstance(params, Mapping):
             continue

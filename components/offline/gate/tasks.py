@@ -22,8 +22,8 @@ APIGW_GUIDE = ("Step Functions guide, API Gateway, "
 ERRORS_GUIDE = ("Step Functions guide, error names, "
                 "https://docs.aws.amazon.com/step-functions/latest/dg/concepts-error-handling.html")
 
-_INTEGRATION = re.compile(r"^arn:[\w-]+:states:::(?P<service>[\w-]+):(?P<action>[\w-]+)(?::(?P<sdk_action>[\w-]+))?"
-                          r"(?P<pattern>\.sync(?::2)?|\.waitForTaskToken)?$")
+_INTEGRATION = re.compile(r"arn:[\w-]+:states:::(?P<service>[\w-]+):(?P<action>[\w-]+)(?::(?P<sdk_action>[\w-]+))?"
+                          r"(?P<pattern>\.sync(?::2)?|\.waitForTaskToken)?")
 
 #: Step Functions SDK service names that botocore names differently.
 SDK_SERVICES: dict[str, str] = {
@@ -92,7 +92,7 @@ def check_task(path: str, state: Mapping[str, Any]) -> tuple[list[Issue], bool]:
         return [], False
     if not isinstance(params, Mapping):
         return [(where, params, f"{field} must be an object", SDK_GUIDE)], False
-    match = _INTEGRATION.match(resource)
+    match = _INTEGRATION.fullmatch(resource)
     issues: list[Issue] = []
     if match is None:
         if re.match(r"^arn:[\w-]+:lambda:", resource):
