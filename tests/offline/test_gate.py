@@ -248,3 +248,14 @@ def test_values_unknown_at_preview_are_reported_unchecked_not_passed() -> None:
     unchecked = {(u.resource_name, u.path) for u in report.unchecked}
     assert ("later", "definition") in unchecked and ("r", "assumeRolePolicy") in unchecked
     assert report.findings == []
+
+
+def test_a_check_that_cannot_finish_is_a_finding_not_a_traceback(monkeypatch: pytest.MonkeyPatch) -> None:
+    from serverless_patterns.offline import gate
+
+    def broken(stack: Any, report: Any) -> None:
+        raise KeyError("Statement")
+
+    monkeypatch.setattr(gate, "CHECKS", [broken])
+    report = run_gate(run_callable(lambda: None))
+    assert [f.rule for f in report.findings] == ["the gate could not finish this check: KeyError: 'Statement'"]

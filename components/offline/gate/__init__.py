@@ -25,7 +25,12 @@ def run_gate(stack: CapturedStack) -> GateReport:
     started = time.perf_counter()
     report = GateReport(sources=dict(versions()))
     for check in CHECKS:
-        check(stack, report)
+        try:
+            check(stack, report)
+        except Exception as error:  # a document the gate cannot read must fail the plan, not crash it
+            report.findings.append(Finding("pulumi:pulumi:Stack", stack.stack, check.__module__, None,
+                                           f"the gate could not finish this check: {type(error).__name__}: "
+                                           f"{error}", "serverless_patterns.offline.gate"))
     report.seconds = time.perf_counter() - started
     return report
 
