@@ -250,6 +250,7 @@ def test_values_unknown_at_preview_are_reported_unchecked_not_passed() -> None:
     assert report.findings == []
 
 
+@pytest.mark.gate_findings
 def test_a_check_that_cannot_finish_is_a_finding_not_a_traceback(monkeypatch: pytest.MonkeyPatch) -> None:
     from serverless_patterns.offline import gate
 
