@@ -7,7 +7,7 @@ functions with their arities. Task parameters are checked by `tasks`.
 
 import re
 from collections.abc import Iterator, Mapping
-from typing import Any
+from typing import Any, NoReturn
 
 #: (path, value, rule, source)
 Issue = tuple[str, Any, str, str]
@@ -99,7 +99,7 @@ class _Parser:
     def __init__(self, text: str) -> None:
         self.text, self.at = text, 0
 
-    def fail(self, why: str) -> None:
+    def fail(self, why: str) -> NoReturn:
         raise _IntrinsicError(f"{why} at character {self.at + 1}")
 
     def skip(self) -> None:
@@ -193,7 +193,6 @@ class _Parser:
             out.append(c)
             self.at += 1
         self.fail("unterminated string")
-        return ""
 
 
 def intrinsic_problem(text: str) -> str | None:

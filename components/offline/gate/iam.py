@@ -12,10 +12,11 @@ from collections.abc import Iterator, Mapping
 from functools import cache
 from typing import Any
 
-from serverless_patterns.offline.engine import CapturedResource, CapturedStack
+from serverless_patterns.offline.engine import CapturedStack
 from serverless_patterns.offline.gate import sources
 from serverless_patterns.offline.gate.report import Finding, GateReport, Unchecked
 from serverless_patterns.offline.gate.values import is_unknown, secret_value, unknown_paths
+from serverless_patterns.offline.mocks import CapturedResource
 
 GLOBAL_KEYS_PAGE = ("IAM User Guide, AWS global condition context keys, "
                     "https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_condition-keys.html")
@@ -183,17 +184,17 @@ def _statement(statement: Mapping[str, Any], where: str) -> Iterator[tuple[str, 
             yield f"{where}.{actions_field}", action, "an action is '<service prefix>:<action>'", POLICY_GRAMMAR
             continue
         prefix, name = action.split(":", 1)
-        service = sources.iam_service(prefix)
-        if service is None:
+        found = sources.iam_service(prefix)
+        if found is None:
             yield f"{where}.{actions_field}", action, f"there is no service prefix {prefix!r}", _source()
             continue
-        names = _action_names(service, name)
+        names = _action_names(found, name)
         if not names:
             yield f"{where}.{actions_field}", action, f"{prefix} has no action matching {name!r}", _source()
             continue
-        resolved += [(service, n) for n in names]
+        resolved += [(found, n) for n in names]
         if "*" not in name and "?" not in name:
-            exact.append((service, names[0]))
+            exact.append((found, names[0]))
     if actions_field == "Action" and allows and "Resource" in statement:
         for resource in _as_list(statement.get("Resource")):
             for service, action in exact:

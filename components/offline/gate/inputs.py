@@ -18,10 +18,11 @@ from typing import Any
 import pulumi
 from pulumi import _types as pulumi_types
 
-from serverless_patterns.offline.engine import CapturedResource, CapturedStack
+from serverless_patterns.offline.engine import CapturedStack
 from serverless_patterns.offline.gate import shapes, sources
 from serverless_patterns.offline.gate.report import Finding, GateReport, Unchecked
 from serverless_patterns.offline.gate.values import is_unknown, secret_value
+from serverless_patterns.offline.mocks import CapturedResource
 
 #: resource type -> {property path (wire names, `.` between levels): (botocore service, operation, member path)}
 API_MEMBERS: dict[str, dict[str, tuple[str, str, str]]] = {
@@ -131,7 +132,7 @@ def args_class(resource_type: str) -> type | None:
             defining = sys.modules.get(getattr(resource_cls, "__module__", ""))
             for candidate in (f"{name}InitArgs", f"{name}Args"):
                 found = getattr(defining, candidate, None)
-                if found is not None and found.__module__ == getattr(defining, "__name__", None):
+                if isinstance(found, type) and found.__module__ == getattr(defining, "__name__", None):
                     return found
             return None
     return None

@@ -13,8 +13,9 @@ component is a dependency on everything in it).
 import re
 from collections.abc import Iterable
 
-from serverless_patterns.offline.engine import CapturedResource, CapturedStack
+from serverless_patterns.offline.engine import CapturedStack
 from serverless_patterns.offline.gate.report import Finding, GateReport, Unchecked
+from serverless_patterns.offline.mocks import CapturedResource
 
 ECR_DOC = ("Lambda developer guide, container images, permissions for cross-account images, "
            "https://docs.aws.amazon.com/lambda/latest/dg/images-create.html#configuration-images-xaccount-permissions")
@@ -64,7 +65,7 @@ def _account(resource: CapturedResource) -> str:
 
 def check(stack: CapturedStack, report: GateReport) -> None:
     graph = _Graph(stack)
-    policies = {}
+    policies: dict[str, list[CapturedResource]] = {}
     for policy in stack.of_type("aws:ecr/repositoryPolicy:RepositoryPolicy"):
         policies.setdefault(str(policy.inputs.get("repository")), []).append(policy)
     for function in stack.of_type("aws:lambda/function:Function"):

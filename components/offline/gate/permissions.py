@@ -1,7 +1,8 @@
 """Permissions a call needs: every function's AWS calls, and the calls of state machines, against their roles.
 
 Each function folder declares the calls of each handler module in `aws_calls.json` (botocore
-`service:Operation`, the resource as an ARN template over the function's environment); a test keeps the
+`service:Operation`, the resource as an ARN template over the function's environment, and `actions`
+where the IAM actions are not the call's own, e.g. sts:TagSession with AssumeRole); a test keeps the
 file honest against the code. The gate resolves the templates with the function's environment, account
 and Region, maps each call to its IAM action(s) and checks the function's role grants them.
 
@@ -18,11 +19,12 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from serverless_patterns.offline.engine import CapturedResource, CapturedStack
+from serverless_patterns.offline.engine import CapturedStack
 from serverless_patterns.offline.gate.asl import each_task
 from serverless_patterns.offline.gate.iam import fits
 from serverless_patterns.offline.gate.report import Finding, GateReport, Unchecked
 from serverless_patterns.offline.gate.values import secret_value
+from serverless_patterns.offline.mocks import CapturedResource
 
 MANIFEST = "aws_calls.json"
 HEAD_OBJECT_DOC = ("S3 API reference, HeadObject, Permissions: without s3:ListBucket a missing key is 403, "
@@ -179,7 +181,7 @@ def _needs_of(calls: list[dict[str, Any]], env: Mapping[str, Any], place: Mappin
         resource = _resolve(call["resource"], env, place)
         if resource is None:
             continue
-        for action in iam_actions(call["call"]):
+        for action in call.get("actions") or iam_actions(call["call"]):
             yield Need(action, resource, f"{call['call']} declared in {where}", where)
         if call["call"] in ANSWER_CHANGING:
             action, doc = ANSWER_CHANGING[call["call"]]
@@ -217,9 +219,9 @@ def check(stack: CapturedStack, report: GateReport) -> None:
             continue
         _check_role(stack, function, list(needs), report)
     for machine in stack.of_type(STATE_MACHINE):
-        needs = list(machine_needs(machine))
-        if needs:
-            _check_role(stack, machine, needs, report)
+        machine_wants = list(machine_needs(machine))
+        if machine_wants:
+            _check_role(stack, machine, machine_wants, report)
 
 
 def _check_role(stack: CapturedStack, owner: CapturedResource, needs: list[Need], report: GateReport) -> None:

