@@ -37,6 +37,11 @@ GLOBAL_KEYS: frozenset[str] = frozenset(k.lower() for k in (
     "aws:Ec2InstanceSourcePrivateIPv4", "aws:ResourceOrgID",
 ))
 
+#: Prefixes whose resource types the dataset lists only in part: `apigateway` merges API Gateway V1 and V2
+#: ("Amazon API Gateway Management" and "... Management V2" share the prefix) and keeps only V2's resource
+#: types, so V1 ARNs such as `/usageplans/<id>/usage` would wrongly fit none.
+PARTIAL_SERVICES = frozenset({"apigateway"})
+
 #: resource type -> the input properties that hold IAM documents (`[]`: every item of a list).
 DOCUMENTS: dict[str, tuple[str, ...]] = {
     "aws:iam/role:Role": ("assumeRolePolicy", "inlinePolicies[].policy"),
@@ -220,6 +225,10 @@ def _resource_problem(service: Mapping[str, Any], action: str, resource: Any) ->
         return "a resource is an ARN string"
     types = [t for t in service["privileges"][action].get("resource_types", {}) if t]
     label = f"{service['prefix']}:{action}"
+    if service["prefix"] in PARTIAL_SERVICES:
+        # The dataset lists only part of this prefix's resource types: check the ARN's service part only.
+        fits_prefix = resource == "*" or (resource.startswith("arn:") and resource.split(":")[2] == service["prefix"])
+        return None if fits_prefix else f"{resource} is not an {service['prefix']} ARN ({label})"
     if resource == "*":
         if types:
             return (f"{label} accepts resource types ({', '.join(types)}): scope it to their ARNs instead of '*'")
