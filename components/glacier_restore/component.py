@@ -62,6 +62,8 @@ class GlacierRestore(PatternComponent):
     """DynamoDB table of bulk restores (confirmation tokens, counters, summary state)."""
     work_bucket_name: pulumi.Output[str]
     """Bucket of bulk item lists and per-object results (expired after 90 days)."""
+    dashboard_name: pulumi.Output[str]
+    """CloudWatch dashboard for operators: requests and restores by tier, failures, dead letters, cost."""
     download_endpoint: pulumi.Output[str]
     """Where the emailed links download restored objects from."""
     bucket_name: pulumi.Output[str]
@@ -116,6 +118,8 @@ class GlacierRestore(PatternComponent):
             aws.s3.BucketNotification(
                 self.child_name("bucket-events"), bucket=bucket_id, eventbridge=True,
                 opts=self.child_opts(retain_on_delete=self.bucket is not None))
+
+        self.machine_logs: dict[str, aws.cloudwatch.LogGroup] = {}
 
         # --- request records -----------------------------------------------------------------------------
         self.table = aws.dynamodb.Table(
@@ -235,6 +239,8 @@ class GlacierRestore(PatternComponent):
         self._event_rules(a)
         self._api(a, retention)
 
+        self._dashboard(a)
+
         self.finish({
             "apiUrl": self.api_url,
             "restoreEndpoint": pulumi.Output.concat(self.api_url, "/restores"),
@@ -251,6 +257,7 @@ class GlacierRestore(PatternComponent):
             "bulkStateMachineArn": self.bulk_workflow.arn,
             "batchesTableName": self.batches_table.name,
             "workBucketName": self.work_bucket.bucket,
+            "dashboardName": self.dashboard.dashboard_name,
             "deadLetterQueueUrl": self.dead_letter_queue.url,
             "senderIdentityArn": self.sender_identity_arn,
         })
@@ -470,7 +477,7 @@ class GlacierRestore(PatternComponent):
 
     def _state_machine(self, suffix: str, kind: str, role: aws.iam.Role, definition: pulumi.Input[str],
                        retention: int) -> aws.sfn.StateMachine:
-        logs = aws.cloudwatch.LogGroup(
+        logs = self.machine_logs[suffix] = aws.cloudwatch.LogGroup(
             self.child_name(f"{suffix}-logs"), name_prefix=f"/aws/vendedlogs/states/{self.component_name}-{suffix}-",
             retention_in_days=retention, tags=self.tags, opts=self.child_opts())
         return aws.sfn.StateMachine(
@@ -744,6 +751,59 @@ class GlacierRestore(PatternComponent):
                 source_arn=pulumi.Output.concat(api.execution_arn, f"/*/{verb}/{path}"))
             methods.append(method)
         return methods, integrations
+
+    def _dashboard(self, a: Mapping[str, Any]) -> None:
+        """Operators' view: requests and restores per day by tier, failures, dead letters, estimated cost."""
+        region = self.env.region
+        machines = {"request": self.request_workflow, "events": self.events_workflow, "bulk": self.bulk_workflow}
+        functions = [self.cost_function, self.download_function, self.service_function, self.restore_state_function]
+        day, month = 86400, 2592000
+
+        def body(v: list[Any]) -> str:
+            (reg, api_name, stage, dlq, request_logs, events_logs, machine_arns, function_names) = v
+            state_failures = [["AWS/States", "ExecutionsFailed", "StateMachineArn", arn, {"label": label}]
+                              for label, arn in machine_arns.items()]
+            lambda_errors = [["AWS/Lambda", "Errors", "FunctionName", name] for name in function_names]
+            widgets = [
+                {"type": "log", "x": 0, "y": 0, "width": 12, "height": 6, "properties": {
+                    "title": "Restore requests per day by tier", "region": reg, "view": "bar",
+                    "query": f"SOURCE '{request_logs}' | filter type = 'ExecutionSucceeded' "
+                             "| parse details.output '\"tier\":\"*\"' as tier "
+                             "| stats count(*) as requests by bin(1d), tier"}},
+                {"type": "log", "x": 12, "y": 0, "width": 12, "height": 6, "properties": {
+                    "title": "Restores completed per day by tier", "region": reg, "view": "bar",
+                    "query": f"SOURCE '{events_logs}' | filter type = 'ExecutionSucceeded' "
+                             "| parse details.output '\"tier\":\"*\"' as tier "
+                             "| stats count(*) as restores by bin(1d), tier"}},
+                {"type": "metric", "x": 0, "y": 6, "width": 8, "height": 6, "properties": {
+                    "title": "Failed workflow executions", "region": reg, "stat": "Sum", "period": day,
+                    "view": "timeSeries", "metrics": state_failures}},
+                {"type": "metric", "x": 8, "y": 6, "width": 8, "height": 6, "properties": {
+                    "title": "API errors and Lambda errors", "region": reg, "stat": "Sum", "period": day,
+                    "view": "timeSeries", "metrics": [
+                        ["AWS/ApiGateway", "5XXError", "ApiName", api_name, "Stage", stage],
+                        ["AWS/ApiGateway", "4XXError", "ApiName", api_name, "Stage", stage], *lambda_errors]}},
+                {"type": "metric", "x": 16, "y": 6, "width": 8, "height": 6, "properties": {
+                    "title": "Dead-letter queue depth (undelivered restore events)", "region": reg,
+                    "stat": "Maximum", "period": 300, "view": "timeSeries", "metrics": [
+                        ["AWS/SQS", "ApproximateNumberOfMessagesVisible", "QueueName", dlq]]}},
+                {"type": "metric", "x": 0, "y": 12, "width": 24, "height": 6, "properties": {
+                    "title": f"Estimated restore cost per month ({a['prices']['currency']}, completed restores)",
+                    "region": reg, "stat": "Sum", "period": month, "view": "bar", "metrics": [
+                        ["ServerlessPatterns", "EstimatedRestoreCost", "service", "glacier-restore-cost"]]}},
+            ]
+            return json.dumps({"widgets": widgets}, sort_keys=True)
+
+        self.dashboard = aws.cloudwatch.Dashboard(
+            self.child_name("dashboard"),
+            dashboard_name=pulumi.Output.concat(self.component_name, "-restores-", self.api.id),
+            dashboard_body=pulumi.Output.all(
+                region, self.api.name, self.stage.stage_name, self.dead_letter_queue.name,
+                self.machine_logs["request"].name, self.machine_logs["events"].name,
+                pulumi.Output.all(*[m.arn for m in machines.values()]).apply(
+                    lambda arns: dict(zip(machines, arns, strict=True))),
+                pulumi.Output.all(*[f.function_name for f in functions])).apply(body),
+            opts=self.child_opts())
 
 
 def tls_only_policy(bucket_arn: pulumi.Input[str]) -> dict[str, Any]:

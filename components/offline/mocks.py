@@ -163,7 +163,9 @@ def _table(ctx: Ctx) -> tuple[str, dict[str, Any]]:
 
 def _rest_api(ctx: Ctx) -> tuple[str, dict[str, Any]]:
     api = ctx.api_id()
-    return api, {"rootResourceId": _token(api + "root", 10), "executionArn": ctx.arn("execute-api", api),
+    # Pulumi auto-names the API (its `name`), as it does any resource with a name property left out.
+    return api, {"name": ctx.physical(), "rootResourceId": _token(api + "root", 10),
+                 "executionArn": ctx.arn("execute-api", api),
                  "arn": ctx.arn("apigateway", f"/restapis/{api}", account=False),
                  "createdDate": "2026-01-01T00:00:00Z"}
 
