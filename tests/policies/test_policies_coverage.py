@@ -10,9 +10,11 @@ from __future__ import annotations
 
 import functools
 import re
+from importlib.metadata import version
 from pathlib import Path
 
 import pulumi_aws
+import pytest
 
 from serverless_patterns.offline import CapturedStack
 from serverless_patterns.policies import coverage
@@ -75,6 +77,20 @@ def known(typ: str, name: str) -> bool:
             or (typ, name) in NOT_IAM_DOCUMENTS or (typ == "aws:iam/role:Role" and name == "inlinePolicies"))
 
 
+def _pinned_pulumi_aws() -> str | None:
+    found = re.search(r"^pulumi_aws==(\S+)$", (ROOT / "constraints.txt").read_text(), re.MULTILINE | re.IGNORECASE)
+    return found.group(1) if found else None
+
+
+#: The coverage table is written against the pulumi-aws this repo pins: older releases of the range lack
+#: some of its types and generate their Args in another style the scan does not read. Under
+#: `make test-lowest` these table-vs-SDK checks are skipped; the pack's rules are still tested there.
+against_the_pinned_sdk = pytest.mark.skipif(
+    version("pulumi-aws") != _pinned_pulumi_aws(),
+    reason="the coverage table is checked against the pulumi-aws pinned in constraints.txt")
+
+
+@against_the_pinned_sdk
 def test_the_scan_finds_the_types_it_must() -> None:
     """The heuristic itself: it sees the well-known documents (else the next test would pass vacuously)."""
     found = policy_bearing()
@@ -87,6 +103,7 @@ def test_the_scan_finds_the_types_it_must() -> None:
     assert len(found) > 60
 
 
+@against_the_pinned_sdk
 def test_every_policy_document_property_of_pulumi_aws_is_known_to_the_pack() -> None:
     unknown = sorted(f"{typ} {name}" for typ, names in policy_bearing().items() for name in names
                      if not known(typ, name))
@@ -94,6 +111,7 @@ def test_every_policy_document_property_of_pulumi_aws_is_known_to_the_pack() -> 
                            "NOT_IAM_DOCUMENTS with the reason they are not IAM documents", unknown)
 
 
+@against_the_pinned_sdk
 def test_every_covered_property_exists_in_pulumi_aws() -> None:
     """No stale or misspelled entry: each listed type is a pulumi_aws resource with that input property."""
     listed = [(typ, name) for table in (IDENTITY_DOCUMENTS, RESOURCE_DOCUMENTS, TRUST_DOCUMENTS)
