@@ -14,8 +14,13 @@ from serverless_patterns.core.function import FunctionSettings
 MAX_RESTORE_DAYS = 365
 #: Regions that serve the AWS Price List API.
 PRICING_REGIONS = ("us-east-1", "eu-central-1", "ap-south-1")
-#: A presigned URL cannot outlive the Lambda's session credentials; an hour keeps it well inside them.
-MAX_DOWNLOAD_URL_TTL = 3600
+#: Download URLs are signed with a session of the signer role, which the function assumes with its own
+#: role's session: role chaining, limited to one hour (STS AssumeRole, DurationSeconds). The role's
+#: MaxSessionDuration (3600..43200, IAM CreateRole) and SigV4's 7-day presign limit are both larger.
+SIGNER_SESSION_SECONDS = 3600
+#: A URL must end before the session that signed it ("If you created a presigned URL using a temporary
+#: token, then the URL expires when the token expires"), with the download function's 60 s clock margin.
+MAX_DOWNLOAD_URL_TTL = SIGNER_SESSION_SECONDS - 60
 AUTH_MODES = ("iam", "cognito")
 #: ListObjectsV2 answers at most 1,000 keys per page (MaxKeys).
 MAX_BROWSE_PAGE_SIZE = 1000
@@ -94,7 +99,7 @@ class GlacierRestoreArgs(TypedDict, total=False):
     """An existing archive bucket to serve. Omit it to let the component create a protected bucket."""
     bucket_kms_key_arn: str
     """The KMS key ARN of an existing bucket's SSE-KMS encryption (with `bucket_name`). Downloads of
-    SSE-KMS objects need `kms:Decrypt` on it: the download function gets it, only through S3."""
+    SSE-KMS objects need `kms:Decrypt` on it: the role that signs download URLs gets it, only through S3."""
     protect_data: bool
     """Pulumi `protect` on the created bucket (always retained on stack deletion anyway) and deletion
     protection on the requests table (default false)."""
@@ -113,7 +118,8 @@ class GlacierRestoreArgs(TypedDict, total=False):
     max_days: int
     """Most days a request may ask for (default 30; at most 365)."""
     download_url_ttl_seconds: int
-    """Lifetime of presigned download URLs (default 900; 60 to 3600)."""
+    """Lifetime of presigned download URLs (default 900; 60 to 3540: a URL ends with the one-hour role
+    session that signed it, less a 60 s clock margin)."""
     auth: str
     """`iam` (default: SigV4-signed requests) or `cognito` (a Cognito user pool ID token)."""
     cognito_user_pool_arns: Sequence[pulumi.Input[str]]

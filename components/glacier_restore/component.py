@@ -28,6 +28,7 @@ from serverless_patterns.glacier_restore.args import (
     MAX_RESTORE_DAYS,
     PRICING_REGIONS,
     SFN_LOG_DELIVERY_ACTIONS,
+    SIGNER_SESSION_SECONDS,
     WORK_RETENTION_DAYS,
     XRAY_ACTIONS,
     GlacierRestoreArgs,
@@ -105,12 +106,15 @@ class GlacierRestore(PatternComponent):
         # Without s3:ListBucket, S3 answers HeadObject/GetObject on a missing key with 403, not 404 (S3 API
         # reference, HeadObject "Permissions"); granted on the bucket ARN only, never on its objects.
         list_bucket = iam.allow(["s3:ListBucket"], [self.bucket_arn], sid="TellMissingKeysApart")
-        self._object_read = [iam.allow(["s3:GetObject"], [objects_arn], sid="HeadAndPresignObjects"), list_bucket]
+        self._object_head = [iam.allow(["s3:GetObject"], [objects_arn], sid="HeadObjects"), list_bucket]
+        # What a presigned download URL's signer needs: the object, and ListBucket so that a key deleted after
+        # the URL was issued answers 404, not 403.
+        self._object_download = [iam.allow(["s3:GetObject"], [objects_arn], sid="DownloadObjects"), list_bucket]
         if a.get("bucket_kms_key_arn"):
             # A presigned GET of an SSE-KMS object is decrypted with the signer's permissions; only S3 may
             # use the key for it (kms:ViaService, https://docs.aws.amazon.com/kms/latest/developerguide/
             # conditions-kms.html#conditions-kms-via-service).
-            self._object_read.append(iam.allow(
+            self._object_download.append(iam.allow(
                 ["kms:Decrypt"], [a["bucket_kms_key_arn"]], sid="DecryptArchivedObjects",
                 conditions={"StringEquals": {"kms:ViaService": pulumi.Output.concat("s3.", env.region, ".",
                                                                                       env.dns_suffix)}}))
@@ -313,6 +317,7 @@ class GlacierRestore(PatternComponent):
         v.integer("max_days", a.setdefault("max_days", 30), minimum=1, maximum=MAX_RESTORE_DAYS)
         v.integer("default_days", a.setdefault("default_days", min(7, a["max_days"])), minimum=1,
                   maximum=a["max_days"])
+        # At most the signer session's length less the download function's clock margin (see _download_signer).
         v.integer("download_url_ttl_seconds", a.setdefault("download_url_ttl_seconds", 900), minimum=60,
                   maximum=MAX_DOWNLOAD_URL_TTL)
         v.choice("auth", a.setdefault("auth", "iam"), AUTH_MODES)
@@ -538,6 +543,33 @@ class GlacierRestore(PatternComponent):
             alarm_description="A restore completion or expiry could not be recorded", **alarm,
             opts=self.child_opts())
 
+    def _download_signer(self) -> aws.iam.Role:
+        """The role whose sessions sign download URLs: it can only read (and decrypt) the bucket's objects.
+
+        A presigned URL "expires when the token expires" when its signer used temporary credentials
+        (https://repost.aws/knowledge-center/presigned-url-s3-bucket-expiration), and the function's own
+        session may end at any time. The function assumes this role for sessions of a known length; assuming
+        a role with a role's session is role chaining, which limits the session to one hour whatever the
+        role's MaxSessionDuration (IAM User Guide, "Roles terms and concepts", role chaining:
+        https://docs.aws.amazon.com/IAM/latest/UserGuide/id_roles.html#iam-term-role-chaining; STS API
+        reference, AssumeRole DurationSeconds: https://docs.aws.amazon.com/STS/latest/APIReference/
+        API_AssumeRole.html), hence `MAX_DOWNLOAD_URL_TTL`. Only the download function's role may assume it.
+        """
+        trust = iam.document(iam.allow(["sts:AssumeRole"], sid="DownloadFunctionOnly",
+                                       principals={"AWS": self.download_function.role.arn}))
+        role = aws.iam.Role(
+            self.child_name("download-signer-role"),
+            name=self.signer_role_name,
+            description=f"{self.component_name}: signs presigned download URLs (read-only on the archive)",
+            assume_role_policy=trust,
+            max_session_duration=SIGNER_SESSION_SECONDS,
+            tags=self.tags,
+            opts=self.child_opts())
+        aws.iam.RolePolicy(
+            self.child_name("download-signer-policy"), role=role.id,
+            policy=iam.document(*self._object_download), opts=self.child_opts())
+        return role
+
     def _api(self, a: Mapping[str, Any], retention: int) -> None:
         """POST /restores (direct Step Functions integration) and GET /download (Lambda), all authorized."""
         api = self.api
@@ -610,25 +642,33 @@ class GlacierRestore(PatternComponent):
             self.child_name("bad-body"), rest_api_id=api.id, response_type="BAD_REQUEST_BODY", status_code="400",
             response_templates={"application/json": templates.bad_body_template()}, opts=self.child_opts())
 
-        # GET /download → Lambda (Powertools REST handler)
+        # GET /download → Lambda (Powertools REST handler); it signs URLs with a session of the signer role,
+        # whose name is fixed here because the function's environment and policy name it before it exists.
+        self.signer_role_name = "download-signer-" + hashlib.sha256(
+            f"{pulumi.get_project()}/{pulumi.get_stack()}/{self.component_name}".encode()).hexdigest()[:16]
+        signer_arn = self.env.arn("iam", f"role/{self.signer_role_name}", region=False)
         self.download_function = PythonFunction(
             self.child_name("download"),
             code="glacier_restore/download",
             service="glacier-restore-download",
             description="Presigned download URLs for restored objects, for their requesters only",
             statements=[
-                *self._object_read,
+                *self._object_head,
                 iam.allow(["dynamodb:GetItem"], [self.table.arn], sid="ReadRequestRecords"),
+                iam.allow(["sts:AssumeRole"], [signer_arn], sid="AssumeDownloadSigner"),
             ],
             environment={
                 "BUCKET_NAME": self.bucket_name,
                 "TABLE_NAME": self.table.name,
                 "URL_TTL_SECONDS": str(a["download_url_ttl_seconds"]),
+                "SIGNER_ROLE_ARN": signer_arn,
+                "SIGNER_SESSION_SECONDS": str(SIGNER_SESSION_SECONDS),
                 "AUTH_MODE": a["auth"],
             },
             settings=a["function_settings"],
             tags=a.get("tags"),
             opts=self.child_opts())
+        self.signer_role = self._download_signer()
         download = aws.apigateway.Resource(self.child_name("download-resource"), rest_api=api.id,
                                            parent_id=api.root_resource_id, path_part="download",
                                            opts=self.child_opts())

@@ -10,7 +10,7 @@ import pytest
 from serverless_patterns.core.args import ComponentArgsError
 from serverless_patterns.core.config import ConfigError, StackConfig
 from serverless_patterns.glacier_restore import from_config
-from serverless_patterns.glacier_restore.args import MAX_RESTORE_DAYS
+from serverless_patterns.glacier_restore.args import MAX_DOWNLOAD_URL_TTL, MAX_RESTORE_DAYS, SIGNER_SESSION_SECONDS
 from serverless_patterns.offline import CapturedStack
 
 from .conftest import ACCOUNT, ARGS, REGION, SENDER, build, definition_of, policy_of_role, statements
@@ -213,7 +213,7 @@ def test_the_request_workflow_role_is_scoped_to_exact_arns(stack: CapturedStack)
     _only_unscopable_on_star(by_sid.values())
 
 
-@pytest.mark.parametrize("role", ["gr-request-role", "gr-download-role"])
+@pytest.mark.parametrize("role", ["gr-request-role", "gr-download-role", "gr-download-signer-role"])
 def test_roles_that_head_objects_may_list_the_bucket_and_nothing_more(stack: CapturedStack, role: str) -> None:
     """Without s3:ListBucket S3 answers a missing key with 403 (HeadObject API reference, "Permissions")."""
     _, bucket_arn = _bucket(stack)
@@ -274,11 +274,52 @@ def test_download_route_lambda_is_least_privilege_and_invocable_only_by_this_api
     assert permission["sourceArn"] == api.outputs["executionArn"] + "/*/GET/download"
     assert permission["sourceAccount"] == ACCOUNT
     by_sid = {s["Sid"]: s for s in statements(policy_of_role(stack, "gr-download-role"))}
-    assert by_sid["HeadAndPresignObjects"] == {"Sid": "HeadAndPresignObjects", "Effect": "Allow",
-                                               "Action": ["s3:GetObject"], "Resource": [f"{bucket_arn}/*"]}
+    assert by_sid["HeadObjects"] == {"Sid": "HeadObjects", "Effect": "Allow",
+                                     "Action": ["s3:GetObject"], "Resource": [f"{bucket_arn}/*"]}
     assert by_sid["ReadRequestRecords"]["Action"] == ["dynamodb:GetItem"]
+    signer = stack.one("aws:iam/role:Role", "gr-download-signer-role")
+    assert by_sid["AssumeDownloadSigner"] == {"Sid": "AssumeDownloadSigner", "Effect": "Allow",
+                                              "Action": ["sts:AssumeRole"], "Resource": [signer.outputs["arn"]]}
     env = stack.one("aws:lambda/function:Function", "download").inputs["environment"]["variables"]
     assert env["URL_TTL_SECONDS"] == "900" and env["AUTH_MODE"] == "iam"
+    assert env["SIGNER_ROLE_ARN"] == signer.outputs["arn"]
+
+
+def test_download_urls_are_signed_by_a_read_only_role_only_the_download_function_may_assume(
+        stack: CapturedStack) -> None:
+    """Issue 17 item 6: a presigned URL dies with the session that signed it; the signer's sessions are
+    assumed for a known length, and the role can do nothing but read the archive's objects."""
+    _, bucket_arn = _bucket(stack)
+    signer = stack.one("aws:iam/role:Role", "gr-download-signer-role")
+    function_role = stack.one("aws:iam/role:Role", "gr-download-role")
+    trust = json.loads(signer.inputs["assumeRolePolicy"])
+    assert trust["Statement"] == [{"Sid": "DownloadFunctionOnly", "Effect": "Allow",
+                                   "Principal": {"AWS": function_role.outputs["arn"]}, "Action": "sts:AssumeRole"}]
+    by_sid = {s["Sid"]: s for s in statements(policy_of_role(stack, "gr-download-signer-role"))}
+    assert set(by_sid) == {"DownloadObjects", "TellMissingKeysApart"}
+    assert by_sid["DownloadObjects"]["Action"] == ["s3:GetObject"]
+    assert by_sid["DownloadObjects"]["Resource"] == [f"{bucket_arn}/*"]
+    # A chained role session lasts at most an hour (STS AssumeRole, DurationSeconds: "if you assume a role
+    # using role chaining and provide a DurationSeconds parameter value greater than one hour, the operation
+    # fails", https://docs.aws.amazon.com/STS/latest/APIReference/API_AssumeRole.html); the role allows it.
+    session = int(stack.one("aws:lambda/function:Function", "download").inputs["environment"]["variables"][
+        "SIGNER_SESSION_SECONDS"])
+    assert 900 <= session <= 3600 and signer.inputs["maxSessionDuration"] >= session
+
+
+def test_the_longest_url_lifetime_ends_before_the_session_that_signs_it() -> None:
+    from serverless_patterns.lambdas.glacier_restore.download import app
+
+    assert MAX_DOWNLOAD_URL_TTL + app.CLOCK_MARGIN_SECONDS <= SIGNER_SESSION_SECONDS <= 3600
+    build({**ARGS, "download_url_ttl_seconds": MAX_DOWNLOAD_URL_TTL}, "longest")
+    with pytest.raises(ComponentArgsError, match="download_url_ttl_seconds"):
+        build({**ARGS, "download_url_ttl_seconds": MAX_DOWNLOAD_URL_TTL + 1}, "too-long")
+
+
+def test_two_components_get_signer_roles_of_their_own() -> None:
+    one = build(ARGS, "one").one("aws:iam/role:Role", "one-download-signer-role").inputs["name"]
+    two = build(ARGS, "two").one("aws:iam/role:Role", "two-download-signer-role").inputs["name"]
+    assert one != two and len(one) <= 64 and len(two) <= 64  # IAM role names: at most 64 characters
 
 
 def test_an_existing_bucket_is_used_as_given() -> None:
@@ -295,11 +336,13 @@ KMS_KEY = f"arn:aws:kms:{REGION}:{ACCOUNT}:key/1234abcd-12ab-34cd-56ef-123456789
 
 def test_an_existing_sse_kms_bucket_lets_downloads_decrypt_through_s3_only() -> None:
     stack = build({**ARGS, "bucket_name": "institute-backups", "bucket_kms_key_arn": KMS_KEY})
-    by_sid = {s["Sid"]: s for s in statements(policy_of_role(stack, "gr-download-role"))}
+    by_sid = {s["Sid"]: s for s in statements(policy_of_role(stack, "gr-download-signer-role"))}
     assert by_sid["DecryptArchivedObjects"] == {
         "Sid": "DecryptArchivedObjects", "Effect": "Allow", "Action": ["kms:Decrypt"], "Resource": [KMS_KEY],
         "Condition": {"StringEquals": {"kms:ViaService": f"s3.{REGION}.amazonaws.com"}}}
-    assert "kms:Decrypt" not in json.dumps(policy_of_role(build(ARGS, "plain"), "plain-download-role"))
+    # The function only heads objects and signs with the signer's session; it never decrypts.
+    assert "kms:Decrypt" not in json.dumps(policy_of_role(stack, "gr-download-role"))
+    assert "kms:Decrypt" not in json.dumps(policy_of_role(build(ARGS, "plain"), "plain-download-signer-role"))
 
 
 def test_an_existing_verified_domain_identity_is_referenced_not_created() -> None:

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import dataclasses
 import importlib
 import json
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import parse_qs, urlparse
 
@@ -13,6 +15,7 @@ import pytest
 from moto import mock_aws
 from moto.core import DEFAULT_ACCOUNT_ID
 from moto.s3.models import s3_backends
+from moto.sts.models import sts_backends
 
 from serverless_patterns.lambdas.glacier_restore.download import app
 from serverless_patterns.offline.sfn import emulate_missing_key_access
@@ -27,6 +30,8 @@ ALICE_SESSION_1 = f"arn:aws:sts::{DEFAULT_ACCOUNT_ID}:assumed-role/Researchers/a
 ALICE_SESSION_2 = f"arn:aws:sts::{DEFAULT_ACCOUNT_ID}:assumed-role/Researchers/alice-cluster"
 MALLORY = f"arn:aws:iam::{DEFAULT_ACCOUNT_ID}:user/mallory"
 ALICE_SUB = "5f0c1a2b-1111-4c3d-9e8f-000000000001"
+SIGNER_ROLE = "download-signer-0123456789abcdef"
+SIGNER_ARN = f"arn:aws:iam::{DEFAULT_ACCOUNT_ID}:role/{SIGNER_ROLE}"
 
 
 @pytest.fixture(scope="module")
@@ -43,8 +48,14 @@ def download(monkeypatch: pytest.MonkeyPatch, download_role_policy: str) -> Iter
     monkeypatch.setenv("TABLE_NAME", TABLE)
     monkeypatch.setenv("URL_TTL_SECONDS", "600")
     monkeypatch.setenv("AUTH_MODE", "iam")
+    monkeypatch.setenv("SIGNER_ROLE_ARN", SIGNER_ARN)
+    monkeypatch.setenv("SIGNER_SESSION_SECONDS", "3600")
     with mock_aws(), emulate_missing_key_access([download_role_policy]):
         module = importlib.reload(app)
+        boto3.client("iam", region_name="us-east-1").create_role(
+            RoleName=SIGNER_ROLE, AssumeRolePolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": [
+                {"Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{DEFAULT_ACCOUNT_ID}:role/download-fn"},
+                 "Action": "sts:AssumeRole"}]}), MaxSessionDuration=3600)
         s3 = boto3.client("s3", region_name="us-east-1")
         s3.create_bucket(Bucket=BUCKET)
         s3.put_object(Bucket=BUCKET, Key=KEY, Body=b"archive", StorageClass="DEEP_ARCHIVE")
@@ -58,6 +69,7 @@ def download(monkeypatch: pytest.MonkeyPatch, download_role_policy: str) -> Iter
             "principals": {"SS": [ALICE_SESSION_1, ALICE_SUB]}})
         yield module
         module.s3_client.cache_clear()
+        module.sts_client.cache_clear()
         module.dynamodb_client.cache_clear()
 
 
@@ -98,6 +110,59 @@ def test_a_requester_gets_a_short_lived_presigned_url_for_the_restored_copy(down
     query = parse_qs(url.query)
     assert query["X-Amz-Expires"] == ["600"] and query["X-Amz-Algorithm"] == ["AWS4-HMAC-SHA256"]
     assert body["expiresInSeconds"] == 600 and body["restoredCopyAvailableUntil"]
+
+
+def _signer_sessions() -> list[Any]:
+    """The sessions moto's STS handed out, oldest first."""
+    return list(sts_backends[DEFAULT_ACCOUNT_ID]["aws"].assumed_roles)
+
+
+def _as_utc(moment: datetime) -> datetime:
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment
+
+
+def test_urls_are_signed_by_a_signer_session_that_outlives_them(download: Any) -> None:
+    """Issue 17 item 6. "If you created a presigned URL using a temporary token, then the URL expires when the
+    token expires" (https://repost.aws/knowledge-center/presigned-url-s3-bucket-expiration): the URL must carry
+    the credentials of an assumed signer session (X-Amz-Credential, X-Amz-Security-Token) that lasts at least
+    until the URL's own end (X-Amz-Date + X-Amz-Expires), not the function's own session."""
+    _restore("RESTORED")
+    status, body = call(download, event())
+    assert status == 200, body
+    query = parse_qs(urlparse(body["url"]).query)
+    [session] = _signer_sessions()
+    assert session.role_arn == SIGNER_ARN and session.session_name == "presigned-downloads"
+    assert query["X-Amz-Credential"][0].split("/")[0] == session.access_key_id
+    assert query["X-Amz-Security-Token"] == [session.session_token]
+    signed_at = datetime.strptime(query["X-Amz-Date"][0], "%Y%m%dT%H%M%SZ").replace(tzinfo=UTC)
+    url_ends = signed_at + timedelta(seconds=int(query["X-Amz-Expires"][0]))
+    assert _as_utc(session.expiration) >= url_ends + timedelta(seconds=download.CLOCK_MARGIN_SECONDS)
+
+
+def test_a_signer_session_is_reused_while_it_outlives_a_new_url_then_renewed(
+        download: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    _restore("RESTORED")
+    assert call(download, event())[0] == 200
+    assert call(download, event())[0] == 200
+    assert len(_signer_sessions()) == 1  # one AssumeRole for both URLs
+    # Age the held session to one second less than a 600 s URL plus the margin needs.
+    held = download._signer
+    monkeypatch.setattr(download, "_signer", dataclasses.replace(held, expiration=download.now() + timedelta(
+        seconds=600 + download.CLOCK_MARGIN_SECONDS - 1)))
+    status, body = call(download, event())
+    assert status == 200 and len(_signer_sessions()) == 2
+    query = parse_qs(urlparse(body["url"]).query)
+    assert query["X-Amz-Security-Token"] == [_signer_sessions()[1].session_token]
+
+
+def test_a_signer_session_too_short_for_the_url_is_a_503_not_a_url_that_dies_early(
+        download: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    # STS grants the DurationSeconds asked for (AssumeRole API reference); 900 s cannot cover 900 s + margin.
+    monkeypatch.setenv("URL_TTL_SECONDS", "900")
+    monkeypatch.setenv("SIGNER_SESSION_SECONDS", "900")
+    _restore("RESTORED")
+    status, body = call(download, event())
+    assert status == 503 and "as long as configured" in body["message"]
 
 
 def test_someone_who_did_not_request_the_restore_is_refused(download: Any) -> None:

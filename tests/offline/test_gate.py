@@ -260,3 +260,20 @@ def test_a_check_that_cannot_finish_is_a_finding_not_a_traceback(monkeypatch: py
     monkeypatch.setattr(gate, "CHECKS", [broken])
     report = run_gate(run_callable(lambda: None))
     assert [f.rule for f in report.findings] == ["the gate could not finish this check: KeyError: 'Statement'"]
+
+
+def test_calls_made_with_an_assumed_roles_session_are_checked_against_that_role() -> None:
+    """The download function signs URLs with a session of the signer role (`role` in its aws_calls.json): the
+    gate checks s3:GetObject (and s3:ListBucket) on the signer role, not on the function's own role."""
+    from serverless_patterns.glacier_restore import GlacierRestore
+
+    args: Any = {"sender_email": "restores@research.example.org"}
+    stack = run_callable(lambda: GlacierRestore("gate-signer", args), config={"aws:region": "eu-west-1"})
+    assert not [f for f in run_gate(stack).findings if "gate-signer" in f.resource_name]
+    signer = stack.one("aws:iam/role:Role", "gate-signer-download-signer-role")
+    policy = next(p for p in stack.of_type("aws:iam/rolePolicy:RolePolicy") if p.inputs["role"] == signer.id)
+    document = json.loads(policy.inputs["policy"])
+    document["Statement"] = [s for s in document["Statement"] if s.get("Sid") != "DownloadObjects"]
+    policy.inputs["policy"] = json.dumps(document)
+    findings = [f for f in run_gate(stack).findings if "does not grant s3:GetObject" in f.rule]
+    assert len(findings) == 1 and signer.name in findings[0].rule, findings

@@ -2,8 +2,9 @@
 
 Each function folder declares the calls of each handler module in `aws_calls.json` (botocore
 `service:Operation`, the resource as an ARN template over the function's environment, and `actions`
-where the IAM actions are not the call's own, e.g. sts:TagSession with AssumeRole); a test keeps the
-file honest against the code. The gate resolves the templates with the function's environment, account
+where the IAM actions are not the call's own, e.g. sts:TagSession with AssumeRole, and `role` where the
+call runs with the credentials of a role the function assumes); a test keeps the file honest against the
+code. The gate resolves the templates with the function's environment, account
 and Region, maps each call to its IAM action(s) and checks the function's role grants them.
 
 Some permissions change AWS's answers rather than allow a call: without `s3:ListBucket` on the bucket,
@@ -62,6 +63,8 @@ class Need:
     resource: str
     why: str
     source: str
+    #: ARN of the role whose credentials make the call (a role the function assumes); None: the owner's role.
+    role: str | None = None
 
 
 def iam_actions(call: str) -> tuple[str, ...]:
@@ -179,14 +182,15 @@ def _needs_of(calls: list[dict[str, Any]], env: Mapping[str, Any], place: Mappin
         if "unless_env" in call and env.get(call["unless_env"]):
             continue
         resource = _resolve(call["resource"], env, place)
-        if resource is None:
+        role = _resolve(call["role"], env, place) if "role" in call else None
+        if resource is None or ("role" in call and role is None):
             continue
         for action in call.get("actions") or iam_actions(call["call"]):
-            yield Need(action, resource, f"{call['call']} declared in {where}", where)
+            yield Need(action, resource, f"{call['call']} declared in {where}", where, role)
         if call["call"] in ANSWER_CHANGING:
             action, doc = ANSWER_CHANGING[call["call"]]
             yield Need(action, bucket_of(resource), f"{call['call']} answers a missing key with 403 instead of "
-                                                    f"404 without it", doc)
+                                                    f"404 without it", doc, role)
 
 
 def machine_needs(machine: CapturedResource) -> Iterator[Need]:
@@ -217,19 +221,26 @@ def check(stack: CapturedStack, report: GateReport) -> None:
                                               f"no {MANIFEST} entry declares this handler's AWS calls"
                                               if function.inputs.get("code") else "an image function"))
             continue
-        _check_role(stack, function, list(needs), report)
+        needs = list(needs)
+        _check_role(stack, function, [n for n in needs if n.role is None], report)
+        for assumed in sorted({n.role for n in needs if n.role is not None}):
+            _check_role(stack, function, [n for n in needs if n.role == assumed], report, role_arn=assumed)
     for machine in stack.of_type(STATE_MACHINE):
         machine_wants = list(machine_needs(machine))
         if machine_wants:
             _check_role(stack, machine, machine_wants, report)
 
 
-def _check_role(stack: CapturedStack, owner: CapturedResource, needs: list[Need], report: GateReport) -> None:
-    role = _role(stack, owner.inputs.get("role") or owner.inputs.get("roleArn"))
+def _check_role(stack: CapturedStack, owner: CapturedResource, needs: list[Need], report: GateReport, *,
+                role_arn: str | None = None) -> None:
+    """Check `needs` against the owner's role, or against the role `role_arn` it assumes."""
+    role = _role(stack, role_arn if role_arn is not None else owner.inputs.get("role") or owner.inputs.get("roleArn"))
     if role is None:
-        report.unchecked.append(Unchecked(owner.type, owner.name, "role", "the role is not in this stack"))
+        where = f"the role it assumes ({role_arn})" if role_arn else "the role"
+        report.unchecked.append(Unchecked(owner.type, owner.name, "role", f"{where} is not in this stack"))
         return
-    report.counts["functions" if owner.type == FUNCTION else "workflows"] += 1
+    if role_arn is None:
+        report.counts["functions" if owner.type == FUNCTION else "workflows"] += 1
     grants = grants_of(stack, role)
     reported: set[tuple[str, str]] = set()
     for need in needs:

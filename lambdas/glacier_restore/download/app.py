@@ -4,12 +4,24 @@ The answer is a presigned GET URL only when the object's restored copy is availa
 `ongoing-request="false"`) and the authenticated caller is one of its requesters (the IAM identity or
 Cognito user recorded by the request workflow, or a Cognito user whose verified email requested it).
 Anything else is a 4xx with the reason.
+
+The URL is signed with the credentials of a dedicated signer role (s3:GetObject on the bucket's objects,
+kms:Decrypt through S3 where the bucket uses SSE-KMS), assumed here, not with the function's own
+credentials: "If you created a presigned URL using a temporary token, then the URL expires when the token
+expires, even if you created the URL with a later expiration time"
+(https://repost.aws/knowledge-center/presigned-url-s3-bucket-expiration; S3 User Guide, "Who can create a
+presigned URL": https://docs.aws.amazon.com/AmazonS3/latest/userguide/using-presigned-url.html). The
+function's session credentials can expire at any moment after a request starts, so a URL signed with them
+may die before its stated lifetime. An assumed session has a known expiration: it is reused only while it
+outlives a new URL by a margin, and renewed otherwise, so every URL lives as long as it says.
 """
 
 from __future__ import annotations
 
 import os
 import re
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from functools import lru_cache
 from typing import Any
 
@@ -40,11 +52,68 @@ _IAM_ARN = re.compile(
     r"^arn:(?P<partition>[\w-]+):iam::(?P<account>\d{12}):(?P<kind>user|role)/(?:.*/)?(?P<name>[^/]+)$")
 
 
+#: SigV4 and the regional virtual-hosted endpoint: presigned URLs must be valid for this bucket's Region.
+S3_CONFIG = Config(signature_version="s3v4", s3={"addressing_style": "virtual"}, retries=RETRIES)
+#: A signer session is reused only while it outlives a new URL by this much (clock skew between Lambda and S3).
+CLOCK_MARGIN_SECONDS = 60
+#: RoleSessionName of the signer sessions (CloudTrail shows it; 2-64 of [\w+=,.@-], AssumeRole API reference).
+SIGNER_SESSION_NAME = "presigned-downloads"
+
+
+@dataclass(frozen=True)
+class Signer:
+    """An S3 client holding one assumed session of the signer role, and when that session ends."""
+
+    client: Any
+    expiration: datetime
+    access_key_id: str
+
+
+_signer: Signer | None = None
+
+
+def now() -> datetime:
+    """The current time (UTC); a function so tests can move the clock."""
+    return datetime.now(UTC)
+
+
 @lru_cache(maxsize=1)
 def s3_client() -> Any:
-    # SigV4 and the regional virtual-hosted endpoint: presigned URLs must be valid for this bucket's Region.
-    return boto3.client("s3", region_name=os.environ.get("AWS_REGION"),
-                        config=Config(signature_version="s3v4", s3={"addressing_style": "virtual"}, retries=RETRIES))
+    return boto3.client("s3", region_name=os.environ.get("AWS_REGION"), config=S3_CONFIG)
+
+
+@lru_cache(maxsize=1)
+def sts_client() -> Any:
+    # The regional STS endpoint (botocore's default for new clients), not the global one.
+    return boto3.client("sts", region_name=os.environ.get("AWS_REGION"), config=Config(retries=RETRIES))
+
+
+def signer(ttl: int) -> Signer:
+    """A signer session that outlives a URL of `ttl` seconds by the clock margin, assumed anew when needed.
+
+    The session lasts `SIGNER_SESSION_SECONDS` (the component sets the most a chained role session may
+    last: one hour), so one session signs many URLs before it is renewed.
+    """
+    global _signer
+    needed = timedelta(seconds=ttl + CLOCK_MARGIN_SECONDS)
+    if _signer is not None and _signer.expiration - now() >= needed:
+        return _signer
+    credentials = sts_client().assume_role(
+        RoleArn=os.environ["SIGNER_ROLE_ARN"], RoleSessionName=SIGNER_SESSION_NAME,
+        DurationSeconds=int(os.environ["SIGNER_SESSION_SECONDS"]))["Credentials"]
+    expiration = credentials["Expiration"]
+    if expiration - now() < needed:
+        # Only a misconfiguration gets here (the component checks TTL + margin <= session length).
+        logger.error("signer session too short for the URL lifetime",
+                     extra={"expiration": expiration.isoformat(), "ttlSeconds": ttl})
+        raise ServiceError(503, "The download service cannot sign a URL that lives as long as configured; "
+                                "try again shortly.")
+    client = boto3.client("s3", region_name=os.environ.get("AWS_REGION"), config=S3_CONFIG,
+                          aws_access_key_id=credentials["AccessKeyId"],
+                          aws_secret_access_key=credentials["SecretAccessKey"],
+                          aws_session_token=credentials["SessionToken"])
+    _signer = Signer(client, expiration, credentials["AccessKeyId"])
+    return _signer
 
 
 @lru_cache(maxsize=1)
@@ -116,7 +185,8 @@ def download() -> Response:
         raise ServiceError(409, f"key: the restore of {key} is still in progress; you will get an email when it "
                                 "is ready")
     ttl = int(os.environ.get("URL_TTL_SECONDS", "900"))
-    url = s3_client().generate_presigned_url("get_object", Params={"Bucket": bucket, "Key": key}, ExpiresIn=ttl)
+    url = signer(ttl).client.generate_presigned_url("get_object", Params={"Bucket": bucket, "Key": key},
+                                                    ExpiresIn=ttl)
     expiry = None
     if restore:
         match = re.search(r'expiry-date="([^"]+)"', restore)
