@@ -17,8 +17,8 @@ from serverless_patterns.core import iam
 from serverless_patterns.core.args import Validator
 from serverless_patterns.core.base import PatternComponent
 from serverless_patterns.core.packaging import (
-    DEFAULT_POWERTOOLS_LAYER_VERSION,
     code_archive,
+    layer_version_allowed,
     package_files,
     powertools_layer_arn,
 )
@@ -54,7 +54,9 @@ class FunctionSettings(TypedDict, total=False):
     log_level: str
     """Powertools log level: DEBUG, INFO (default), WARNING or ERROR."""
     powertools_layer_version: int
-    """Version of the public Powertools v3 layer (default 27)."""
+    """Version of the public Powertools v3 layer. Leave it unset: the layer that carries the Powertools
+    release the tests run against is then read from Powertools' public SSM parameter for that release. A
+    version is accepted only if it is known to carry that release."""
 
 
 def validate_settings(component: str, settings: FunctionSettings | None, field: str = "function_settings"
@@ -70,10 +72,14 @@ def validate_settings(component: str, settings: FunctionSettings | None, field: 
         "log_retention_days": v.choice(f"{field}.log_retention_days", s.get("log_retention_days", 30),
                                        LOG_RETENTION_DAYS),
         "log_level": v.choice(f"{field}.log_level", s.get("log_level", "INFO"), LOG_LEVELS),
-        "powertools_layer_version": v.integer(f"{field}.powertools_layer_version",
-                                              s.get("powertools_layer_version", DEFAULT_POWERTOOLS_LAYER_VERSION),
-                                              minimum=1),
     }
+    if s.get("powertools_layer_version") is not None:
+        # Tested on one Powertools, run on another, otherwise (issue 17 item 23).
+        version = v.integer(f"{field}.powertools_layer_version", s["powertools_layer_version"], minimum=1)
+        reason = layer_version_allowed(version)
+        if reason is not None:
+            v.fail(f"{field}.powertools_layer_version", version, reason)
+        resolved["powertools_layer_version"] = version
     return resolved
 
 
@@ -255,7 +261,8 @@ class PythonFunction(LambdaFunction):
             reserved_concurrency=reserved_concurrency,
             runtime=s["runtime"], handler=handler, code=code_archive(files),
             layers=[powertools_layer_arn(self.env.partition, self.env.region, s["runtime"], s["architecture"],
-                                         s["powertools_layer_version"])])
+                                         s.get("powertools_layer_version"),
+                                         opts=pulumi.InvokeOutputOptions(parent=self))])
         self.finish(self._function_outputs())
 
 

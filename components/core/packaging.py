@@ -3,8 +3,9 @@
 - Code: an `AssetArchive` of the folder's files (sorted, caches excluded). Pulumi hashes
   an asset map from names and contents only, so the same content gives the same archive
   hash and a second preview shows no diff.
-- Powertools: the public Powertools for AWS Lambda (Python) v3 layer, by partition, Region,
-  runtime, architecture and a configurable layer version.
+- Powertools: the public Powertools for AWS Lambda (Python) v3 layer that carries the release the tests
+  run against (`POWERTOOLS_VERSION`), resolved at deploy time from the public SSM parameter Powertools
+  publishes per release, architecture and runtime.
 - Other third-party dependencies (a `requirements.txt` next to the handler, fully pinned)
   are built for the function's architecture with pip's `--platform`/`--only-binary` (or, in
   an environment without pip, such as one `uv` made, with `uv pip install --python-platform`)
@@ -18,6 +19,7 @@ import importlib.resources
 import importlib.util
 import io
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -27,6 +29,7 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 
 import pulumi
+import pulumi_aws as aws
 
 #: Where the function folders live (inside the installed package, so the code ships with it).
 LAMBDAS_DIR = Path(str(importlib.resources.files("serverless_patterns.lambdas"))).resolve()
@@ -37,9 +40,25 @@ EXCLUDED_DIRS = frozenset({"__pycache__", ".pytest_cache", ".mypy_cache", ".ruff
 EXCLUDED_SUFFIXES = (".pyc", ".pyo")
 EXCLUDED_NAMES = frozenset({".DS_Store", "requirements.txt", "Dockerfile", ".dockerignore", "aws_calls.json"})
 
-#: Accounts that publish the Powertools layer, by partition.
+#: The Powertools for AWS Lambda (Python) release every zip function runs: the one `constraints.txt` pins for
+#: the tests and the sample image's requirements pin (tests/core/test_packaging.py fails if they diverge).
+POWERTOOLS_VERSION = "3.37.0"
+#: Accounts that publish the Powertools layer, by partition (Powertools install page, "Lambda Layer" and
+#: "AWS China regions": https://docs.aws.amazon.com/powertools/python/latest/getting-started/install/).
 POWERTOOLS_LAYER_ACCOUNTS = {"aws": "017000801446", "aws-cn": "498634801083"}
-DEFAULT_POWERTOOLS_LAYER_VERSION = 27
+#: GovCloud publishes from one account per Region (same page, "AWS GovCloud regions"), with layer version
+#: numbers of its own (27 there while commercial Regions were at 37), and no page maps them to releases.
+GOVCLOUD_LAYER_ACCOUNTS = {"us-gov-east-1": "165087284144", "us-gov-west-1": "165093116878"}
+#: Public SSM parameter whose value is the ARN of the layer version that carries one Powertools release:
+#: `/aws/service/powertools/python/<arch>/<python runtime with its dot>/<release>` (feat(ssm): "Parameters for
+#: resolving to versioned layers", aws-powertools/powertools-lambda-python pull request 5754, since 3.4.0; the
+#: runtime keeps its dot, e.g. python3.13: issue 6213; a release's parameter names e.g.
+#: `arn:aws:lambda:us-east-1:017000801446:layer:AWSLambdaPowertoolsPythonV3-python313-x86_64:27`: issue 7689).
+POWERTOOLS_PARAMETER = "/aws/service/powertools/python/{architecture}/{runtime}/{release}"
+#: Layer versions whose release is documented (commercial Regions): layer version -> Powertools release.
+#: 27 carries 3.23.0 (aws-powertools/powertools-lambda-python issue 7689: "Lambda layer exists: ...
+#: AWSLambdaPowertoolsPythonV3-python313-x86_64:27 (created Nov 13 ...)" for the 3.23.0 release).
+KNOWN_LAYER_RELEASES: dict[int, str] = {27: "3.23.0"}
 
 #: pip platform tags per Lambda architecture (newest glibc first; Lambda's Python runtimes run on AL2023).
 PIP_PLATFORMS = {
@@ -123,28 +142,75 @@ def zip_bytes(files: Mapping[str, Path]) -> bytes:
     return buffer.getvalue()
 
 
-def powertools_layer_arn(partition: pulumi.Input[str], region: pulumi.Input[str], runtime: str, architecture: str,
-                         version: int = DEFAULT_POWERTOOLS_LAYER_VERSION) -> pulumi.Output[str]:
-    """ARN of the public Powertools for AWS Lambda (Python) v3 layer for this runtime and architecture."""
+def powertools_parameter(runtime: str, architecture: str, release: str = POWERTOOLS_VERSION) -> str:
+    """Name of the public SSM parameter holding the ARN of the layer that carries `release`."""
+    return POWERTOOLS_PARAMETER.format(architecture=architecture, runtime=runtime, release=release)
+
+
+def layer_version_allowed(version: int) -> str | None:
+    """Why a configured layer version cannot be used, or None if it carries `POWERTOOLS_VERSION`."""
+    release = KNOWN_LAYER_RELEASES.get(version)
+    if release == POWERTOOLS_VERSION:
+        return None
+    carries = (f"it carries Powertools {release}" if release
+               else "no published source says which Powertools release it carries")
+    return (f"leave it unset (the layer is resolved from the public SSM parameter "
+            f"{powertools_parameter('<runtime>', '<architecture>')}), or a layer version known to carry "
+            f"Powertools {POWERTOOLS_VERSION}, the release the tests run against ({version}: {carries})")
+
+
+def _layer_arn(partition: str, region: str, runtime: str, architecture: str, version: str) -> str:
+    account = POWERTOOLS_LAYER_ACCOUNTS[partition]
     python = runtime.replace(".", "")
+    return (f"arn:{partition}:lambda:{region}:{account}:layer:"
+            f"AWSLambdaPowertoolsPythonV3-{python}-{architecture}:{version}")
 
-    def build(parts: list[str]) -> str:
+
+def _check_partition(partition: str, region: str) -> None:
+    if partition == "aws-us-gov":
+        raise PackagingError(
+            f"the Powertools layer in {region} is published from a GovCloud account "
+            f"({GOVCLOUD_LAYER_ACCOUNTS.get(region, 'one per Region')}) with layer version numbers of its own, and "
+            f"neither a public SSM parameter nor a published mapping names the one that carries Powertools "
+            f"{POWERTOOLS_VERSION}, the release the tests run against; package Powertools with the function "
+            "instead (a container image, as CrossAccountEcr's sample does)")
+    if partition not in POWERTOOLS_LAYER_ACCOUNTS:
+        raise PackagingError(f"the Powertools layer is not published in partition {partition!r}; "
+                             f"known partitions: {', '.join(POWERTOOLS_LAYER_ACCOUNTS)}")
+
+
+def powertools_layer_arn(partition: pulumi.Input[str], region: pulumi.Input[str], runtime: str, architecture: str,
+                         version: int | None = None, *, opts: pulumi.InvokeOutputOptions | None = None
+                         ) -> pulumi.Output[str]:
+    """ARN of the public Powertools v3 layer that carries `POWERTOOLS_VERSION`, for this runtime and architecture.
+
+    Without `version`, the ARN is the value of the public SSM parameter Powertools publishes for that
+    release (`powertools_parameter`), read at deploy time: what runs is what the tests ran. A `version`
+    is used only if `KNOWN_LAYER_RELEASES` says it carries that release; validate it with
+    `layer_version_allowed` at construction.
+    """
+    if version is not None and (reason := layer_version_allowed(version)) is not None:
+        raise PackagingError(f"Powertools layer version {version}: {reason}")
+
+    def resolve(parts: list[str]) -> pulumi.Output[str]:
         part, reg = parts
-        account = POWERTOOLS_LAYER_ACCOUNTS.get(part)
-        if part == "aws-us-gov":
-            # Published, but from one account per Region and with version numbers of their own (the install
-            # page lists GovCloud at 27 while commercial Regions are at 37), so a layer version configured
-            # for commercial Regions names another Powertools release there.
-            # https://docs.aws.amazon.com/powertools/python/latest/getting-started/install/
-            raise PackagingError(f"the Powertools layer in {reg} is published from a GovCloud account with its own "
-                                 "layer version numbers, which this library does not map to the Powertools "
-                                 "release it tests; package Powertools with the function instead")
-        if account is None:
-            raise PackagingError(f"the Powertools layer is not published in partition {part!r}; "
-                                 f"known partitions: {', '.join(POWERTOOLS_LAYER_ACCOUNTS)}")
-        return f"arn:{part}:lambda:{reg}:{account}:layer:AWSLambdaPowertoolsPythonV3-{python}-{architecture}:{version}"
+        _check_partition(part, reg)
+        if version is not None:
+            return pulumi.Output.from_input(_layer_arn(part, reg, runtime, architecture, str(version)))
+        name = powertools_parameter(runtime, architecture)
 
-    return pulumi.Output.all(partition, region).apply(build)
+        def checked(value: str | None) -> str:
+            pattern = re.escape(_layer_arn(part, reg, runtime, architecture, "")) + r"[1-9][0-9]*"
+            if not value or not re.fullmatch(pattern, value):
+                raise PackagingError(f"the public SSM parameter {name} holds {value!r}, not a layer version of "
+                                     f"AWSLambdaPowertoolsPythonV3-{runtime.replace('.', '')}-{architecture} in "
+                                     f"{reg} from account {POWERTOOLS_LAYER_ACCOUNTS[part]}")
+            return value
+
+        # `insecure_value`: a String parameter's value, not marked secret as `value` always is.
+        return aws.ssm.get_parameter_output(name=name, opts=opts).insecure_value.apply(checked)
+
+    return pulumi.Output.all(partition, region).apply(resolve)
 
 
 def requirement_lines(requirements: Path) -> list[str]:

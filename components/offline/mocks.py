@@ -390,6 +390,41 @@ def _image(args: dict[str, Any], place: Place) -> dict[str, Any]:
             "imageUri": f"{registry}.dkr.ecr.{place.region}.{place.dns_suffix}/{repo}@{digest}"}
 
 
+#: Public SSM parameters Powertools for AWS Lambda (Python) publishes, one per release, architecture and runtime:
+#: `/aws/service/powertools/python/<arch>/<python3.x>/<release or latest>` (aws-powertools/powertools-lambda-
+#: python pull request 5754; the runtime keeps its dot: issue 6213). The value is the ARN of the layer version
+#: that carries the release in the caller's Region, e.g. `arn:aws:lambda:us-east-1:017000801446:layer:
+#: AWSLambdaPowertoolsPythonV3-python313-x86_64:27` for 3.23.0 (issue 7689).
+POWERTOOLS_PARAMETER = re.compile(
+    r"/aws/service/powertools/python/(?P<arch>x86_64|arm64)/(?P<runtime>python3\.\d+)/"
+    r"(?P<release>\d+\.\d+\.\d+|latest)")
+#: The publishing accounts (Powertools install page): commercial and China. GovCloud Regions publish from
+#: accounts of their own and no page documents parameters there, so the engine answers none.
+POWERTOOLS_ACCOUNTS = {"aws": "017000801446", "aws-cn": "498634801083"}
+#: Layer versions documented for a release (issue 7689). For any other release the engine makes up a stable
+#: number from 100 to 999: it cannot know which layer version Powertools published for it.
+POWERTOOLS_LAYER_VERSIONS = {"3.23.0": 27}
+
+
+def _public_parameter(args: dict[str, Any], place: Place) -> dict[str, Any]:
+    """GetParameter of a public `/aws/service/powertools/python/...` parameter (a String parameter)."""
+    name = str(args.get("name"))
+    match = POWERTOOLS_PARAMETER.fullmatch(name)
+    account = POWERTOOLS_ACCOUNTS.get(place.partition)
+    if match is None or account is None:
+        raise UnmockedInvokeError(f"the offline engine answers GetParameter only for Powertools' public layer "
+                                  f"parameters in {', '.join(POWERTOOLS_ACCOUNTS)}, not {name!r} in "
+                                  f"{place.partition}; add it to components/offline/mocks.py")
+    release = match["release"]
+    version = POWERTOOLS_LAYER_VERSIONS.get(release) or 100 + int(_digest(release), 16) % 900
+    python = match["runtime"].replace(".", "")
+    value = (f"arn:{place.partition}:lambda:{place.region}:{account}:layer:"
+             f"AWSLambdaPowertoolsPythonV3-{python}-{match['arch']}:{version}")
+    return {"id": name, "name": name, "type": "String", "value": value, "insecureValue": value, "version": 1,
+            "arn": f"arn:{place.partition}:ssm:{place.region}::parameter{name}", "region": place.region,
+            "withDecryption": bool(args.get("withDecryption", True))}
+
+
 def _maybe_json(value: Any) -> Any:
     if isinstance(value, str) and value[:1] in "[{":
         try:
@@ -456,6 +491,8 @@ class AwsMocks(Mocks):
                     "reverseDnsPrefix": ".".join(reversed(place.dns_suffix.split(".")))}
         if token == "aws:ecr/getImage:getImage":
             return _image(dict(args.args), place)
+        if token == "aws:ssm/getParameter:getParameter":
+            return _public_parameter(dict(args.args), place)
         raise UnmockedInvokeError(f"the offline engine does not emulate the invoke {token!r}; "
                                   "add it to components/offline/mocks.py")
 

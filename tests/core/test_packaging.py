@@ -1,12 +1,17 @@
+import importlib.metadata
+import re
 import sys
 import zipfile
 from io import BytesIO
 from pathlib import Path
+from typing import Any
 
 import pulumi
 import pytest
 
 from serverless_patterns.core import packaging
+from serverless_patterns.core.args import ComponentArgsError
+from serverless_patterns.core.function import validate_settings
 from serverless_patterns.core.packaging import (
     PackagingError,
     build_dependencies,
@@ -17,6 +22,7 @@ from serverless_patterns.core.packaging import (
     zip_bytes,
 )
 from serverless_patterns.offline import run_callable
+from serverless_patterns.offline.mocks import AwsMocks
 
 
 def make_function(root: Path) -> Path:
@@ -61,24 +67,105 @@ def test_unknown_function_folder_is_a_clear_error() -> None:
         packaging.function_dir("../components")
 
 
-def test_powertools_layer_by_partition_region_runtime_architecture() -> None:
-    def program() -> None:
-        pulumi.export("arm", powertools_layer_arn("aws", "eu-west-1", "python3.14", "arm64", 27))
-        pulumi.export("cn", powertools_layer_arn("aws-cn", "cn-north-1", "python3.13", "x86_64", 3))
+ROOT = Path(__file__).resolve().parents[2]
 
-    outputs = run_callable(program).outputs
-    assert outputs["arm"] == ("arn:aws:lambda:eu-west-1:017000801446:layer:"
-                              "AWSLambdaPowertoolsPythonV3-python314-arm64:27")
-    assert outputs["cn"] == ("arn:aws-cn:lambda:cn-north-1:498634801083:layer:"
-                             "AWSLambdaPowertoolsPythonV3-python313-x86_64:3")
+
+def _pin(path: Path, package: str) -> str:
+    """The exact version `path` pins for `package` (a `name==x.y.z` line, extras allowed)."""
+    pattern = rf"^{package.replace('-', '[-_]')}(\[[^\]]*\])?==(\S+)"
+    match = re.search(pattern, path.read_text(), re.MULTILINE | re.IGNORECASE)
+    assert match, f"{path} does not pin {package}"
+    return match.group(2)
+
+
+#: The Powertools release the tests run against: constraints.txt is the single source of truth.
+TESTED_POWERTOOLS = _pin(ROOT / "constraints.txt", "aws_lambda_powertools")
+
+
+@pytest.fixture
+def invokes(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, dict[str, Any], Any]]:
+    """Every invoke the offline engine answers: (token, arguments, answer)."""
+    seen: list[tuple[str, dict[str, Any], Any]] = []
+    original = AwsMocks.call
+
+    def recording(self: AwsMocks, args: Any) -> Any:
+        answer = original(self, args)
+        seen.append((args.token, dict(args.args), answer))
+        return answer
+
+    monkeypatch.setattr(AwsMocks, "call", recording)
+    return seen
+
+
+def test_the_layer_carries_the_powertools_release_the_tests_run_against() -> None:
+    """Issue 17 item 23: the layer, the tests (constraints.txt), the installed package and the sample image agree."""
+    assert packaging.POWERTOOLS_VERSION == TESTED_POWERTOOLS
+    assert importlib.metadata.version("aws-lambda-powertools") == TESTED_POWERTOOLS
+    assert _pin(ROOT / "lambdas" / "cross_account_ecr" / "hello" / "requirements.txt",
+                "aws-lambda-powertools") == TESTED_POWERTOOLS
+
+
+@pytest.mark.parametrize(("partition_region", "account"), [
+    (("aws", "eu-west-1"), "017000801446"), (("aws-cn", "cn-north-1"), "498634801083")])
+def test_the_layer_is_the_one_powertools_publishes_for_the_tested_release(
+        invokes: list[tuple[str, dict[str, Any], Any]], partition_region: tuple[str, str], account: str) -> None:
+    """Resolved at deploy time from the public SSM parameter of the release (Powertools pull request 5754:
+    `/aws/service/powertools/python/<arch>/<runtime>/<version>`; the runtime keeps its dot, issue 6213)."""
+    partition, region = partition_region
+    outputs = run_callable(lambda: pulumi.export("layer", powertools_layer_arn(
+        partition, region, "python3.14", "arm64")), region=region).outputs
+    [(_, args, answer)] = [i for i in invokes if i[0] == "aws:ssm/getParameter:getParameter"]
+    assert args["name"] == f"/aws/service/powertools/python/arm64/python3.14/{TESTED_POWERTOOLS}"
+    assert outputs["layer"] == answer["insecureValue"]
+    assert re.fullmatch(rf"arn:{partition}:lambda:{region}:{account}:layer:"
+                        r"AWSLambdaPowertoolsPythonV3-python314-arm64:[1-9][0-9]*", outputs["layer"])
+
+
+def test_a_parameter_value_that_is_not_that_layer_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
+    original = AwsMocks.call
+
+    def other_layer(self: AwsMocks, args: Any) -> Any:
+        answer = original(self, args)
+        if args.token == "aws:ssm/getParameter:getParameter":
+            wrong = answer["insecureValue"].replace("-arm64:", "-x86_64:")
+            answer = {**answer, "value": wrong, "insecureValue": wrong}
+        return answer
+
+    monkeypatch.setattr(AwsMocks, "call", other_layer)
+    with pytest.raises(Exception, match="not a layer version of AWSLambdaPowertoolsPythonV3-python314-arm64"):
+        run_callable(lambda: pulumi.export("layer", powertools_layer_arn("aws", "eu-west-1", "python3.14", "arm64")))
+
+
+def test_a_layer_version_known_to_carry_the_tested_release_is_used_as_given(
+        monkeypatch: pytest.MonkeyPatch, invokes: list[tuple[str, dict[str, Any], Any]]) -> None:
+    monkeypatch.setitem(packaging.KNOWN_LAYER_RELEASES, 41, TESTED_POWERTOOLS)
+    outputs = run_callable(lambda: pulumi.export("layer", powertools_layer_arn(
+        "aws", "eu-west-1", "python3.13", "x86_64", 41))).outputs
+    assert outputs["layer"] == ("arn:aws:lambda:eu-west-1:017000801446:layer:"
+                                "AWSLambdaPowertoolsPythonV3-python313-x86_64:41")
+    assert not [i for i in invokes if i[0] == "aws:ssm/getParameter:getParameter"]
+
+
+@pytest.mark.parametrize(("version", "reason"), [
+    (27, "27: it carries Powertools 3.23.0"),  # issue 7689: layer 27 is the 3.23.0 release
+    (99, "99: no published source says which Powertools release it carries")])
+def test_a_configured_layer_version_that_cannot_be_mapped_to_the_tested_release_is_refused(
+        version: int, reason: str) -> None:
+    with pytest.raises(ComponentArgsError) as error:
+        validate_settings("GlacierRestore", {"powertools_layer_version": version})
+    assert error.value.component == "GlacierRestore"
+    assert error.value.field == "function_settings.powertools_layer_version" and error.value.value == version
+    assert reason in error.value.allowed and TESTED_POWERTOOLS in error.value.allowed
+    assert "/aws/service/powertools/python/" in error.value.allowed
+    assert "powertools_layer_version" not in validate_settings("GlacierRestore", {})
 
 
 def test_govcloud_layers_are_refused_with_the_reason() -> None:
     # Powertools publishes GovCloud layers (install page, "AWS GovCloud regions") from per-Region accounts
-    # whose version numbers differ from the commercial ones: refused with that reason, not "not published".
-    with pytest.raises(Exception, match="own layer version numbers"):
+    # whose version numbers differ from the commercial ones, and documents no SSM parameter or mapping there.
+    with pytest.raises(Exception, match=r"165093116878.*of its own.*neither a public SSM parameter nor a published"):
         run_callable(lambda: pulumi.export(
-            "gov", powertools_layer_arn("aws-us-gov", "us-gov-west-1", "python3.13", "arm64", 27)))
+            "gov", powertools_layer_arn("aws-us-gov", "us-gov-west-1", "python3.13", "arm64")))
 
 
 def test_unpinned_requirements_are_refused(tmp_path: Path) -> None:

@@ -221,10 +221,10 @@ def check(stack: CapturedStack, report: GateReport) -> None:
                                               f"no {MANIFEST} entry declares this handler's AWS calls"
                                               if function.inputs.get("code") else "an image function"))
             continue
-        needs = list(needs)
-        _check_role(stack, function, [n for n in needs if n.role is None], report)
-        for assumed in sorted({n.role for n in needs if n.role is not None}):
-            _check_role(stack, function, [n for n in needs if n.role == assumed], report, role_arn=assumed)
+        wanted = list(needs)
+        _check_role(stack, function, [n for n in wanted if n.role is None], report)
+        for assumed in sorted({n.role for n in wanted if n.role is not None}):
+            _check_role(stack, function, [n for n in wanted if n.role == assumed], report, role_arn=assumed)
     for machine in stack.of_type(STATE_MACHINE):
         machine_wants = list(machine_needs(machine))
         if machine_wants:
