@@ -73,7 +73,7 @@ _signer: Signer | None = None
 
 
 def now() -> datetime:
-    """The current time (UTC); a function so tests can move the clock."""
+    """The current time (UTC), against which signer sessions are judged."""
     return datetime.now(UTC)
 
 
