@@ -20,7 +20,8 @@ CALLBACK_URL_PATTERN = r"^(https://[^\s#]+|http://localhost(:\d{1,5})?(/[^\s#]*)
 QUERY_PARAMETER_PATTERN = r"^[A-Za-z0-9_.-]{1,64}$"
 QUOTA_PERIODS = ("DAY", "WEEK", "MONTH")
 TOKEN_USES = ("id", "access")
-#: API keys per account and Region: a hard limit, not adjustable.
+#: API keys per account and Region: a hard limit, not adjustable ("API keys per account per Region | 10000 | No",
+#: https://docs.aws.amazon.com/apigateway/latest/developerguide/api-gateway-execution-service-limits-table.html).
 MAX_API_KEYS = 10_000
 #: Usage plans per account and Region by default (adjustable through Service Quotas).
 DEFAULT_USAGE_PLAN_LIMIT = 300
@@ -31,6 +32,36 @@ KEY_HASH_INDEX = "by-key-hash"
 AUTHORIZER_CODE = "multi_tenant_api/authorizer"
 PRE_TOKEN_CODE = "multi_tenant_api/pre_token"
 BACKEND_CODE = "multi_tenant_api/backend"
+ADMIN_CODE = "multi_tenant_api/admin"
+TENANT_STEPS_CODE = "multi_tenant_api/tenant_steps"
+
+#: Who manages a key-table row: `pulumi` (stack config) or `runtime` (the admin API). Every admin-path write is
+#: conditioned on `managedBy = runtime`; Pulumi never sees run-time rows (they are not in its state).
+MANAGED_BY_PULUMI = "pulumi"
+MANAGED_BY_RUNTIME = "runtime"
+ADMIN_AUTH_MODES = ("cognito", "iam")
+DEFAULT_ADMIN_GROUP = "tenant-admins"
+#: Cognito group names: 1-128 characters of \p{L}\p{M}\p{S}\p{N}\p{P} (ASCII subset here).
+ADMIN_GROUP_PATTERN = r"^[A-Za-z0-9_.@+=,-]{1,128}$"
+#: Run-time tenant ids start with this prefix; config tenant ids may not, so neither path can claim the other's id.
+DEFAULT_RUNTIME_ID_PREFIX = "rt-"
+RUNTIME_ID_PREFIX_PATTERN = r"^[a-z0-9][a-z0-9-]{0,15}$"
+#: Rotation overlap: at least the caches that may still hand out the old key, at most 30 days.
+MAX_ROTATION_OVERLAP_SECONDS = 30 * 86400
+DEFAULT_ROTATION_OVERLAP_SECONDS = 86400
+#: The admin API's routes (method, path): run-time tenant lifecycle and every tenant's usage.
+ADMIN_ROUTES: tuple[tuple[str, str], ...] = (
+    ("POST", "/admin/tenants"),
+    ("GET", "/admin/tenants/{tenantId}"),
+    ("DELETE", "/admin/tenants/{tenantId}"),
+    ("PUT", "/admin/tenants/{tenantId}/tier"),
+    ("POST", "/admin/tenants/{tenantId}/suspend"),
+    ("POST", "/admin/tenants/{tenantId}/resume"),
+    ("POST", "/admin/tenants/{tenantId}/rotate-key"),
+    ("POST", "/admin/tenants/{tenantId}/onboarding/resume"),
+    ("POST", "/admin/tenants/{tenantId}/onboarding/rollback"),
+    ("GET", "/admin/usage"),
+)
 THROTTLE_METRIC_NAMESPACE = "ServerlessPatterns/MultiTenantApi"
 THROTTLE_METRIC_NAME = "ThrottledRequests"
 
@@ -167,6 +198,23 @@ class AlarmArgs(TypedDict, total=False):
     """ARNs (e.g. SNS topics) notified on alarm and OK."""
 
 
+class TenantAdminArgs(TypedDict, total=False):
+    """The admin API and workflows that onboard and manage tenants at run time (outside Pulumi state)."""
+
+    auth: str
+    """`cognito` (default: callers' tokens must carry the admin group) or `iam` (SigV4, execute-api:Invoke)."""
+    admin_group: str
+    """Cognito group whose members may call the admin API (default `tenant-admins`)."""
+    runtime_id_prefix: str
+    """Prefix every run-time tenant id must have and no config tenant id may have (default `rt-`)."""
+    api_key_ceiling: int
+    """API keys the account and Region may hold before onboarding refuses (1-10,000, default 10,000; lower it
+    when other stacks share the account)."""
+    rotation_overlap_seconds: int
+    """How long a rotated-out key stays valid (default 86,400; at least authorizer_ttl_seconds +
+    key_cache_seconds, at most 30 days)."""
+
+
 class MultiTenantApiArgs(TypedDict, total=False):
     """Arguments of `MultiTenantApi`."""
 
@@ -210,6 +258,8 @@ class MultiTenantApiArgs(TypedDict, total=False):
     """Usage plans allowed in the account and Region (default 300; raise after a quota increase)."""
     alarms: AlarmArgs
     """Alarm thresholds and actions."""
+    tenant_admin: TenantAdminArgs
+    """Run-time tenant lifecycle (admin API, workflows); none without it."""
     tags: Mapping[str, str]
     """Tags for every taggable child."""
     function_settings: FunctionSettings

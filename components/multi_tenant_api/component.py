@@ -15,6 +15,18 @@ from serverless_patterns.core.base import PatternComponent
 from serverless_patterns.core.function import PythonFunction, validate_settings
 from serverless_patterns.multi_tenant_api.args import (
     ACCESS_LOG_FORMAT,
+    ADMIN_AUTH_MODES,
+    ADMIN_CODE,
+    ADMIN_GROUP_PATTERN,
+    ADMIN_ROUTES,
+    DEFAULT_ADMIN_GROUP,
+    DEFAULT_ROTATION_OVERLAP_SECONDS,
+    DEFAULT_RUNTIME_ID_PREFIX,
+    MANAGED_BY_PULUMI,
+    MANAGED_BY_RUNTIME,
+    MAX_ROTATION_OVERLAP_SECONDS,
+    RUNTIME_ID_PREFIX_PATTERN,
+    TENANT_STEPS_CODE,
     ACCESS_TOKEN_POOL_TIER,
     AUTHORIZER_CODE,
     AUTHORIZER_TIMEOUT_SECONDS,
@@ -52,8 +64,33 @@ from serverless_patterns.multi_tenant_api.args import (
     QuotaArgs,
     TenantArgs,
     ThrottleArgs,
+    TenantAdminArgs,
     TierArgs,
 )
+from serverless_patterns.multi_tenant_api.lifecycle import (
+    KEY_TAG_MANAGED_BY,
+    KEY_TAG_TENANT,
+    LifecycleSettings,
+    lifecycle_definition,
+)
+
+#: Step Functions' log delivery and X-Ray calls (AWS cannot scope them to a resource).
+SFN_LOG_DELIVERY_ACTIONS = ["logs:CreateLogDelivery", "logs:GetLogDelivery", "logs:UpdateLogDelivery",
+                            "logs:DeleteLogDelivery", "logs:ListLogDeliveries", "logs:PutResourcePolicy",
+                            "logs:DescribeResourcePolicies", "logs:DescribeLogGroups"]
+XRAY_ACTIONS = ["xray:PutTraceSegments", "xray:PutTelemetryRecords", "xray:GetSamplingRules",
+                "xray:GetSamplingTargets"]
+
+
+@dataclass(frozen=True)
+class TenantAdmin:
+    """Validated `tenant_admin` settings."""
+
+    auth: str
+    admin_group: str
+    runtime_id_prefix: str
+    api_key_ceiling: int
+    rotation_overlap_seconds: int
 
 
 @dataclass(frozen=True)
@@ -121,6 +158,10 @@ class MultiTenantApi(PatternComponent):
     """DynamoDB table the pre-token trigger reads (app client id -> tenant), with `token_use: access`."""
     legacy_api_url: pulumi.Output[str] | None
     """Invoke URL of the legacy API that takes the key from the query string (with `query_string_keys`)."""
+    admin_api_url: pulumi.Output[str] | None
+    """Invoke URL of the admin API (with `tenant_admin`)."""
+    lifecycle_state_machine_arn: pulumi.Output[str] | None
+    """The run-time tenant lifecycle workflow (with `tenant_admin`)."""
 
     def __init__(self, name: str, args: MultiTenantApiArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         args = dict(args or {})  # type: ignore[assignment]
@@ -166,6 +207,8 @@ class MultiTenantApi(PatternComponent):
 
         for surface in self.surfaces:
             self._alarms(surface)
+        if self.admin is not None:
+            self._tenant_admin(self.admin)
         # GET /usage reads the usage of the caller's key on its tier's plan (and nothing else of API Gateway).
         aws.iam.RolePolicy(
             self.child_name("backend-usage-policy"),
@@ -198,6 +241,9 @@ class MultiTenantApi(PatternComponent):
             outputs["machineClientsTable"] = self.clients_table.name
         if self.query_string_keys:
             outputs["legacyApiUrl"] = self.surfaces[1].stage.invoke_url
+        if self.admin is not None:
+            outputs["adminApiUrl"] = self.admin_stage.invoke_url
+            outputs["lifecycleStateMachineArn"] = self.lifecycle.arn
         self.finish(outputs)
 
     # -- validation -------------------------------------------------------------------------------------
@@ -329,6 +375,34 @@ class MultiTenantApi(PatternComponent):
         for arn in self.alarms["actions"]:
             v.string("alarms.actions", arn, pattern=r"^arn:[\w-]+:[\w-]+:[\w-]*:\d{12}:\S+$",
                      allowed="ARNs of alarm actions (e.g. SNS topics)")
+        self.admin = self._validate_admin(args.get("tenant_admin"))
+
+    def _validate_admin(self, raw: Any) -> TenantAdmin | None:
+        """`tenant_admin`: auth mode, group, the run-time id namespace, the key ceiling, the rotation overlap."""
+        if raw is None:
+            return None
+        v = self.validator
+        a = v.mapping("tenant_admin", raw, known=TenantAdminArgs.__annotations__)
+        auth = v.choice("tenant_admin.auth", a.get("auth", "cognito"), ADMIN_AUTH_MODES)
+        group = v.string("tenant_admin.admin_group", a.get("admin_group", DEFAULT_ADMIN_GROUP),
+                         pattern=ADMIN_GROUP_PATTERN, allowed="a Cognito group name (1-128 characters)")
+        prefix = v.string("tenant_admin.runtime_id_prefix", a.get("runtime_id_prefix", DEFAULT_RUNTIME_ID_PREFIX),
+                          pattern=RUNTIME_ID_PREFIX_PATTERN,
+                          allowed="1-16 lowercase letters, digits and hyphens, starting with a letter or digit")
+        for index, tenant_id in enumerate(self.tenants):
+            if tenant_id.startswith(prefix):
+                v.fail(f"tenants[{index}].id", tenant_id, f"a config tenant id without the run-time prefix "
+                       f"{prefix!r} (ids with it belong to tenants onboarded through the admin API)")
+        ceiling = v.integer("tenant_admin.api_key_ceiling", a.get("api_key_ceiling", MAX_API_KEYS), minimum=1,
+                            maximum=MAX_API_KEYS)
+        if len(self.tenants) >= ceiling:
+            v.fail("tenant_admin.api_key_ceiling", ceiling, f"more than the {len(self.tenants)} config tenants' keys, "
+                   "or no run-time tenant could ever be onboarded")
+        minimum = max(self.authorizer_ttl + self.key_cache_seconds, 60)
+        overlap = v.integer("tenant_admin.rotation_overlap_seconds",
+                            a.get("rotation_overlap_seconds", max(DEFAULT_ROTATION_OVERLAP_SECONDS, minimum)),
+                            minimum=minimum, maximum=MAX_ROTATION_OVERLAP_SECONDS)
+        return TenantAdmin(auth, group, prefix, ceiling, overlap)
 
     def _check_reachable_limits(self) -> None:
         """Refuse tier and method limits above the stage throttle: they could never be reached.
@@ -737,7 +811,7 @@ class MultiTenantApi(PatternComponent):
                 "apiKeyId": {"S": key_id},
                 "apiKey": {"S": value},
                 "keyHash": {"S": hashlib.sha256(value.encode()).hexdigest()},
-                "managedBy": {"S": "pulumi"},
+                "managedBy": {"S": MANAGED_BY_PULUMI},
                 # The authorizer accepts access tokens of these app clients for this tenant only.
                 **({"machineClientIds": {"SS": [machine_client_id]}} if machine_client_id else {}),
             })
@@ -749,6 +823,173 @@ class MultiTenantApi(PatternComponent):
             item=pulumi.Output.secret(cast(str, item)),
             opts=self.child_opts())
         return key
+
+    # -- run-time tenants ------------------------------------------------------------------------------------
+
+    def _tenant_admin(self, a: TenantAdmin) -> None:
+        """Admin API (its own REST API, not metered), the lifecycle workflow and its two functions.
+
+        A separate REST API keeps admin calls off the tenants' usage plans and breaks what would be a cycle
+        (the admin function needs the plans' ids; the plans need the tenant API's stage).
+        """
+        key_name_prefix = f"{self.component_name}-"
+        apikeys = self.env.arn("apigateway", "/apikeys", account=False)
+        one_key = self.env.arn("apigateway", "/apikeys/*", account=False)
+        self.tenant_steps = PythonFunction(
+            self.child_name("tenant-steps"), code=TENANT_STEPS_CODE, service="multi-tenant-api-tenant-steps",
+            description="Lifecycle steps that handle API key values (never returned) and purge items",
+            statements=[
+                iam.allow(["dynamodb:GetItem", "dynamodb:UpdateItem"], [self.key_table.arn], sid="RecordTenantKeys"),
+                iam.allow(["dynamodb:Query", "dynamodb:BatchWriteItem"], [self.item_table.arn], sid="PurgeItems"),
+                iam.allow(["apigateway:POST"], [apikeys], sid="CreateRuntimeKeys",
+                          conditions={"StringEquals": {f"aws:RequestTag/{KEY_TAG_MANAGED_BY}": MANAGED_BY_RUNTIME}}),
+                iam.allow(["apigateway:GET"], [apikeys, one_key], sid="FindKeys"),
+                iam.allow(["apigateway:POST"], [self.env.arn("apigateway", pulumi.Output.concat(
+                    "/usageplans/", plan.id, "/keys"), account=False) for plan in self.usage_plans.values()],
+                    sid="JoinPlans")],
+            environment={"TENANT_KEYS_TABLE": self.key_table.name, "ITEMS_TABLE": self.item_table.name,
+                         "KEY_NAME_PREFIX": key_name_prefix},
+            settings=self.function_settings, timeout_seconds=120, tags=self.user_tags, opts=self.child_opts())
+
+        plans = [plan.id for plan in self.usage_plans.values()]
+        role = aws.iam.Role(
+            self.child_name("lifecycle-role"), description="Runs the run-time tenant lifecycle workflow",
+            assume_role_policy=iam.service_trust("states.amazonaws.com", source_account=self.env.account_id),
+            tags=self.tags, opts=self.child_opts())
+        aws.iam.RolePolicy(
+            self.child_name("lifecycle-policy"), role=role.id,
+            policy=iam.document(
+                iam.allow(["dynamodb:GetItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem"], [self.key_table.arn],
+                          sid="TenantRows"),
+                iam.allow(["lambda:InvokeFunction"], [self.tenant_steps.arn], sid="TenantSteps"),
+                iam.allow(["apigateway:GET"], [apikeys], sid="FindTenantKeys"),
+                iam.allow(["apigateway:PATCH", "apigateway:DELETE"], [one_key], sid="EnableDisableDeleteKeys"),
+                iam.allow(["apigateway:DELETE"], [self.env.arn("apigateway", pulumi.Output.concat("/usageplans/", p,
+                                                                                                  "/keys/*"),
+                                                               account=False) for p in plans], sid="LeavePlans"),
+                iam.allow(["cognito-idp:AdminCreateUser", "cognito-idp:AdminGetUser", "cognito-idp:AdminDeleteUser",
+                           "cognito-idp:AdminDisableUser"], [self.user_pool.arn], sid="FirstUsers"),
+                iam.allow(XRAY_ACTIONS, ["*"], sid="XRayTracing"),
+                iam.allow(SFN_LOG_DELIVERY_ACTIONS, ["*"], sid="LogDelivery")),
+            opts=self.child_opts())
+        definition = pulumi.Output.all(self.key_table.name, self.user_pool.id, self.tenant_steps.arn).apply(
+            lambda v: json.dumps(lifecycle_definition(LifecycleSettings(
+                keys_table=v[0], user_pool_id=v[1], steps_function_arn=v[2], key_name_prefix=key_name_prefix)),
+                separators=(",", ":"), sort_keys=True))
+        logs = aws.cloudwatch.LogGroup(
+            self.child_name("lifecycle-logs"), name_prefix=f"/aws/vendedlogs/states/{self.component_name}-lifecycle-",
+            retention_in_days=self.function_settings["log_retention_days"], tags=self.tags, opts=self.child_opts())
+        self.lifecycle = aws.sfn.StateMachine(
+            self.child_name("lifecycle"), type="STANDARD", role_arn=role.arn, definition=definition,
+            # Execution data stays out of the logs: inputs carry e-mail addresses (key values never reach it).
+            logging_configuration=aws.sfn.StateMachineLoggingConfigurationArgs(
+                level="ALL", include_execution_data=False, log_destination=pulumi.Output.concat(logs.arn, ":*")),
+            tracing_configuration=aws.sfn.StateMachineTracingConfigurationArgs(enabled=True),
+            tags=self.tags, opts=self.child_opts(depends_on=[logs]))
+
+        self.admin_function = PythonFunction(
+            self.child_name("admin"), code=ADMIN_CODE, service="multi-tenant-api-admin",
+            description="Admin API: run-time tenants and every tenant's usage",
+            statements=[
+                iam.allow(["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:Scan"], [self.key_table.arn],
+                          sid="TenantRows"),
+                iam.allow(["states:StartExecution"], [self.lifecycle.arn], sid="StartLifecycle"),
+                iam.allow(["apigateway:GET"], [apikeys, *[self.env.arn(
+                    "apigateway", pulumi.Output.concat("/usageplans/", p, "/usage"), account=False) for p in plans]],
+                    sid="CountKeysReadUsage")],
+            environment={
+                "TENANT_KEYS_TABLE": self.key_table.name, "LIFECYCLE_MACHINE_ARN": self.lifecycle.arn,
+                "TIER_PLANS": pulumi.Output.json_dumps({tier: plan.id for tier, plan in self.usage_plans.items()}),
+                "CONFIG_TENANTS": json.dumps(sorted(self.tenants)), "RUNTIME_ID_PREFIX": a.runtime_id_prefix,
+                "API_KEY_CEILING": str(a.api_key_ceiling), "ADMIN_AUTH": a.auth,
+                "ROTATION_OVERLAP_SECONDS": str(a.rotation_overlap_seconds)},
+            settings=self.function_settings, timeout_seconds=29, tags=self.user_tags, opts=self.child_opts())
+        self._admin_api(a)
+
+    def _admin_api(self, a: TenantAdmin) -> None:
+        api = aws.apigateway.RestApi(
+            self.child_name("admin-api"),
+            name=f"{pulumi.get_project()}-{pulumi.get_stack()}-{self.component_name}-admin-api",
+            description="Multi-tenant API: tenant administration",
+            endpoint_configuration=aws.apigateway.RestApiEndpointConfigurationArgs(types="REGIONAL"),
+            tags=self.tags, opts=self.child_opts())
+        method_auth: dict[str, Any] = {"authorization": "AWS_IAM"}
+        snapshot: dict[str, Any] = {"auth": a.auth, "routes": []}
+        if a.auth == "cognito":
+            self.admin_group = aws.cognito.UserGroup(
+                self.child_name("admin-group"), name=a.admin_group, user_pool_id=self.user_pool.id,
+                description="Administrators of run-time tenants (admin API)", opts=self.child_opts())
+            function = PythonFunction(
+                self.child_name("admin-authorizer"), code=AUTHORIZER_CODE, handler="app.admin_handler",
+                service="multi-tenant-api-admin-authorizer", description="Cognito JWT in the admin group -> admin",
+                environment={"API_EXECUTION_ARN": api.execution_arn, "STAGE_NAME": self.stage_name,
+                             "ISSUER": self.issuer, "JWKS_URL": self.jwks_url, "CLIENT_ID": self.user_pool_client.id,
+                             "TOKEN_USE": self.token_use, "TENANT_CLAIM": TENANT_CLAIM,
+                             "ADMIN_GROUP": a.admin_group},
+                settings=self.function_settings, memory_mb=512, timeout_seconds=AUTHORIZER_TIMEOUT_SECONDS,
+                tags=self.user_tags, opts=self.child_opts())
+            authorizer_args = {"rest_api": api.id, "authorizer_uri": function.invoke_arn, "type": "TOKEN",
+                               "identity_source": "method.request.header.Authorization",
+                               "authorizer_result_ttl_in_seconds": 0,
+                               "identity_validation_expression":
+                                   r"^Bearer [-0-9A-Za-z_]+\.[-0-9A-Za-z_]+\.[-0-9A-Za-z_]+$"}
+            authorizer = aws.apigateway.Authorizer(self.child_name("admin-api-authorizer"), **authorizer_args,
+                                                   opts=self.child_opts())
+            function.allow_invoke("apigateway", "apigateway.amazonaws.com",
+                                  pulumi.Output.concat(api.execution_arn, "/authorizers/", authorizer.id))
+            method_auth = {"authorization": "CUSTOM", "authorizer_id": authorizer.id}
+            snapshot["authorizer"] = authorizer_args
+        self.admin_function.allow_invoke("admin-api-invoke", "apigateway.amazonaws.com",
+                                         pulumi.Output.concat(api.execution_arn, "/", self.stage_name, "/*/admin/*"))
+        resources: dict[str, pulumi.Input[str]] = {"/": api.root_resource_id}
+        route_resources: list[pulumi.Resource] = []
+        for method, path in ADMIN_ROUTES:
+            parent_path = "/"
+            for part in [p for p in path.split("/") if p]:
+                current = parent_path.rstrip("/") + "/" + part
+                if current not in resources:
+                    resource = aws.apigateway.Resource(
+                        self.child_name(f"admin-api-res-{self._slug(current)}"), rest_api=api.id,
+                        parent_id=resources[parent_path], path_part=part, opts=self.child_opts())
+                    resources[current] = resource.id
+                    route_resources.append(resource)
+                parent_path = current
+            slug = f"{method.lower()}-{self._slug(path)}"
+            parameters = {f"method.request.path.{p}": True for p in re.findall(r"\{(\w+)\}", path)}
+            method_args = {**method_auth, "api_key_required": False, "request_parameters": parameters or None}
+            integration_args = {"type": "AWS_PROXY", "integration_http_method": "POST",
+                                "uri": self.admin_function.invoke_arn, "timeout_milliseconds": 29000}
+            method_resource = aws.apigateway.Method(
+                self.child_name(f"admin-api-{slug}"), rest_api=api.id, resource_id=resources[path],
+                http_method=method, **method_args, opts=self.child_opts())
+            integration = aws.apigateway.Integration(
+                self.child_name(f"admin-api-{slug}-integration"), rest_api=api.id, resource_id=resources[path],
+                http_method=method_resource.http_method, **integration_args, opts=self.child_opts())
+            route_resources += [method_resource, integration]
+            snapshot["routes"].append({"route": f"{method} {path}", "resource": resources[path],
+                                       "method": method_args, "integration": integration_args})
+        fingerprint = pulumi.Output.from_input(snapshot).apply(
+            lambda values: hashlib.sha256(json.dumps(values, sort_keys=True).encode()).hexdigest())
+        deployment = aws.apigateway.Deployment(
+            self.child_name("admin-api-deployment"), rest_api=api.id, description="Admin routes",
+            triggers={"routes": fingerprint}, opts=self.child_opts(depends_on=route_resources))
+        access_logs = aws.cloudwatch.LogGroup(
+            self.child_name("admin-api-access-logs"), name_prefix=f"/aws/apigateway/{self.component_name}-admin-api-",
+            retention_in_days=self.function_settings["log_retention_days"], tags=self.tags, opts=self.child_opts())
+        self.admin_stage = aws.apigateway.Stage(
+            self.child_name("admin-api-stage"), rest_api=api.id, deployment=deployment.id,
+            stage_name=self.stage_name, xray_tracing_enabled=True,
+            access_log_settings=aws.apigateway.StageAccessLogSettingsArgs(destination_arn=access_logs.arn,
+                                                                          format=ACCESS_LOG_FORMAT),
+            tags=self.tags, opts=self.child_opts())
+        aws.apigateway.MethodSettings(
+            self.child_name("admin-api-method-settings"), rest_api=api.id, stage_name=self.admin_stage.stage_name,
+            method_path="*/*",
+            settings=aws.apigateway.MethodSettingsSettingsArgs(
+                throttling_rate_limit=10, throttling_burst_limit=20, metrics_enabled=True, logging_level="ERROR",
+                data_trace_enabled=False),
+            opts=self.child_opts())
+        self.admin_api = api
 
     # -- alarms ----------------------------------------------------------------------------------------------
 

@@ -16,6 +16,12 @@ from AWS, this harness adapts moto (never the definition):
 - `role_policies`: S3 answers a HeadObject/GetObject on a missing key with 403, not 404, unless
   the caller may `s3:ListBucket` on the bucket (`emulate_missing_key_access`); moto always
   answers 404;
+- AWS SDK parameter names: Step Functions takes them in PascalCase even where the service models them
+  camelCase (API Gateway's `usagePlanId` is `UsagePlanId`) and answers in PascalCase too
+  (https://docs.aws.amazon.com/step-functions/latest/dg/supported-services-awssdk.html, "API naming
+  conventions"); moto hands the names to boto3 as written, so for services modelled in camelCase the harness
+  maps them by the operation's shapes both ways (moto's own shape walkers), and names their errors
+  `ApiGateway.<Error>Exception` as the SDK does; `cognitoidentityprovider` is botocore's `cognito-idp`;
 - Lambda tasks run a Python callable in-process (`lambda_results`), instead of docker;
 - AWS SDK results carry timestamps as ISO-8601 strings, as Step Functions passes them on
   (moto leaves `datetime` objects in the state data and then cannot describe the execution);
@@ -80,7 +86,7 @@ AWS_SDK_ERROR_SERVICE_NAMES = {
     "s3": "S3", "sesv2": "SesV2", "ses": "Ses", "sqs": "Sqs", "sns": "Sns", "eventbridge": "EventBridge",
     "lambda": "Lambda", "apigatewaymanagementapi": "ApiGatewayManagementApi", "pricing": "Pricing",
     "ecr": "Ecr", "cognitoidentityprovider": "CognitoIdentityProvider", "dynamodb": "DynamoDb", "sfn": "Sfn",
-    "ssm": "Ssm", "kms": "Kms", "sts": "Sts",
+    "ssm": "Ssm", "kms": "Kms", "sts": "Sts", "apigateway": "ApiGateway",
 }
 
 #: How a HeadObject on a missing key surfaces in an `aws-sdk:s3:headObject` task: as the modelled
@@ -207,13 +213,23 @@ class SfnHarness:
         yield mock.patch.object(WaitFunction, "_wait_interval", lambda self, env, wait_seconds: None)
         yield mock.patch.object(retrier_decl, "time", SimpleNamespace(sleep=lambda seconds: None, time=time.time))
         yield mock.patch.dict(aws_sdk._SERVICE_ERROR_NAMES, AWS_SDK_ERROR_SERVICE_NAMES)
+        # Step Functions' SDK service names that botocore spells differently (moto knows only sfn/states).
+        yield mock.patch.dict(aws_sdk.StateTaskServiceAwsSdk._SERVICE_NAME_SFN_TO_BOTO_OVERRIDES,
+                              {"cognitoidentityprovider": "cognito-idp"})
         yield mock.patch.object(LambdaSimpleBackend, "invoke", invoke)
 
         original_eval = aws_sdk.StateTaskServiceAwsSdk._eval_service_task
 
-        def eval_service_task(task: Any, env: Any, *args: Any, **kwargs: Any) -> None:
-            original_eval(task, env, *args, **kwargs)
-            env.stack.append(_json_safe(env.stack.pop()))
+        def eval_service_task(task: Any, env: Any, resource_runtime_part: Any, normalised_parameters: dict[str, Any],
+                              *args: Any, **kwargs: Any) -> None:
+            operation = _camel_cased_operation(task._get_boto_service_name(), task.resource.api_action)
+            if operation is not None:
+                task._to_boto_request(normalised_parameters, operation.input_shape)
+            original_eval(task, env, resource_runtime_part, normalised_parameters, *args, **kwargs)
+            response = _json_safe(env.stack.pop())
+            if operation is not None and operation.output_shape is not None:
+                task._from_boto_response(response, operation.output_shape)
+            env.stack.append(response)
 
         yield mock.patch.object(aws_sdk.StateTaskServiceAwsSdk, "_eval_service_task", eval_service_task)
 
@@ -462,6 +478,19 @@ def _serial_maps_and_atomic_items() -> Iterator[Any]:
                 return _original(backend, *args, **kwargs)
 
         yield mock.patch.object(DynamoDBBackend, name, atomic)
+
+
+@cache
+def _camel_cased_operation(service: str, api_action: str) -> Any:
+    """botocore's operation model when the service models members in camelCase (else None: names pass as is)."""
+    import botocore.session
+
+    model = botocore.session.get_session().get_service_model(service)
+    operation = model.operation_model(api_action[:1].upper() + api_action[1:])
+    shapes = [s for s in (operation.input_shape, operation.output_shape) if s is not None]
+    if any(name[:1].islower() for shape in shapes for name in shape.members):
+        return operation
+    return None
 
 
 def _resolve(template: Any, data: Any) -> Any:

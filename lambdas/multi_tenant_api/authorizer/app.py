@@ -221,6 +221,8 @@ class TenantKey:
     machine_clients: frozenset[str] = frozenset()
     #: The usage plan of the tenant's tier (the backend's GET /usage reads that plan's usage of the key).
     usage_plan_id: str = ""
+    #: Lifecycle status: only `active` tenants are allowed (Pulumi's rows have none: always active).
+    status: str = "active"
 
 
 class TenantKeyStore:
@@ -273,13 +275,14 @@ class TenantKeyStore:
             return None
         return TenantKey(item["tenantId"]["S"], item.get("tier", {}).get("S", ""), item["apiKey"]["S"],
                          frozenset(item.get("machineClientIds", {}).get("SS", [])),
-                         item.get("usagePlanId", {}).get("S", ""))
+                         item.get("usagePlanId", {}).get("S", ""), item.get("status", {}).get("S", "active"))
 
     def by_tenant(self, tenant_id: str, deadline: Deadline | None = None) -> TenantKey | None:
         def load() -> TenantKey | None:
             response = self.client.get_item(
                 TableName=self.table_name, Key={"tenantId": {"S": tenant_id}},
-                ProjectionExpression="tenantId, apiKey, tier, machineClientIds, usagePlanId")
+                ProjectionExpression="tenantId, apiKey, tier, machineClientIds, usagePlanId, #status",
+                ExpressionAttributeNames={"#status": "status"})
             return self._entry(response.get("Item"))
         return self._cached("t#" + tenant_id, load, deadline)
 
@@ -313,16 +316,18 @@ class Settings:
     key_cache_seconds: float = 300.0
     #: Access tokens only: route (`"GET /items/{itemId}"`) -> the scope it requires (full name).
     route_scopes: Mapping[str, str] = field(default_factory=dict)
+    #: The admin authorizer: the Cognito group whose members may call the admin routes.
+    admin_group: str = ""
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] = os.environ) -> Settings:
         return cls(api_execution_arn=env["API_EXECUTION_ARN"], stage=env["STAGE_NAME"],
-                   table_name=env["TENANT_KEYS_TABLE"], issuer=env.get("ISSUER", ""),
+                   table_name=env.get("TENANT_KEYS_TABLE", ""), issuer=env.get("ISSUER", ""),
                    jwks_url=env.get("JWKS_URL", ""), client_id=env.get("CLIENT_ID", ""),
                    token_use=env.get("TOKEN_USE", "id"), tenant_claim=env.get("TENANT_CLAIM", "custom:tenant_id"),
                    query_parameter=env.get("QUERY_PARAMETER", "api_key"),
                    key_cache_seconds=float(env.get("KEY_CACHE_SECONDS", "300")),
-                   route_scopes=json.loads(env.get("ROUTE_SCOPES") or "{}"))
+                   route_scopes=json.loads(env.get("ROUTE_SCOPES") or "{}"), admin_group=env.get("ADMIN_GROUP", ""))
 
     @property
     def stage_resource(self) -> str:
@@ -388,6 +393,10 @@ class Authorizer:
         if tenant is None:
             logger.info("denied: no known tenant for this identity", extra={"sub": principal})
             return policy(principal, "Deny", self.settings.stage_resource)
+        if tenant.status != "active":
+            logger.info("denied: tenant not active", extra={"sub": principal, "tenant_id": tenant.tenant_id,
+                                                            "status": tenant.status})
+            return policy(principal, "Deny", self.settings.stage_resource)
         if self.settings.token_use == "id":
             return self.allow(principal, tenant)
         # Access tokens: from the hosted-UI client (users) or one of this tenant's machine clients only.
@@ -412,7 +421,34 @@ class Authorizer:
         tenant = self.store.by_key(api_key, deadline)
         if tenant is None:
             raise Unauthorized("unknown key")
+        if tenant.status != "active":
+            logger.info("denied: tenant not active", extra={"tenant_id": tenant.tenant_id, "status": tenant.status})
+            return policy(f"tenant:{tenant.tenant_id}", "Deny", self.settings.stage_resource)
         return self.allow(f"tenant:{tenant.tenant_id}", tenant)
+
+    def admin(self, event: Mapping[str, Any], deadline: Deadline | None = None) -> dict[str, Any]:
+        """TOKEN authorizer of the admin routes: a valid token whose `cognito:groups` holds the admin group.
+
+        No tenant and no API key (admin routes are not metered); the policy covers the admin routes only.
+        """
+        if event.get("type") != "TOKEN" or not self.settings.admin_group:
+            raise Unauthorized("not a TOKEN authorizer event, or no admin group configured")
+        self._check_method_arn(event)
+        header = event.get("authorizationToken")
+        if not isinstance(header, str) or not header.startswith("Bearer "):
+            raise Unauthorized("no bearer token")
+        claims = self.verifier.verify(header[len("Bearer "):].strip(), deadline)
+        principal = str(claims["sub"])
+        if self.settings.token_use == "access" and claims.get("client_id") != self.settings.client_id:
+            raise Unauthorized("admin access tokens come from the app client only")
+        groups = claims.get("cognito:groups")
+        admin_routes = f"{self.settings.api_execution_arn}/{self.settings.stage}/*/admin/*"
+        if not isinstance(groups, list) or self.settings.admin_group not in groups:
+            logger.info("denied: not an admin", extra={"sub": principal})
+            return policy(principal, "Deny", admin_routes)
+        response = policy(principal, "Allow", admin_routes)
+        response["context"] = {"admin": "true", "principalId": principal}
+        return response
 
 
 _authorizer: Authorizer | None = None
@@ -442,6 +478,11 @@ def _run(flavour: str, event: Mapping[str, Any], context: Any) -> dict[str, Any]
 @logger.inject_lambda_context(clear_state=True)
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     return _run("token", event, context)
+
+
+@logger.inject_lambda_context(clear_state=True)
+def admin_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    return _run("admin", event, context)
 
 
 @logger.inject_lambda_context(clear_state=True)

@@ -1,0 +1,91 @@
+"""MultiTenantApi with `tenant_admin`: the admin API, the lifecycle workflow and its functions, as planned."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+
+from serverless_patterns.core.args import ComponentArgsError
+from serverless_patterns.multi_tenant_api.args import ADMIN_ROUTES, MAX_API_KEYS
+from serverless_patterns.offline import CapturedStack
+
+from .test_component import build
+
+
+@pytest.fixture(scope="module")
+def admin_stack() -> CapturedStack:
+    return build(tenant_admin={"auth": "cognito", "api_key_ceiling": 9000})
+
+
+@pytest.fixture(scope="module")
+def iam_stack() -> CapturedStack:
+    return build(tenant_admin={"auth": "iam"})
+
+
+def statements(stack: CapturedStack, name: str) -> list[dict[str, Any]]:
+    policy = stack.one("aws:iam/rolePolicy:RolePolicy", name).inputs["policy"]
+    document = json.loads(policy) if isinstance(policy, str) else policy
+    return list(document["Statement"])
+
+
+def test_admin_routes_are_on_their_own_api_behind_the_admin_group(admin_stack: CapturedStack) -> None:
+    admin_api = admin_stack.one("aws:apigateway/restApi:RestApi", "admin-api")
+    methods = [m for m in admin_stack.of_type("aws:apigateway/method:Method") if m.name.startswith("mta-admin-api-")]
+    assert len(methods) == len(ADMIN_ROUTES)
+    authorizer = admin_stack.one("aws:apigateway/authorizer:Authorizer", "admin-api-authorizer")
+    assert all(m.inputs["authorization"] == "CUSTOM" and m.inputs["authorizerId"] == authorizer.id
+               and m.inputs["restApi"] == admin_api.id and not m.inputs.get("apiKeyRequired") for m in methods)
+    group = admin_stack.one("aws:cognito/userGroup:UserGroup").inputs
+    assert group["name"] == "tenant-admins"
+    function = admin_stack.one("aws:lambda/function:Function", "admin-authorizer").inputs
+    assert function["handler"] == "app.admin_handler"
+    assert function["environment"]["variables"]["ADMIN_GROUP"] == "tenant-admins"
+    # admin calls are not metered: the usage plans name only the tenant API's stage
+    for plan in admin_stack.of_type("aws:apigateway/usagePlan:UsagePlan"):
+        assert [s["apiId"] for s in plan.inputs["apiStages"]] != [admin_api.id]
+
+
+def test_iam_mode_signs_requests_and_has_no_admin_authorizer(iam_stack: CapturedStack) -> None:
+    methods = [m for m in iam_stack.of_type("aws:apigateway/method:Method") if m.name.startswith("mta-admin-api-")]
+    assert {m.inputs["authorization"] for m in methods} == {"AWS_IAM"}
+    assert not iam_stack.of_type("aws:cognito/userGroup:UserGroup")
+    assert json.loads(iam_stack.one("aws:lambda/function:Function", "mta-admin").inputs["environment"]["variables"][
+        "CONFIG_TENANTS"]) == ["acme-corp", "globex", "initech"]
+
+
+def test_lifecycle_role_is_scoped_to_the_plans_pool_table_and_steps(admin_stack: CapturedStack) -> None:
+    found = statements(admin_stack, "lifecycle-policy")
+    by_sid_steps = {s["Sid"]: s for s in statements(admin_stack, "tenant-steps-policy")}
+    by_sid = {s["Sid"]: s for s in found}
+    plans = [p.id for p in admin_stack.of_type("aws:apigateway/usagePlan:UsagePlan")]
+    assert sorted(by_sid_steps["JoinPlans"]["Resource"]) == sorted(
+        f"arn:aws:apigateway:eu-west-1::/usageplans/{p}/keys" for p in plans)
+    assert by_sid["FirstUsers"]["Resource"] == admin_stack.one("aws:cognito/userPool:UserPool").outputs["arn"]
+    assert all("*" not in str(s["Action"]) for s in found)
+    wildcard = [s["Sid"] for s in found if s.get("Resource") == "*"]
+    assert sorted(wildcard) == ["LogDelivery", "XRayTracing"]
+    machine = admin_stack.one("aws:sfn/stateMachine:StateMachine").inputs
+    assert machine["loggingConfiguration"]["includeExecutionData"] is False
+    assert machine["tracingConfiguration"]["enabled"] is True
+
+
+def test_steps_function_may_create_only_runtime_tagged_keys(admin_stack: CapturedStack) -> None:
+    by_sid = {s["Sid"]: s for s in statements(admin_stack, "tenant-steps-policy")}
+    assert by_sid["CreateRuntimeKeys"]["Condition"] == {"StringEquals": {"aws:RequestTag/managed_by": "runtime"}}
+
+
+@pytest.mark.parametrize(("admin", "field", "fragment"), [
+    ({"auth": "saml"}, "tenant_admin.auth", "cognito"),
+    ({"runtime_id_prefix": "Acme_"}, "tenant_admin.runtime_id_prefix", "lowercase"),
+    ({"runtime_id_prefix": "acme"}, "tenants[0].id", "run-time prefix"),
+    ({"api_key_ceiling": MAX_API_KEYS + 1}, "tenant_admin.api_key_ceiling", "10000"),
+    ({"api_key_ceiling": 3}, "tenant_admin.api_key_ceiling", "3 config tenants"),
+    ({"rotation_overlap_seconds": 30}, "tenant_admin.rotation_overlap_seconds", "420"),
+    ({"admin_group": "bad group"}, "tenant_admin.admin_group", "group"),
+])
+def test_bad_admin_settings_are_refused_with_the_field(admin: dict[str, Any], field: str, fragment: str) -> None:
+    with pytest.raises(ComponentArgsError) as error:
+        build(tenant_admin=admin)
+    assert field in str(error.value) and fragment in str(error.value)
