@@ -215,7 +215,7 @@ def lifecycle_definition(s: LifecycleSettings) -> dict[str, Any]:
              condition="#status = :onboarding", names=status, remove="lastError, failedOperation")
 
     # -- rollback of a half-done onboarding: keys, the invited user, the row -----------------------------------
-    b.update("RollbackMark", "RollbackFindKeys", "#status = :rollingBack, steps.rollback = :at",
+    b.update("RollbackMark", "RollbackFindKeys", "#status = :rollingBack, steps.rollbackStarted = :at",
              {**b.now(), ":rollingBack": {"S": "rolling-back"}, ":onboarding": {"S": "onboarding"}},
              condition="#status IN (:onboarding, :rollingBack)", names=status)
     b.delete_keys("Rollback", "RollbackReadFirstUser")
