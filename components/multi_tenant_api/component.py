@@ -15,29 +15,27 @@ from serverless_patterns.core.base import PatternComponent
 from serverless_patterns.core.function import PythonFunction, validate_settings
 from serverless_patterns.multi_tenant_api.args import (
     ACCESS_LOG_FORMAT,
+    ACCESS_TOKEN_POOL_TIER,
     ADMIN_AUTH_MODES,
     ADMIN_CODE,
     ADMIN_GROUP_PATTERN,
     ADMIN_ROUTES,
-    DEFAULT_ADMIN_GROUP,
-    DEFAULT_ROTATION_OVERLAP_SECONDS,
-    DEFAULT_RUNTIME_ID_PREFIX,
-    MANAGED_BY_PULUMI,
-    MANAGED_BY_RUNTIME,
-    MAX_ROTATION_OVERLAP_SECONDS,
-    RUNTIME_ID_PREFIX_PATTERN,
-    TENANT_STEPS_CODE,
-    ACCESS_TOKEN_POOL_TIER,
     AUTHORIZER_CODE,
     AUTHORIZER_TIMEOUT_SECONDS,
     BACKEND_CODE,
     CALLBACK_URL_PATTERN,
+    DEFAULT_ADMIN_GROUP,
+    DEFAULT_ROTATION_OVERLAP_SECONDS,
+    DEFAULT_RUNTIME_ID_PREFIX,
     DEFAULT_USAGE_PLAN_LIMIT,
     DOMAIN_PREFIX_PATTERN,
     DOMAIN_RESERVED_WORDS,
     KEY_HASH_INDEX,
     LEADING_KEY_VARIABLE,
+    MANAGED_BY_PULUMI,
+    MANAGED_BY_RUNTIME,
     MAX_API_KEYS,
+    MAX_ROTATION_OVERLAP_SECONDS,
     PRE_TOKEN_CODE,
     PRE_TOKEN_LAMBDA_VERSION,
     QUERY_PARAMETER_PATTERN,
@@ -45,12 +43,14 @@ from serverless_patterns.multi_tenant_api.args import (
     RESOURCE_SERVER_IDENTIFIER,
     ROUTE_SCOPES,
     ROUTES,
+    RUNTIME_ID_PREFIX_PATTERN,
     SCOPES,
     STAGE_NAME_PATTERN,
     TENANT_ATTRIBUTE,
     TENANT_CLAIM,
     TENANT_DATA_ACTIONS,
     TENANT_ID_PATTERN,
+    TENANT_STEPS_CODE,
     TENANT_TAG,
     THROTTLE_BY_TENANT_METRIC_NAME,
     THROTTLE_METRIC_NAME,
@@ -62,14 +62,13 @@ from serverless_patterns.multi_tenant_api.args import (
     AlarmArgs,
     MultiTenantApiArgs,
     QuotaArgs,
+    TenantAdminArgs,
     TenantArgs,
     ThrottleArgs,
-    TenantAdminArgs,
     TierArgs,
 )
 from serverless_patterns.multi_tenant_api.lifecycle import (
     KEY_TAG_MANAGED_BY,
-    KEY_TAG_TENANT,
     LifecycleSettings,
     lifecycle_definition,
 )
@@ -928,7 +927,8 @@ class MultiTenantApi(PatternComponent):
                              "ADMIN_GROUP": a.admin_group},
                 settings=self.function_settings, memory_mb=512, timeout_seconds=AUTHORIZER_TIMEOUT_SECONDS,
                 tags=self.user_tags, opts=self.child_opts())
-            authorizer_args = {"rest_api": api.id, "authorizer_uri": function.invoke_arn, "type": "TOKEN",
+            authorizer_args: dict[str, Any] = {
+                               "rest_api": api.id, "authorizer_uri": function.invoke_arn, "type": "TOKEN",
                                "identity_source": "method.request.header.Authorization",
                                "authorizer_result_ttl_in_seconds": 0,
                                "identity_validation_expression":
@@ -957,7 +957,7 @@ class MultiTenantApi(PatternComponent):
             slug = f"{method.lower()}-{self._slug(path)}"
             parameters = {f"method.request.path.{p}": True for p in re.findall(r"\{(\w+)\}", path)}
             method_args = {**method_auth, "api_key_required": False, "request_parameters": parameters or None}
-            integration_args = {"type": "AWS_PROXY", "integration_http_method": "POST",
+            integration_args: dict[str, Any] = {"type": "AWS_PROXY", "integration_http_method": "POST",
                                 "uri": self.admin_function.invoke_arn, "timeout_milliseconds": 29000}
             method_resource = aws.apigateway.Method(
                 self.child_name(f"admin-api-{slug}"), rest_api=api.id, resource_id=resources[path],

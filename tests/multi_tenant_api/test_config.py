@@ -48,11 +48,12 @@ def test_dev_section_maps_every_key(dev: CapturedStack) -> None:
     client = dev.one("aws:cognito/userPoolClient:UserPoolClient").inputs
     assert client["callbackUrls"] == SECTION["callbackUrls"]
     assert client["logoutUrls"] == SECTION["logoutUrls"]
-    authorizer = dev.one("aws:apigateway/authorizer:Authorizer").inputs
+    authorizer = dev.one("aws:apigateway/authorizer:Authorizer", "tenant-api-api-authorizer").inputs
     assert authorizer["authorizerResultTtlInSeconds"] == SECTION["authorizerTtlSeconds"]
     business = dev.one("aws:apigateway/usagePlan:UsagePlan", "tier-business").inputs
     assert business["apiStages"][0]["throttles"] == [{"path": "/items/POST", "rateLimit": 50, "burstLimit": 100}]
-    settings = dev.one("aws:apigateway/methodSettings:MethodSettings").inputs["settings"]
+    settings = dev.one("aws:apigateway/methodSettings:MethodSettings",
+                       "tenant-api-api-method-settings").inputs["settings"]
     stage = SECTION["stageThrottle"]
     assert (settings["throttlingRateLimit"], settings["throttlingBurstLimit"]) == (stage["rateLimit"],
                                                                                  stage["burstLimit"])
@@ -60,8 +61,8 @@ def test_dev_section_maps_every_key(dev: CapturedStack) -> None:
     assert all(t["rateLimit"] <= stage["rateLimit"] and t["burstLimit"] <= stage["burstLimit"]
                for t in SECTION["tiers"].values())
     # Stack-wide settings reach the component: tags and Lambda settings.
-    assert dev.one("aws:apigateway/restApi:RestApi").inputs["tags"]["team"] == "research-it"
-    assert dev.one("aws:cloudwatch/logGroup:LogGroup", "api-access-logs").inputs["retentionInDays"] == 14
+    assert dev.one("aws:apigateway/restApi:RestApi", "tenant-api-api").inputs["tags"]["team"] == "research-it"
+    assert dev.one("aws:cloudwatch/logGroup:LogGroup", "tenant-api-api-access-logs").inputs["retentionInDays"] == 14
 
 
 def with_change(path: list[Any], value: Any) -> dict[str, Any]:

@@ -83,7 +83,7 @@ def test_the_seed_plan_is_the_dev_trial_tier(dev: CapturedStack) -> None:
 def test_every_plan_is_a_create_usage_plan_request_api_gateway_accepts(dev: CapturedStack, apigateway: Any) -> None:
     operation = APIGATEWAY.operation_model("CreateUsagePlan")
     periods = operation.input_shape.members["quota"].members["period"].enum
-    api = dev.one("aws:apigateway/restApi:RestApi").id
+    api = dev.one("aws:apigateway/restApi:RestApi", "tenant-api-api").id
     for request in plans(dev).values():
         report = ParamValidator().validate(request, operation.input_shape)
         assert not report.has_errors(), report.generate_report()

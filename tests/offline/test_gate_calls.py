@@ -85,4 +85,4 @@ def test_declared_calls_are_the_calls_in_the_code(folder: Path) -> None:
 def test_every_folder_that_calls_aws_is_covered() -> None:
     assert any((folder / MANIFEST).exists() for folder in FOLDERS)
     assert {f.name for f in FOLDERS if calls_in_code(f)} == {
-        "download", "cost_estimate", "backend", "authorizer", "websocket", "pre_token"}
+        "download", "cost_estimate", "backend", "authorizer", "websocket", "pre_token", "admin", "tenant_steps"}

@@ -71,7 +71,8 @@ class Settings:
     @classmethod
     def from_env(cls, env: Mapping[str, str] = os.environ) -> "Settings":
         return cls(keys_table=env["TENANT_KEYS_TABLE"], machine_arn=env["LIFECYCLE_MACHINE_ARN"],
-                   tier_plans=json.loads(env["TIER_PLANS"]), config_tenants=frozenset(json.loads(env["CONFIG_TENANTS"])),
+                   tier_plans=json.loads(env["TIER_PLANS"]),
+                   config_tenants=frozenset(json.loads(env["CONFIG_TENANTS"])),
                    runtime_prefix=env["RUNTIME_ID_PREFIX"], key_ceiling=int(env["API_KEY_CEILING"]),
                    auth=env["ADMIN_AUTH"], overlap_seconds=int(env["ROTATION_OVERLAP_SECONDS"]))
 
