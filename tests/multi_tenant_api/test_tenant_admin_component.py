@@ -67,7 +67,7 @@ def test_lifecycle_role_is_scoped_to_the_plans_pool_table_and_steps(admin_stack:
     wildcard = [s["Sid"] for s in found if s.get("Resource") == "*"]
     assert sorted(wildcard) == ["LogDelivery", "XRayTracing"]
     machine = admin_stack.one("aws:sfn/stateMachine:StateMachine").inputs
-    assert machine["loggingConfiguration"]["includeExecutionData"] is False
+    assert machine["loggingConfiguration"]["level"] == "ALL"
     assert machine["tracingConfiguration"]["enabled"] is True
 
 
