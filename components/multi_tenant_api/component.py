@@ -885,6 +885,15 @@ class MultiTenantApi(PatternComponent):
                 level="ALL", include_execution_data=True, log_destination=pulumi.Output.concat(logs.arn, ":*")),
             tracing_configuration=aws.sfn.StateMachineTracingConfigurationArgs(enabled=True),
             tags=self.tags, opts=self.child_opts(depends_on=[logs]))
+        # A failed lifecycle execution leaves a tenant half-done (its lastError says where): someone must act.
+        aws.cloudwatch.MetricAlarm(
+            self.child_name("lifecycle-failed-alarm"),
+            alarm_description=f"{self.component_name}: a tenant lifecycle operation failed (resume or roll back)",
+            namespace="AWS/States", metric_name="ExecutionsFailed", dimensions={"StateMachineArn": self.lifecycle.arn},
+            statistic="Sum", period=300, evaluation_periods=1, threshold=1,
+            comparison_operator="GreaterThanOrEqualToThreshold", treat_missing_data="notBreaching",
+            alarm_actions=self.alarms["actions"], ok_actions=self.alarms["actions"], tags=self.tags,
+            opts=self.child_opts())
 
         self.admin_function = PythonFunction(
             self.child_name("admin"), code=ADMIN_CODE, service="multi-tenant-api-admin",

@@ -69,6 +69,9 @@ def test_lifecycle_role_is_scoped_to_the_plans_pool_table_and_steps(admin_stack:
     machine = admin_stack.one("aws:sfn/stateMachine:StateMachine").inputs
     assert machine["loggingConfiguration"]["level"] == "ALL"
     assert machine["tracingConfiguration"]["enabled"] is True
+    alarm = admin_stack.one("aws:cloudwatch/metricAlarm:MetricAlarm", "lifecycle-failed-alarm").inputs
+    assert alarm["dimensions"] == {"StateMachineArn": admin_stack.one("aws:sfn/stateMachine:StateMachine").outputs[
+        "arn"]} and alarm["metricName"] == "ExecutionsFailed"
 
 
 def test_steps_function_may_create_only_runtime_tagged_keys(admin_stack: CapturedStack) -> None:
