@@ -680,15 +680,44 @@ def events_definition(s: WorkflowSettings) -> dict[str, Any]:
                 "Choices": [
                     {"Not": {"Variable": "$.record.Item", "IsPresent": True}, "Next": "NotRequestedHere"},
                     {"Variable": "$.record.Item.status.S", "StringEquals": STATUS_IN_PROGRESS,
-                     "Next": "HasBatches" if s.batches_table else "EstimateCost"},
+                     "Next": "ClaimCompletion"},
                     {"Variable": "$.record.Item.status.S", "StringEquals": STATUS_RESTORED,
                      "Next": "AlreadyCompleted"},
                 ],
                 "Default": "NotRequestedHere",
             },
+            "ClaimCompletion": {
+                "Type": "Task",
+                "Resource": _ddb("updateItem"),
+                "Comment": "EventBridge delivers at least once, so two executions may read the same restore in "
+                           "progress: only the one whose conditional write turns it RESTORED goes on to count it "
+                           "for its batches and notify its requesters; the other ends as a repeated event.",
+                "Parameters": {
+                    "TableName": s.table,
+                    "Key": {"objectKey": {"S.$": "$.object.key"}},
+                    "UpdateExpression": "SET #status = :restored, completedAt = :at, restoreExpiryTime = :expiry",
+                    "ConditionExpression": "#status = :inProgress AND requestId = :cycle",
+                    "ExpressionAttributeNames": {"#status": "status"},
+                    "ExpressionAttributeValues": {
+                        ":restored": {"S": STATUS_RESTORED},
+                        ":inProgress": {"S": STATUS_IN_PROGRESS},
+                        ":cycle": {"S.$": "$.record.Item.requestId.S"},
+                        ":at": {"S.$": "$.time"},
+                        ":expiry": {"S.$": "$.detail.restore-expiry-time"},
+                    },
+                },
+                "ResultPath": None,
+                "Retry": DYNAMODB_RETRY,
+                "Catch": [
+                    {"ErrorEquals": ["DynamoDB.ConditionalCheckFailedException"], "ResultPath": None,
+                     "Next": "AlreadyCompleted"},
+                    {"ErrorEquals": ["States.ALL"], "ResultPath": "$.failure", "Next": "CompletionFailed"},
+                ],
+                "Next": "HasBatches" if s.batches_table else "EstimateCost",
+            },
             "AlreadyCompleted": {
                 "Type": "Pass",
-                "Comment": "A repeated completion event: the requesters were notified the first time.",
+                "Comment": "A repeated completion event: the first delivery counted it and notified the requesters.",
                 "Parameters": {"outcome": "already-completed", "key.$": "$.object.key"},
                 "End": True,
             },
@@ -735,13 +764,8 @@ def events_definition(s: WorkflowSettings) -> dict[str, Any]:
                 "Parameters": {
                     "TableName": s.table,
                     "Key": {"objectKey": {"S.$": "$.object.key"}},
-                    "UpdateExpression": "SET #status = :restored, completedAt = :at, restoreExpiryTime = :expiry, "
-                                        "costEstimate = :estimate",
-                    "ExpressionAttributeNames": {"#status": "status"},
+                    "UpdateExpression": "SET costEstimate = :estimate",
                     "ExpressionAttributeValues": {
-                        ":restored": {"S": STATUS_RESTORED},
-                        ":at": {"S.$": "$.time"},
-                        ":expiry": {"S.$": "$.detail.restore-expiry-time"},
                         ":estimate": {"S.$": "States.JsonToString($.cost.estimate)"},
                     },
                 },
@@ -861,7 +885,6 @@ def _batch_completion_states(s: WorkflowSettings) -> dict[str, Any]:
     batches asked for gets no cost estimate or email of its own (its batch was priced before it started)."""
     from serverless_patterns.glacier_restore.bulk import summary_states
 
-    key = {"objectKey": {"S.$": "$.object.key"}}
     return {
         "HasBatches": {
             "Type": "Choice",
@@ -900,23 +923,7 @@ def _batch_completion_states(s: WorkflowSettings) -> dict[str, Any]:
         "HasRequesters": {
             "Type": "Choice",
             "Choices": [{"Variable": "$.record.Item.requesters.SS", "IsPresent": True, "Next": "EstimateCost"}],
-            "Default": "RecordBatchObjectRestored",
-        },
-        "RecordBatchObjectRestored": {
-            "Type": "Task",
-            "Resource": _ddb("updateItem"),
-            "Parameters": {
-                "TableName": s.table,
-                "Key": key,
-                "UpdateExpression": "SET #status = :restored, completedAt = :at, restoreExpiryTime = :expiry",
-                "ExpressionAttributeNames": {"#status": "status"},
-                "ExpressionAttributeValues": {":restored": {"S": STATUS_RESTORED}, ":at": {"S.$": "$.time"},
-                                              ":expiry": {"S.$": "$.detail.restore-expiry-time"}},
-            },
-            "ResultPath": None,
-            "Retry": DYNAMODB_RETRY,
-            "Catch": [{"ErrorEquals": ["States.ALL"], "ResultPath": "$.failure", "Next": "CompletionFailed"}],
-            "Next": "BatchObjectRestored",
+            "Default": "BatchObjectRestored",
         },
         "BatchObjectRestored": {
             "Type": "Pass",

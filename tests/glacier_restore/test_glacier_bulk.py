@@ -170,6 +170,23 @@ def test_2000_objects_are_restored_rate_limited_with_one_summary_email(bulk: Bul
     assert len(bulk.summaries()) == 1
 
 
+def test_a_completion_delivered_twice_at_once_counts_once_for_the_batch(bulk: Bulk) -> None:
+    keys = bulk.add_objects("projects/twice/", 3)
+    _, started, run = bulk.start({"prefix": "projects/twice/", "email": EMAIL})
+    assert run.status == "SUCCEEDED", run.describe()
+    batch_id = started["batchId"]
+    bulk.archive.finish_restore(keys[0])
+    runs = bulk.archive.complete_at_once(keys[0])  # EventBridge delivered the same event twice
+    assert sorted(r.output["outcome"] for r in runs) == ["already-completed", "batch-object-restored"], \
+        [r.describe() for r in runs]
+    assert bulk.batch(batch_id)["completed"]["N"] == "1"
+    bulk.complete(keys[1])
+    assert bulk.summaries() == []  # two of three restored: no summary yet
+    bulk.complete(keys[2])
+    (summary,) = bulk.summaries()
+    assert batch_id in summary.subject and bulk.batch(batch_id)["completed"]["N"] == "3"
+
+
 def test_partial_failures_are_reported_with_their_keys(bulk: Bulk, monkeypatch: pytest.MonkeyPatch) -> None:
     keys = bulk.add_objects("projects/broken-tapes/", 30)
     refused = set(keys[5:8])

@@ -324,6 +324,21 @@ def test_a_repeated_completion_event_does_not_notify_twice(archive: Archive) -> 
     assert len(archive.sent()) == mails and again.lambda_invocations == 1  # only the key decoded
 
 
+def test_the_same_completion_delivered_twice_at_once_notifies_once(archive: Archive) -> None:
+    archive.request({"key": DEEP, "tier": "Bulk", "email": "alice@research.example.org"})
+    archive.request({"key": DEEP, "tier": "Bulk", "email": "bob@research.example.org"}, principal=BOB)
+    archive.finish_restore(DEEP)
+    runs = archive.complete_at_once(DEEP)
+    assert all(run.status == "SUCCEEDED" for run in runs), [run.describe() for run in runs]
+    outcomes = sorted(run.output["outcome"] for run in runs)
+    assert outcomes == ["already-completed", "requesters-notified"]
+    ready = [m for m in archive.sent() if m.subject == f"{DEEP} is restored"]
+    assert sorted(d for m in ready for d in m.destinations["ToAddresses"]) == [
+        "alice@research.example.org", "bob@research.example.org"]  # one email each, not two
+    record = archive.record(DEEP)
+    assert record is not None and record["status"]["S"] == "RESTORED" and "costEstimate" in record
+
+
 def test_expiry_marks_the_record_expired_and_a_new_request_starts_a_new_cycle(archive: Archive) -> None:
     archive.request({"key": FLEX, "tier": "Bulk", "email": "alice@research.example.org"})
     run = archive.complete(FLEX, kind="Object Restore Expired")

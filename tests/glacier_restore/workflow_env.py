@@ -8,12 +8,16 @@ exact definitions `pulumi up` would deploy.
 from __future__ import annotations
 
 import json
+import threading
+import uuid
 from dataclasses import dataclass, field
 from typing import Any
+from unittest import mock
 from urllib.parse import quote_plus
 
 import xmltodict
 from moto.core import DEFAULT_ACCOUNT_ID
+from moto.dynamodb.models import DynamoDBBackend
 from moto.events.models import EventPattern
 from moto.s3.models import s3_backends
 from moto.ses.models import ses_backends
@@ -165,6 +169,32 @@ class Archive:
         handler = cost_handler or (lambda payload: cost_app.handler(payload, LambdaContext()))
         return self.h.run(self.deployed.events_definition, event, state_machine_arn=self.events_arn,
                           lambda_results={self.deployed.cost_arn: handler})
+
+    def complete_at_once(self, key: str, copies: int = 2) -> list[Execution]:
+        """Deliver the same "Object Restore Completed" event `copies` times at once, as EventBridge may (at
+        least once: https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-rule-dlq.html, "EventBridge
+        ... delivers an event to a target at least once"). Every execution reads the restore record before any
+        of them writes it (a barrier in the table's GetItem for this key), the interleaving that makes two
+        workflows see the same restore in progress."""
+        event = self.restore_event("Object Restore Completed", key)
+        self.h.lambda_handlers[self.deployed.cost_arn] = lambda payload: cost_app.handler(payload, LambdaContext())
+        barrier = threading.Barrier(copies, timeout=60)
+        original = DynamoDBBackend.get_item
+        table = self.deployed.table
+
+        waiting = [copies]  # the first read of each execution waits (moto's UpdateItem reads through here too)
+
+        def get_item(backend: Any, table_name: str, keys: dict[str, Any], *args: Any, **kwargs: Any) -> Any:
+            if table_name == table and keys.get("objectKey") == {"S": key} and waiting[0] > 0:
+                waiting[0] -= 1
+                barrier.wait()
+            return original(backend, table_name, keys, *args, **kwargs)
+
+        with mock.patch.object(DynamoDBBackend, "get_item", get_item):
+            started = [self.h.stepfunctions.start_execution(
+                stateMachineArn=self.events_arn, name=f"duplicate-{n}-{uuid.uuid4().hex[:8]}",
+                input=json.dumps(event))["executionArn"] for n in range(copies)]
+            return [self.h.wait(arn) for arn in started]
 
     def finish_restore(self, key: str) -> None:
         """S3 finishes the restore: the object's x-amz-restore turns to ongoing-request="false"."""
