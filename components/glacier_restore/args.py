@@ -136,6 +136,12 @@ class GlacierRestoreArgs(TypedDict, total=False):
     1,000 per second per account)."""
     bulk_batch_size: int
     """Objects per child execution of the bulk workflow (default 100; 1 to 200)."""
+    inventory_bucket_name: str
+    """The existing bucket S3 Inventory delivers the archive bucket's reports to (CSV format, with the optional
+    fields Size and StorageClass). Enables `{"manifest": {"format": "S3Inventory", ...}}` on bulk restores;
+    the service may read only that bucket's reports of the archive (`[inventory_prefix/]<archive bucket>/`)."""
+    inventory_prefix: str
+    """The destination prefix of the inventory configuration (default none)."""
     bulk_token_ttl_seconds: int
     """Lifetime of a bulk restore's confirmation token (default 900; 60 to 3600)."""
     prices: PriceSettings

@@ -212,7 +212,8 @@ class GlacierRestore(PatternComponent):
                                        allowed_tiers=tuple(a["allowed_tiers"]), default_tier=a["default_tier"],
                                        default_days=a["default_days"], max_days=a["max_days"],
                                        cost_function_arn=v[3], restore_state_function_arn=v[4],
-                                       service_name=a["service_name"], batches_table=v[5], work_bucket=v[6]))
+                                       service_name=a["service_name"], batches_table=v[5], work_bucket=v[6],
+                                       group_prefixes=a["group_prefixes"]))
 
         # --- request workflow (EXPRESS) ------------------------------------------------------------------
         request_role = self._workflow_role("request-role", "Runs the restore request workflow", [
@@ -336,8 +337,9 @@ class GlacierRestore(PatternComponent):
         for group, prefixes in groups.items():
             # Cognito allows 1-128 letters, marks, symbols, digits and punctuation (CreateGroup GroupName);
             # commas and brackets would be ambiguous in the `cognito:groups` claim text API Gateway passes on.
-            v.string(f"group_prefixes.{group}", group, pattern=r"[^\s,\[\]]{1,128}",
-                     allowed="a Cognito group name (1-128 characters, no spaces, commas or brackets)")
+            v.string(f"group_prefixes.{group}", group, pattern=r"[^\s,\[\]\"\\]{1,128}",
+                     allowed="a Cognito group name (1-128 characters, no spaces, commas, brackets, quotes or "
+                             "backslashes)")
             for i, prefix in enumerate(v.list_of(f"group_prefixes.{group}", prefixes, min_items=1, unique=True)):
                 v.check(f"group_prefixes.{group}[{i}]", prefix,
                         lambda p: isinstance(p, str) and 0 < len(p.encode()) <= MAX_KEY_BYTES,
@@ -348,6 +350,15 @@ class GlacierRestore(PatternComponent):
                   maximum=MAX_BULK_RESTORE_RATE)
         v.integer("bulk_batch_size", a.setdefault("bulk_batch_size", 100), minimum=1, maximum=MAX_BULK_BATCH_SIZE)
         v.integer("bulk_token_ttl_seconds", a.setdefault("bulk_token_ttl_seconds", 900), minimum=60, maximum=3600)
+        if "inventory_bucket_name" in a:
+            v.string("inventory_bucket_name", a["inventory_bucket_name"], pattern=BUCKET_NAME_PATTERN,
+                     allowed="an S3 bucket name (3-63 lowercase letters, digits, dots and hyphens)")
+        if "inventory_prefix" in a:
+            if "inventory_bucket_name" not in a:
+                v.fail("inventory_prefix", a["inventory_prefix"], "no value without inventory_bucket_name")
+            v.string("inventory_prefix", a["inventory_prefix"], pattern=r"[^/\x00-\x1f\x7f]([^\x00-\x1f\x7f]{0,510}"
+                     r"[^/\x00-\x1f\x7f])?", allowed="a key prefix of 1-512 characters without control characters, "
+                                                  "not starting or ending with /")
         a["prices"] = self._validate_prices(a.get("prices"), classes, tiers)
         v.boolean("use_price_list", a.setdefault("use_price_list", True))
         v.choice("pricing_region", a.setdefault("pricing_region", "us-east-1"), PRICING_REGIONS)
@@ -616,7 +627,7 @@ class GlacierRestore(PatternComponent):
             credentials=start_role.arn, passthrough_behavior="NEVER",
             request_templates={"application/json": request_template},
             opts=self.child_opts(depends_on=[post]))
-        statuses = ["200", "202", "400", "404", "500", "502", "503", "504"]
+        statuses = ["200", "202", "400", "403", "404", "500", "502", "503", "504"]
         method_responses = [aws.apigateway.MethodResponse(
             self.child_name(f"restores-{code}"), rest_api=api.id, resource_id=restores.id, http_method="POST",
             status_code=code, response_models={"application/json": "Empty"}, opts=self.child_opts(depends_on=[post]))
@@ -664,6 +675,7 @@ class GlacierRestore(PatternComponent):
                 "SIGNER_ROLE_ARN": signer_arn,
                 "SIGNER_SESSION_SECONDS": str(SIGNER_SESSION_SECONDS),
                 "AUTH_MODE": a["auth"],
+                "GROUP_PREFIXES": json.dumps(a["group_prefixes"], sort_keys=True),
             },
             settings=a["function_settings"],
             tags=a.get("tags"),
@@ -726,6 +738,22 @@ class GlacierRestore(PatternComponent):
         completion workflow run the same estimator on the same prices.
         """
         api = self.api
+        inventory_environment: dict[str, pulumi.Input[str]] = {}
+        inventory_statements: list[iam.Statement] = []
+        if a.get("inventory_bucket_name"):
+            # S3 Inventory writes `[prefix/]<source bucket>/<configuration id>/...` (S3 User Guide, "Locating
+            # your inventory list"): the service reads only the archive's reports there.
+            root = pulumi.Output.concat(f"{a['inventory_prefix']}/" if a.get("inventory_prefix") else "",
+                                        self.bucket_name, "/")
+            inventory_environment = {"INVENTORY_BUCKET": a["inventory_bucket_name"], "INVENTORY_ROOT": root}
+            inventory_arn = pulumi.Output.concat("arn:", self.env.partition, ":s3:::", a["inventory_bucket_name"])
+            inventory_statements = [
+                iam.allow(["s3:GetObject"], [pulumi.Output.concat(inventory_arn, "/", root, "*")],
+                          sid="ReadArchiveInventoryReports"),
+                # Without s3:ListBucket (unconditioned: GetObject's request carries no s3:prefix), a missing
+                # manifest is a 403, not the 404 this service answers "manifest not found" on.
+                iam.allow(["s3:ListBucket"], [inventory_arn], sid="TellMissingInventoryReportsApart"),
+            ]
         self.service_function = PythonFunction(
             self.child_name("service"),
             code="glacier_restore/cost_estimate",
@@ -741,6 +769,7 @@ class GlacierRestore(PatternComponent):
                 iam.allow(["dynamodb:PutItem", "dynamodb:GetItem", "dynamodb:UpdateItem"], [self.batches_table.arn],
                           sid="RecordBatches"),
                 iam.allow(["states:StartExecution"], [self.bulk_workflow.arn], sid="StartConfirmedBatches"),
+                *inventory_statements,
             ],
             environment={
                 "BUCKET_NAME": self.bucket_name,
@@ -755,6 +784,7 @@ class GlacierRestore(PatternComponent):
                 "MAX_DAYS": str(a["max_days"]),
                 "DEFAULT_PAGE_SIZE": str(a["browse_page_size"]),
                 "GROUP_PREFIXES": json.dumps(a["group_prefixes"], sort_keys=True),
+                **inventory_environment,
                 "AUTH_MODE": a["auth"],
                 "PRICES": json.dumps(a["prices"], sort_keys=True),
                 "USE_PRICE_LIST": "true" if a["use_price_list"] else "false",

@@ -10,13 +10,14 @@ Error contract of the request workflow (the API maps these to HTTP answers):
 - `InvalidRequest` (400): a malformed field; the cause starts with the field name.
 - `NotArchived` (400): the object is not in GLACIER or DEEP_ARCHIVE, so it needs no restore.
 - `NoSuchKey` (404): no such object in the archive bucket.
+- `Forbidden` (403): with per-group prefixes, the key is outside every prefix of the caller's Cognito groups.
 - anything else (500): logged with the execution; the caller gets a generic message.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
 #: S3 storage classes whose objects must be restored before they can be read, and their tiers.
@@ -38,7 +39,7 @@ REQUEST_TIMEOUT_SECONDS = 25
 S3_TASKS = ("HeadObject", "RestoreObject", "ExtendRestore")
 
 #: Errors the request workflow ends with on purpose (see the module docstring).
-CLIENT_ERRORS = {"InvalidRequest": 400, "NotArchived": 400, "NoSuchKey": 404}
+CLIENT_ERRORS = {"InvalidRequest": 400, "NotArchived": 400, "NoSuchKey": 404, "Forbidden": 403}
 
 # --- retry policies: every SDK task retries throttling and transient errors with backoff ---------------
 
@@ -90,6 +91,9 @@ class WorkflowSettings:
     #: Bulk restores (see `bulk.py`): completions of batch objects count for their batches.
     batches_table: str = ""
     work_bucket: str = ""
+    #: With Cognito: the key prefixes each group may restore (the request template passes the caller's
+    #: groups as `,a,b,`); empty lets every caller restore any key.
+    group_prefixes: Mapping[str, Sequence[str]] = field(default_factory=dict)
 
 
 def _ddb(action: str) -> str:
@@ -165,6 +169,20 @@ def _validation_rules(s: WorkflowSettings) -> list[dict[str, Any]]:
     ]
 
 
+def _match_literally(text: str) -> str:
+    """`text` as a StringMatches pattern matching only itself: `*` and `\\` escaped with a backslash
+    (Amazon States Language, "Choice Rules": https://states-language.net/spec.html#choice-state)."""
+    return text.replace("\\", "\\\\").replace("*", "\\*")
+
+
+def _group_prefix_rules(s: WorkflowSettings) -> list[dict[str, Any]]:
+    """One rule per (group, prefix): the caller is in the group and the key starts with the prefix."""
+    return [{"And": [{"Variable": "$.caller.groups", "StringMatches": f"*,{_match_literally(group)},*"},
+                     {"Variable": "$.request.key", "StringMatches": _match_literally(prefix) + "*"}],
+             "Next": "HeadObject"}
+            for group, prefixes in sorted(s.group_prefixes.items()) for prefix in prefixes]
+
+
 def _storage_class_rules(s: WorkflowSettings) -> list[dict[str, Any]]:
     """Choice rules on HeadObject's answer: only archived objects need a restore, and Deep Archive has no
     Expedited tier (S3 answers InvalidObjectState; the caller gets a 400 naming the tier instead)."""
@@ -227,8 +245,15 @@ def request_definition(s: WorkflowSettings) -> dict[str, Any]:
         "ValidateRequest": {
             "Type": "Choice",
             "Choices": _validation_rules(s),
-            "Default": "HeadObject",
+            "Default": "CheckGroupPrefixes" if s.group_prefixes else "HeadObject",
         },
+        **({"CheckGroupPrefixes": {
+            "Type": "Choice",
+            "Comment": "Before the object is even looked at: only keys under a prefix of the caller's groups.",
+            "Choices": _group_prefix_rules(s),
+            "Default": "OutsideYourPrefixes",
+        }, "OutsideYourPrefixes": _fail("Forbidden", "key: outside the prefixes your Cognito groups may restore")}
+           if s.group_prefixes else {}),
         "InvalidKey": _fail("InvalidRequest", "key: required; the key of the archived object to restore"),
         "InvalidDays": _fail("InvalidRequest", f"days: must be a whole number from 1 to {s.max_days}"),
         "InvalidTier": _fail("InvalidRequest", "tier: must be one of " + ", ".join(s.allowed_tiers)),

@@ -37,17 +37,29 @@ _ESCAPED = ".replaceAll(\"\\\\'\", \"'\")"
 
 
 def request_template(state_machine_arn: str, auth: str) -> str:
-    """Start the workflow with the body, the authenticated caller and the API request id."""
+    """Start the workflow with the body, the authenticated caller and the API request id.
+
+    With Cognito the caller's groups go along as `,a,b,`: API Gateway passes the `cognito:groups` claim as
+    text (`a,b` or `[a b]`), and the group names this service knows have no commas, spaces, brackets, quotes
+    or backslashes (checked at construction): those are dropped or made separators here, so the text needs no
+    escaping and the workflow can match `*,group,*` exactly.
+    """
     principal = PRINCIPAL_EXPRESSIONS[auth]
+    lines = ["#set($body = $input.json('$'))", f"#set($principal = \"{principal}\")"]
+    groups = ""
+    if auth == "cognito":
+        lines += ["#set($groups = \"$!context.authorizer.claims['cognito:groups']\")",
+                  "#set($groups = $groups.replace('\"', '').replace('\\', '').replace(\"[\", \"\").replace(\"]\", \"\")"
+                  ".replace(\" \", \",\"))"]
+        groups = ", \\\"groups\\\": \\\",$groups,\\\""
     return "\n".join([
-        "#set($body = $input.json('$'))",
-        f"#set($principal = \"{principal}\")",
+        *lines,
         "{",
         f"  \"stateMachineArn\": {json.dumps(state_machine_arn)},",
         "  \"name\": \"$context.requestId\",",
         "  \"input\": \"{\\\"body\\\": $util.escapeJavaScript($body)" + _ESCAPED
         + ", \\\"caller\\\": {\\\"principal\\\": \\\"$util.escapeJavaScript($principal)" + _ESCAPED
-        + "\\\", \\\"sourceIp\\\": \\\"$context.identity.sourceIp\\\"}}\",",
+        + "\\\", \\\"sourceIp\\\": \\\"$context.identity.sourceIp\\\"" + groups + "}}\",",
         "  \"traceHeader\": \"$context.xrayTraceId\"",
         "}",
     ])

@@ -46,11 +46,13 @@ def _templates(deployed: Deployed) -> tuple[str, str]:
     return integration["requestTemplates"]["application/json"], response["responseTemplates"]["application/json"]
 
 
-def post(archive: Archive, body: dict[str, Any], user_arn: str = ALICE) -> Rendered:
+def post(archive: Archive, body: dict[str, Any], user_arn: str = ALICE,
+         claims: dict[str, str] | None = None) -> Rendered:
     """What a caller of POST /restores gets back."""
     request_template, response_template = _templates(archive.deployed)
     request_id = f"0000000{next(_request_ids)}-7b61-11e6-9a41-93e8deadbeef"
-    start = json.loads(render(request_template, json.dumps(body), user_arn=user_arn, request_id=request_id).body)
+    start = json.loads(render(request_template, json.dumps(body), user_arn=user_arn, claims=claims,
+                              request_id=request_id).body)
     machine = archive.deployed.stack.one("aws:sfn/stateMachine:StateMachine", "gr-request")
     assert start["stateMachineArn"] == machine.outputs["arn"] and start["name"] == request_id
     run = archive.h.run(archive.deployed.request_definition, json.loads(start["input"]),
@@ -153,3 +155,25 @@ def test_cognito_mode_records_the_user_pool_subject() -> None:
     start = json.loads(render(template, json.dumps({"key": DEEP, "email": "a@b.org"}),
                               claims={"sub": "5f0c1a2b-1111-4c3d-9e8f-000000000001"}).body)
     assert json.loads(start["input"])["caller"]["principal"] == "5f0c1a2b-1111-4c3d-9e8f-000000000001"
+
+
+def test_group_prefixes_bound_post_restores_with_a_403(monkeypatch: pytest.MonkeyPatch) -> None:
+    pool = f"arn:aws:cognito-idp:{REGION}:{ACCOUNT}:userpool/{REGION}_AbC123xyZ"
+    deployed = Deployed.build({**ARGS, "auth": "cognito", "cognito_user_pool_arns": [pool],
+                               "group_prefixes": {"genomics": ["projects/genome-"], "im*aging": ["projects/*/"]}})
+    for name, value in deployed.cost_environment.items():
+        monkeypatch.setenv(name, value)
+    importlib.reload(cost_app)
+    body = {"key": DEEP, "tier": "Bulk", "email": "alice@research.example.org"}
+    with deployed.harness() as h:
+        archive = Archive(h, deployed).setup()
+        for claims in ({"sub": "u1", "cognito:groups": "imaging"},  # another group (and '*' is no wildcard)
+                       {"sub": "u2", "cognito:groups": "genomics-admins"},  # a name that merely starts alike
+                       {"sub": "u3"}):  # in no group
+            answer = post(archive, body, claims=claims)
+            assert answer.status == 403, (claims, answer.body)
+            assert answer.json() == {"error": "Forbidden", "requestId": answer.json()["requestId"],
+                                     "message": "key: outside the prefixes your Cognito groups may restore"}
+        assert archive.record(DEEP) is None and archive.sent() == []  # refused before anything was looked at
+        answer = post(archive, body, claims={"sub": "u4", "cognito:groups": "[im*aging genomics]"})
+        assert answer.status == 202 and answer.json()["outcome"] == "restore-started"

@@ -3,11 +3,14 @@ records, completion events counting for the batch, one summary email, partial fa
 
 from __future__ import annotations
 
+import gzip
+import hashlib
 import importlib
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import quote_plus
 
 import pytest
 from moto.core import DEFAULT_ACCOUNT_ID
@@ -21,13 +24,16 @@ from serverless_patterns.lambdas.glacier_restore.cost_estimate import service
 from serverless_patterns.offline.sfn import REGION, Execution, SfnHarness
 
 from .service_env import call, proxy_event
-from .workflow_env import ALICE, BOB, Archive, Deployed
+from .workflow_env import ALICE, ARGS, BOB, Archive, Deployed
 
 SURVEY = "projects/survey-2020/"
 MEGABYTE = 1024 * 1024
 EMAIL = "alice@research.example.org"
 #: Objects under the bulk prefix (the issue asks for at least 2,000).
 OBJECTS = 2000
+#: Where S3 Inventory delivers the archive's reports (the component's `inventory_bucket_name`).
+INVENTORY_BUCKET = "institute-archive-inventory"
+INVENTORY_SCHEMA = "Bucket, Key, Size, LastModifiedDate, StorageClass"
 
 
 @dataclass
@@ -61,6 +67,38 @@ class Bulk:
         assert status == 202, started
         return estimate, started, self.h.wait(started["executionArn"])
 
+    def put_inventory(self, rows: list[tuple[str, int, str]], *, schema: str = INVENTORY_SCHEMA,
+                      file_format: str = "CSV", source: str | None = None, checksum: str | None = None,
+                      data_missing: bool = False) -> str:
+        """An S3 Inventory report of the archive as S3 delivers it; returns its manifest.json key.
+
+        Layout and manifest fields per the S3 User Guide ("Locating your inventory list",
+        https://docs.aws.amazon.com/AmazonS3/latest/userguide/storage-inventory-location.html): data files
+        `<prefix>/<source bucket>/<config id>/data/<uuid>.csv.gz` (gzip-compressed CSV, every field quoted, keys
+        URL-encoded), `manifest.json` with the MD5 checksum of each data file.
+        """
+        bucket = self.archive.deployed.bucket
+        root = f"reports/{bucket}/archive-weekly/"
+        if INVENTORY_BUCKET not in {b["Name"] for b in self.h.s3.list_buckets()["Buckets"]}:
+            self.h.s3.create_bucket(Bucket=INVENTORY_BUCKET)
+        columns = [c.strip() for c in schema.split(",")]
+        values = {"Bucket": lambda r: bucket, "Key": lambda r: quote_plus(r[0], safe="/"),
+                  "Size": lambda r: str(r[1]), "LastModifiedDate": lambda r: "2026-11-30T02:00:00.000Z",
+                  "StorageClass": lambda r: r[2]}
+        text = "".join(",".join(f'"{values[c](row)}"' for c in columns) + "\n" for row in rows)
+        data = gzip.compress(text.encode())
+        data_key = f"{root}data/5f0c1a2b-7b61-41e6-9a41-{len(rows):012d}.csv.gz"
+        if not data_missing:
+            self.h.s3.put_object(Bucket=INVENTORY_BUCKET, Key=data_key, Body=data)
+        manifest = {"sourceBucket": source or bucket, "destinationBucket": f"arn:aws:s3:::{INVENTORY_BUCKET}",
+                    "version": "2016-11-30", "creationTimestamp": "1764468000000", "fileFormat": file_format,
+                    "fileSchema": schema,
+                    "files": [{"key": data_key, "size": len(data),
+                               "MD5checksum": checksum or hashlib.md5(data).hexdigest()}]}
+        key = f"{root}2026-11-30T01-00Z/manifest.json"
+        self.h.s3.put_object(Bucket=INVENTORY_BUCKET, Key=key, Body=json.dumps(manifest).encode())
+        return key
+
     def batch(self, batch_id: str) -> dict[str, Any]:
         return self.h.dynamodb.get_item(TableName=self.batches_table, Key={"batchId": {"S": batch_id}},
                                         ConsistentRead=True)["Item"]
@@ -83,7 +121,7 @@ class Bulk:
 
 @pytest.fixture(scope="module")
 def deployed() -> Deployed:
-    return Deployed.build()
+    return Deployed.build({**ARGS, "inventory_bucket_name": INVENTORY_BUCKET, "inventory_prefix": "reports"})
 
 
 @pytest.fixture
@@ -269,6 +307,96 @@ def test_a_csv_manifest_names_the_objects(bulk: Bulk) -> None:
     assert estimate["objectCount"] == 3 and set(estimate["estimate"]["byStorageClass"]) == {"DEEP_ARCHIVE", "GLACIER"}
 
 
+def test_group_prefixes_bound_estimates_and_bulk_restores(bulk: Bulk, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("AUTH_MODE", "cognito")
+    monkeypatch.setenv("GROUP_PREFIXES", json.dumps({"survey": ["projects/survey-"]}, sort_keys=True))
+    secret = bulk.add_objects("projects/secret/", 2)
+    inside = bulk.add_objects("projects/survey-2021/", 2)
+    bucket = bulk.archive.deployed.bucket
+    member = {"sub": "5f0c1a2b-1111-4c3d-9e8f-000000000001", "cognito:groups": "survey"}
+
+    def post(path: str, body: dict[str, Any]) -> tuple[int, dict[str, Any]]:
+        return call(service, proxy_event("POST", path, body=body, claims=member))
+
+    status, answer = post("/restores/estimate", {"key": secret[0]})
+    assert status == 403 and answer["message"].startswith("key: outside the prefixes"), answer
+    assert post("/restores/estimate", {"key": inside[0]})[0] == 200
+    for prefix in ("projects/", "projects/secret/"):  # above the group's area, or beside it
+        status, answer = post("/restores/bulk", {"prefix": prefix, "email": EMAIL})
+        assert status == 403 and answer["message"].startswith("prefix: outside the prefixes"), answer
+    listing = f"{bucket},{inside[0]}\n{bucket},{secret[1]}\n".encode()
+    bulk.h.s3.put_object(Bucket=bucket, Key="projects/survey-2021/picked.csv", Body=listing)
+    bulk.h.s3.put_object(Bucket=bucket, Key="manifests/picked.csv", Body=listing)
+    status, answer = post("/restores/bulk", {"manifest": {"key": "projects/survey-2021/picked.csv"}, "email": EMAIL})
+    assert status == 403 and answer["message"].startswith("manifest: outside the prefixes"), answer
+    status, answer = post("/restores/bulk", {"manifest": {"key": "manifests/picked.csv"}, "email": EMAIL})
+    assert status == 403 and answer["message"].startswith("manifest.key: outside the prefixes"), answer
+    assert bulk.h.dynamodb.scan(TableName=bulk.batches_table)["Items"] == []  # nothing priced or recorded
+    status, answer = post("/restores/bulk", {"prefix": "projects/survey-2021/", "email": EMAIL})
+    assert status == 200 and answer["objectCount"] == 2
+
+
+def test_an_s3_inventory_report_names_the_objects(bulk: Bulk, deployed: Deployed) -> None:
+    environment = deployed.stack.one("aws:lambda/function:Function", "gr-service").inputs["environment"]["variables"]
+    assert environment["INVENTORY_BUCKET"] == INVENTORY_BUCKET
+    assert environment["INVENTORY_ROOT"] == f"reports/{bulk.archive.deployed.bucket}/"
+    keys = bulk.add_objects("projects/inventoried/", 3)
+    spaced = "projects/inventoried/run 7 (final)+copy.dat"
+    backend = s3_backends[DEFAULT_ACCOUNT_ID]["aws"]
+    backend.put_object(bulk.archive.deployed.bucket, spaced, b"\0" * 10, storage="GLACIER")
+    rows = [(keys[0], 1, "DEEP_ARCHIVE"), (keys[1], 2, "DEEP_ARCHIVE"), (keys[2], 3, "DEEP_ARCHIVE"),
+            (spaced, 10, "GLACIER"), ("projects/inventoried/notes.txt", 5, "STANDARD"),
+            ("projects/elsewhere/old.tar", 7, "DEEP_ARCHIVE")]
+    manifest = {"key": bulk.put_inventory(rows), "format": "S3Inventory", "prefix": "projects/inventoried/"}
+    status, estimate = bulk.post({"manifest": manifest, "tier": "Bulk", "days": 2, "email": EMAIL})
+    assert status == 200, estimate
+    assert (estimate["objectCount"], estimate["notArchived"], estimate["totalBytes"]) == (4, 1, 16)
+    deep = cost_app.estimate({"sizeBytes": 6, "objectCount": 3, "tier": "Bulk", "days": 2,
+                              "storageClass": "DEEP_ARCHIVE", "region": REGION})
+    assert estimate["estimate"]["byStorageClass"]["DEEP_ARCHIVE"] == deep  # sizes and classes from the inventory
+    status, started = bulk.post({"confirmationToken": estimate["confirmationToken"]})
+    assert status == 202, started
+    run = bulk.h.wait(started["executionArn"])
+    assert run.status == "SUCCEEDED", run.describe()
+    assert bulk.batch(started["batchId"])["requested"]["N"] == "4"
+    record = bulk.archive.record(spaced)  # the URL-encoded inventory key, decoded
+    assert record is not None and record["batchIds"]["SS"] == [started["batchId"]]
+    assert bulk.archive.record("projects/elsewhere/old.tar") is None  # outside the prefix: not in the batch
+    status, everything = bulk.post({"manifest": {**manifest, "prefix": ""}, "email": EMAIL})
+    assert status == 200 and (everything["objectCount"], everything["notArchived"]) == (5, 1), everything
+
+
+@pytest.mark.parametrize(("change", "status", "error", "message"), [
+    ({"key": "reports/elsewhere/manifest.json"}, 400, "InvalidRequest",
+     "manifest.key: must be the manifest.json of an inventory report of the archive"),
+    ({"key": "{root}archive-weekly/2026-01-01T01-00Z/manifest.json"}, 404, "ManifestNotFound",
+     "manifest.key: there is no inventory manifest"),
+    ({"inventory": {"file_format": "ORC"}}, 400, "InvalidRequest", "manifest.key: {key} describes a ORC inventory"),
+    ({"inventory": {"source": "another-bucket"}}, 400, "InvalidRequest",
+     "manifest.key: {key} is an inventory of the bucket another-bucket"),
+    ({"inventory": {"schema": "Bucket, Key, Size"}}, 400, "InvalidRequest",
+     "manifest.key: {key} describes an inventory without the fields StorageClass"),
+    ({"inventory": {"checksum": "0" * 32}}, 400, "InvalidRequest", "manifest.key: the inventory data file"),
+    ({"inventory": {"data_missing": True}}, 404, "ManifestNotFound", "manifest.key: there is no inventory data file"),
+    ({"prefix": "projects/nothing-here/"}, 404, "NoArchivedObjects", "manifest: it lists no archived objects"),
+    ({"prefix": "projects/"}, 413, "TooManyObjects", "the batch has more than 2"),
+    ({"format": "Parquet"}, 400, "InvalidRequest", "manifest.format:"),
+])
+def test_bad_s3_inventory_manifests_are_a_4xx_with_a_reason(bulk: Bulk, monkeypatch: pytest.MonkeyPatch,
+                                                            change: dict[str, Any], status: int, error: str,
+                                                            message: str) -> None:
+    monkeypatch.setenv("MAX_BULK_OBJECTS", "2")
+    rows = [(f"projects/inv/{n}.dat", n, "DEEP_ARCHIVE") for n in range(3)]
+    key = bulk.put_inventory(rows, **change.get("inventory", {}))
+    root = f"reports/{bulk.archive.deployed.bucket}/"
+    manifest = {"key": key, "format": "S3Inventory", "prefix": "projects/inv/"}
+    manifest.update({k: v.format(root=root) for k, v in change.items() if k != "inventory"})
+    got, answer = bulk.post({"manifest": manifest, "email": EMAIL})
+    assert (got, answer["error"]) == (status, error), answer
+    assert answer["message"].startswith(message.format(key=key)), answer["message"]
+    assert bulk.h.dynamodb.scan(TableName=bulk.batches_table)["Items"] == []  # nothing priced or recorded
+
+
 @pytest.mark.parametrize(("body", "status", "error", "field"), [
     ({"prefix": "projects/nothing-here/", "email": EMAIL}, 404, "NoArchivedObjects", "prefix"),
     ({"prefix": "", "email": EMAIL}, 400, "InvalidRequest", "prefix"),
@@ -278,13 +406,17 @@ def test_a_csv_manifest_names_the_objects(bulk: Bulk) -> None:
     ({"manifest": {"key": "manifests/x.csv", "format": "ORC"}, "email": EMAIL}, 400, "InvalidRequest",
      "manifest.format"),
     ({"prefix": "projects/ceiling/", "email": EMAIL}, 413, "TooManyObjects", "the batch"),
+    ({"manifest": {"key": "manifests/ceiling.csv"}, "email": EMAIL}, 413, "TooManyObjects", "the batch"),
     ({"prefix": "projects/ceiling/", "email": "not-an-address"}, 400, "InvalidRequest", "email"),
     ({"prefix": "projects/ceiling/", "email": EMAIL, "days": 99}, 400, "InvalidRequest", "days"),
 ])
 def test_bad_bulk_input_is_a_4xx_with_a_reason(bulk: Bulk, monkeypatch: pytest.MonkeyPatch, body: dict[str, Any],
                                                 status: int, error: str, field: str) -> None:
     monkeypatch.setenv("MAX_BULK_OBJECTS", "10")
-    bulk.add_objects("projects/ceiling/", 11)
+    keys = bulk.add_objects("projects/ceiling/", 11)
+    bucket = bulk.archive.deployed.bucket
+    bulk.h.s3.put_object(Bucket=bucket, Key="manifests/ceiling.csv",
+                         Body="".join(f"{bucket},{k}\n" for k in keys).encode())
     got, answer = bulk.post(body)
     assert (got, answer["error"]) == (status, error), answer
     assert answer["message"].startswith(field)

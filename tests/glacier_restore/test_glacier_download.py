@@ -226,6 +226,22 @@ def test_cognito_callers_are_matched_by_sub_or_verified_email(download: Any, mon
     assert status == (200 if allowed else 403)
 
 
+def test_group_prefixes_bound_downloads_too(download: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    pool = f"arn:aws:cognito-idp:us-east-1:{DEFAULT_ACCOUNT_ID}:userpool/us-east-1_Ab12Cd34E"
+    stack = build({**ARGS, "bucket_name": BUCKET, "auth": "cognito", "cognito_user_pool_arns": [pool],
+                   "group_prefixes": {"genomics": ["projects/genome-"], "imaging": ["projects/imaging/"]}})
+    environment = stack.one("aws:lambda/function:Function", "gr-download").inputs["environment"]["variables"]
+    for name in ("AUTH_MODE", "GROUP_PREFIXES"):  # as the component configures the function
+        monkeypatch.setenv(name, environment[name])
+    _restore("RESTORED")
+    status, body = call(download, event(user_arn=None, claims={"sub": ALICE_SUB, "cognito:groups": "imaging"}))
+    assert status == 403 and body["message"] == "key: outside the prefixes your Cognito groups may see " \
+                                                "(projects/imaging/)"
+    assert call(download, event(user_arn=None, claims={"sub": ALICE_SUB}))[0] == 403  # in no group
+    both = {"sub": ALICE_SUB, "cognito:groups": "[imaging genomics]"}
+    assert call(download, event(user_arn=None, claims=both))[0] == 200
+
+
 def test_an_aws_failure_is_a_503_without_details(download: Any) -> None:
     boto3.client("dynamodb", region_name="us-east-1").delete_table(TableName=TABLE)
     status, body = call(download, event())

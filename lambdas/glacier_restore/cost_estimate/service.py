@@ -4,9 +4,10 @@
   `OptionalObjectAttributes=RestoreStatus`, so no per-object HEAD): key, size, storage class and restore
   state (archived, restoring, restored until a date). Optionally limited to prefixes per Cognito group.
 - `POST /restores/estimate`: the cost of restoring one object for a tier and days, before asking for it.
-- `POST /restores/bulk`: with a prefix or a CSV manifest, the estimate of the whole batch and a short-lived,
-  single-use confirmation token (nothing starts); with `{"confirmationToken"}` alone, the bulk workflow starts
-  on exactly the objects that were priced (written to the work bucket when estimated).
+- `POST /restores/bulk`: with a prefix or a manifest (CSV, or an S3 Inventory report's manifest.json), the
+  estimate of the whole batch and a short-lived, single-use confirmation token (nothing starts); with
+  `{"confirmationToken"}` alone, the bulk workflow starts on exactly the objects that were priced (written to
+  the work bucket when estimated).
 
 The estimate is computed by `app.estimate`, the very function the completion workflow's cost Lambda runs
 (this module ships in the same archive), so a preview and the completion email agree to the cent.
@@ -16,6 +17,7 @@ Bad input is a 4xx naming the field; AWS failures after retries are a 503; never
 from __future__ import annotations
 
 import csv
+import gzip
 import hashlib
 import hmac
 import io
@@ -58,7 +60,16 @@ MAX_KEY_BYTES = 1024
 MAX_PAGE_SIZE = 1000
 ESTIMATE_FIELDS = ("key", "tier", "days")
 BULK_FIELDS = ("prefix", "manifest", "tier", "days", "email", "confirmationToken")
-MANIFEST_FIELDS = ("key", "format")
+MANIFEST_FIELDS = ("key", "format", "prefix")
+#: `CSV`: rows of bucket,key (S3 Batch Operations' manifest format); `S3Inventory`: the manifest.json of an S3
+#: Inventory report of the archive bucket.
+MANIFEST_FORMATS = ("CSV", "S3Inventory")
+#: What a manifest.json of S3 Inventory holds (S3 User Guide, "Locating your inventory list":
+#: https://docs.aws.amazon.com/AmazonS3/latest/userguide/storage-inventory-location.html).
+INVENTORY_MANIFEST_FIELDS = ("sourceBucket", "destinationBucket", "version", "fileFormat", "fileSchema", "files")
+#: Inventory columns the batch needs: the estimate prices each object by size and storage class without a
+#: HEAD per object, so the inventory must include the optional fields Size and StorageClass.
+INVENTORY_COLUMNS = ("Bucket", "Key", "Size", "StorageClass")
 BATCH_PENDING = "PENDING_CONFIRMATION"
 _EMAIL = re.compile(r"[^@\s,;<>]+@[^@\s,;<>]+\.[^@\s,;<>.]+")
 _ASSUMED_ROLE = re.compile(r"arn:(?P<partition>[\w-]+):sts::(?P<account>\d{12}):assumed-role/(?P<role>[^/]+)/.+")
@@ -299,12 +310,19 @@ def archived_under(bucket: str, prefix: str, ceiling: int) -> tuple[list[tuple[s
 
 
 def archived_in_manifest(bucket: str, manifest: Any, ceiling: int) -> tuple[list[tuple[str, str, int]], int]:
-    """The archived objects a CSV manifest (S3 Batch Operations format: bucket,key with URL-encoded keys) lists."""
+    """The archived objects a manifest lists: a CSV of bucket,key rows or an S3 Inventory report."""
     if not isinstance(manifest, dict) or set(manifest) - set(MANIFEST_FIELDS):
-        raise bad("manifest", "must be an object with the fields key and format")
+        raise bad("manifest", "must be an object with the fields key, format and (for S3Inventory) prefix")
     key = check_key_text("manifest.key", manifest.get("key"), empty_ok=False)
-    if manifest.get("format", "CSV") != "CSV":
-        raise bad("manifest.format", "must be CSV (rows of bucket,key as S3 Batch Operations manifests have them)")
+    form = manifest.get("format", "CSV")
+    if form not in MANIFEST_FORMATS:
+        raise bad("manifest.format", "must be CSV (rows of bucket,key as S3 Batch Operations manifests have them) "
+                                     "or S3Inventory (the manifest.json of an S3 Inventory report in CSV)")
+    if form == "S3Inventory":
+        prefix = check_key_text("manifest.prefix", manifest.get("prefix", ""), empty_ok=True)
+        return archived_in_inventory(bucket, key, prefix, ceiling)
+    if "prefix" in manifest:
+        raise bad("manifest.prefix", "only for S3Inventory manifests (a CSV manifest names its objects)")
     require_visible("manifest.key", key)
     try:
         text = s3_client().get_object(Bucket=bucket, Key=key)["Body"].read().decode("utf-8-sig")
@@ -336,6 +354,94 @@ def archived_in_manifest(bucket: str, manifest: Any, ceiling: int) -> tuple[list
             found.append((object_key, head["StorageClass"], head["ContentLength"]))
         else:
             skipped += 1
+    return found, skipped
+
+
+def read_inventory_object(bucket: str, key: str, what: str) -> bytes:
+    """An object of the inventory bucket, or a 404 naming it."""
+    try:
+        return s3_client().get_object(Bucket=bucket, Key=key)["Body"].read()  # type: ignore[no-any-return]
+    except ClientError as error:
+        if error.response.get("Error", {}).get("Code") in ("404", "NoSuchKey", "NotFound"):
+            raise ClientFault(404, "ManifestNotFound", f"manifest.key: there is no {what} {key} in the inventory "
+                                                       f"bucket {bucket}") from None
+        raise
+
+
+def inventory_manifest(key: str) -> tuple[str, dict[str, Any], dict[str, int]]:
+    """The inventory bucket, the checked manifest.json at `key` and its column positions."""
+    inventory_bucket = os.environ.get("INVENTORY_BUCKET", "")
+    root = os.environ.get("INVENTORY_ROOT", "")
+    if not inventory_bucket:
+        raise bad("manifest.format", "S3Inventory needs the inventory bucket configured on this service "
+                                     "(inventory_bucket_name); use a CSV manifest or a prefix")
+    if not key.startswith(root) or not key.endswith("/manifest.json"):
+        raise bad("manifest.key", f"must be the manifest.json of an inventory report of the archive: "
+                                  f"{root}<configuration id>/<date and time>/manifest.json")
+    raw = read_inventory_object(inventory_bucket, key, "inventory manifest")
+    try:
+        document = json.loads(raw)
+    except ValueError:
+        document = None
+    if not isinstance(document, dict) or any(f not in document for f in INVENTORY_MANIFEST_FIELDS) \
+            or not isinstance(document["files"], list):
+        raise bad("manifest.key", f"{key} is not an S3 Inventory manifest.json (it needs the fields "
+                                  + ", ".join(INVENTORY_MANIFEST_FIELDS) + ")")
+    if document["sourceBucket"] != settings()["bucket"]:
+        raise bad("manifest.key", f"{key} is an inventory of the bucket {document['sourceBucket']}, not of the "
+                                  f"archive {settings()['bucket']}")
+    if document["fileFormat"] != "CSV":
+        # Step Functions' Distributed Map reads S3 Inventory reports only as CSV ("The output format of your
+        # Amazon S3 inventory report must be CSV": https://docs.aws.amazon.com/step-functions/latest/dg/
+        # input-output-itemreader.html); this service reads them the same way.
+        raise bad("manifest.key", f"{key} describes a {document['fileFormat']} inventory; the inventory's output "
+                                  "format must be CSV")
+    columns = [c.strip() for c in str(document["fileSchema"]).split(",")]
+    missing = [c for c in INVENTORY_COLUMNS if c not in columns]
+    if missing:
+        raise bad("manifest.key", f"{key} describes an inventory without the fields " + ", ".join(missing)
+                  + "; include them (Size and StorageClass are optional fields of the inventory configuration)")
+    return inventory_bucket, document, {c: columns.index(c) for c in columns}
+
+
+def archived_in_inventory(bucket: str, key: str, prefix: str,
+                          ceiling: int) -> tuple[list[tuple[str, str, int]], int]:
+    """The archived objects under `prefix` an S3 Inventory report lists (its CSV data files, gzip-compressed,
+    checked against the manifest's MD5 checksums). Keys in inventory CSV files are URL-encoded (S3 User Guide,
+    "Amazon S3 Inventory list": https://docs.aws.amazon.com/AmazonS3/latest/userguide/storage-inventory.html)."""
+    require_visible("manifest.prefix", prefix)
+    inventory_bucket, document, at = inventory_manifest(key)
+    found: list[tuple[str, str, int]] = []
+    skipped = 0
+    width = len(at)
+    for entry in document["files"]:
+        data_key = entry.get("key") if isinstance(entry, dict) else None
+        if not isinstance(data_key, str):
+            raise bad("manifest.key", f"{key} lists a data file without a key")
+        data = read_inventory_object(inventory_bucket, data_key, "inventory data file")
+        if hashlib.md5(data, usedforsecurity=False).hexdigest() != entry.get("MD5checksum"):
+            raise bad("manifest.key", f"the inventory data file {data_key} does not match the MD5 checksum its "
+                                      "manifest gives; the report is incomplete or was changed")
+        try:
+            text = (gzip.decompress(data) if data[:2] == b"\x1f\x8b" else data).decode("utf-8")
+        except (OSError, UnicodeDecodeError):
+            raise bad("manifest.key", f"the inventory data file {data_key} is not gzip-compressed CSV") from None
+        for row in csv.reader(io.StringIO(text)):
+            if len(row) != width or row[at["Bucket"]] != bucket:
+                raise bad("manifest.key", f"the inventory data file {data_key} has a row that does not follow its "
+                                          "manifest's fileSchema")
+            noncurrent = "IsLatest" in at and row[at["IsLatest"]] == "false"
+            if noncurrent or ("IsDeleteMarker" in at and row[at["IsDeleteMarker"]] == "true"):
+                continue  # inventories of all versions: the restore is of the current object
+            object_key = unquote_plus(row[at["Key"]])
+            if not object_key.startswith(prefix):
+                continue
+            if row[at["StorageClass"]] in ARCHIVE_CLASSES:
+                found.append((object_key, row[at["StorageClass"]], int(row[at["Size"]] or 0)))
+                if len(found) > ceiling:
+                    raise too_many(ceiling)
+            else:
+                skipped += 1
     return found, skipped
 
 
@@ -373,9 +479,12 @@ def prepare_batch(body: dict[str, Any]) -> Response:
             raise ClientFault(404, "NoArchivedObjects", f"prefix: there are no archived objects under {prefix}")
     else:
         objects, skipped = archived_in_manifest(s["bucket"], body["manifest"], s["max_bulk_objects"])
-        source = {"manifest": body["manifest"]["key"]}
+        source = {"manifest": body["manifest"]["key"], "manifestFormat": body["manifest"].get("format", "CSV")}
+        if body["manifest"].get("prefix"):
+            source["manifestPrefix"] = body["manifest"]["prefix"]
         if not objects:
-            raise ClientFault(404, "NoArchivedObjects", "manifest: it lists no archived objects")
+            raise ClientFault(404, "NoArchivedObjects", "manifest: it lists no archived objects"
+                              + (f" under {body['manifest']['prefix']}" if body["manifest"].get("prefix") else ""))
     if tier == "Expedited" and any(c == "DEEP_ARCHIVE" for _, c, _ in objects):
         raise bad("tier", "Expedited is not available for DEEP_ARCHIVE objects; use Standard or Bulk")
     estimate = batch_estimate(objects, tier, days)

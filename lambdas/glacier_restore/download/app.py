@@ -18,6 +18,7 @@ outlives a new URL by a margin, and renewed otherwise, so every URL lives as lon
 
 from __future__ import annotations
 
+import json
 import os
 import re
 from dataclasses import dataclass
@@ -148,6 +149,27 @@ def caller_identities(event: Any) -> tuple[set[str], str | None]:
     return {principal_key(arn)}, None
 
 
+def caller_groups(event: Any) -> list[str]:
+    """The caller's Cognito groups: API Gateway passes the `cognito:groups` claim as text (`a,b` or `[a b]`)."""
+    authorizer = event.request_context.authorizer
+    raw = ((authorizer.claims or {}) if authorizer else {}).get("cognito:groups", "")
+    if isinstance(raw, list):
+        return [str(g) for g in raw]
+    return [g for g in str(raw).strip("[]").replace(",", " ").split() if g]
+
+
+def require_visible(event: Any, key: str) -> None:
+    """With per-group prefixes (GROUP_PREFIXES), only keys under a prefix of one of the caller's groups."""
+    by_group: dict[str, list[str]] = json.loads(os.environ.get("GROUP_PREFIXES", "{}"))
+    if not by_group:
+        return
+    allowed = sorted({p for g in caller_groups(event) for p in by_group.get(g, [])})
+    if not any(key.startswith(p) for p in allowed):
+        metrics.add_metric(name="DownloadsRefused", unit=MetricUnit.Count, value=1)
+        raise ForbiddenError("key: outside the prefixes your Cognito groups may see ("
+                             + (", ".join(allowed) or "none") + ")")
+
+
 def is_requester(record: dict[str, Any], principals: set[str], email: str | None) -> bool:
     recorded = {principal_key(p) if p.startswith("arn:") else p for p in record.get("principals", {}).get("SS", [])}
     if principals & recorded:
@@ -162,6 +184,7 @@ def download() -> Response:
     key = app.current_event.get_query_string_value(name="key", default_value="")
     if not key:
         raise BadRequestError("key: the query parameter key (the object key to download) is required")
+    require_visible(app.current_event, key)
     principals, email = caller_identities(app.current_event)
     bucket = os.environ["BUCKET_NAME"]
     record = dynamodb_client().get_item(TableName=os.environ["TABLE_NAME"], Key={"objectKey": {"S": key}},
