@@ -63,6 +63,12 @@ def test_each_route_is_authorized_and_may_invoke_only_its_own_path(stack: Captur
       "group_prefixes": {"genomics": []}}, "group_prefixes.genomics"),
     ({"auth": "cognito", "cognito_user_pool_arns": ["arn:aws:cognito-idp:eu-west-1:111111111111:userpool/eu-west-1_Ab"],
       "group_prefixes": {"gen omics": ["a/"]}}, "group_prefixes.gen omics"),
+    ({"auth": "cognito", "cognito_user_pool_arns": ["arn:aws:cognito-idp:eu-west-1:111111111111:userpool/eu-west-1_Ab"],
+      "group_prefixes": {'gen"omics': ["a/"]}}, 'group_prefixes.gen"omics'),  # the request template drops quotes
+    ({"inventory_bucket_name": "Inventory_Bucket"}, "inventory_bucket_name"),
+    ({"inventory_prefix": "reports"}, "inventory_prefix"),  # needs inventory_bucket_name
+    ({"inventory_bucket_name": "archive-inventory", "inventory_prefix": "/reports"}, "inventory_prefix"),
+    ({"inventory_bucket_name": "archive-inventory", "inventory_prefix": "reports/"}, "inventory_prefix"),
     ({"browse_page_size": 1001}, "browse_page_size"),
     ({"browse_page_size": 0}, "browse_page_size"),
 ])
@@ -70,3 +76,22 @@ def test_bad_service_settings_are_refused_at_construction(extra: dict[str, objec
     with pytest.raises(ComponentArgsError) as caught:
         build({**ARGS, **extra})  # type: ignore[typeddict-item]
     assert caught.value.field == field
+
+
+def test_an_inventory_bucket_grants_reading_only_the_archives_reports() -> None:
+    stack = build({**ARGS, "bucket_name": "institute-archive", "inventory_bucket_name": "archive-inventory",
+                   "inventory_prefix": "reports"})
+    service = stack.one("aws:lambda/function:Function", "gr-service")
+    variables = service.inputs["environment"]["variables"]
+    assert (variables["INVENTORY_BUCKET"], variables["INVENTORY_ROOT"]) == ("archive-inventory",
+                                                                            "reports/institute-archive/")
+    statements = {st["Sid"]: st for st in policy_of_role(stack, "gr-service-role")["Statement"]}
+    assert statements["ReadArchiveInventoryReports"]["Action"] in ("s3:GetObject", ["s3:GetObject"])
+    assert statements["ReadArchiveInventoryReports"]["Resource"] in (
+        "arn:aws:s3:::archive-inventory/reports/institute-archive/*",
+        ["arn:aws:s3:::archive-inventory/reports/institute-archive/*"])
+    assert statements["TellMissingInventoryReportsApart"]["Resource"] in (
+        "arn:aws:s3:::archive-inventory", ["arn:aws:s3:::archive-inventory"])
+    plain = build({**ARGS, "bucket_name": "institute-archive"})
+    assert "INVENTORY_BUCKET" not in plain.one("aws:lambda/function:Function", "gr-service").inputs["environment"][
+        "variables"]
