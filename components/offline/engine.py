@@ -9,6 +9,8 @@ dependencies) and the stack outputs. Other programs' tests can use it as it is.
 from __future__ import annotations
 
 import asyncio
+import functools
+import inspect
 import json
 import os
 import runpy
@@ -149,7 +151,7 @@ def _without_stack_traces() -> Iterator[None]:
 
     original = getattr(sdk_resource, "_get_stack_trace", None)
     empty = getattr(getattr(sdk_resource, "source_pb2", None), "StackTrace", None)
-    if not callable(original) or empty is None:
+    if not callable(original) or empty is None or not _SDK_SHORTCUTS["enabled"]:
         yield
         return
     sdk_resource._get_stack_trace = empty
@@ -157,6 +159,82 @@ def _without_stack_traces() -> Iterator[None]:
         yield
     finally:
         sdk_resource._get_stack_trace = original
+
+
+def _one_future_per_property(res: Any, props: Any, custom: bool) -> dict[str, Callable[..., None]]:
+    """`pulumi.runtime.rpc.transfer_properties` with one future per output property instead of a task.
+
+    The SDK gives every output property of every resource four futures and a task that awaits them one
+    after another to build the `Output`'s single `_OutputData` future (a 30-property resource costs 30
+    tasks and 120 wake-ups). Here the resolver builds that `_OutputData` itself and sets it on the
+    `Output`'s future directly: the same value, known and secret flags and dependencies (the resource
+    itself included), and the same exception when the registration fails.
+    """
+    from pulumi.output import Output, _OutputData
+
+    loop = asyncio.get_event_loop()
+    resolvers: dict[str, Callable[..., None]] = {}
+
+    def resolve(r: Any, data: asyncio.Future[Any], value: Any, is_known: bool, is_secret: bool,
+                deps: set[Any] | None, failed: Exception | None) -> None:
+        if failed is not None:
+            data.set_exception(failed)
+            return
+        deps_union = set(deps) if deps else set()
+        deps_union.add(r)
+        data.set_result(_OutputData(resources=deps_union, value=value, is_known=is_known, is_secret=is_secret))
+
+    for name in props:
+        if name == "urn" or (name == "id" and custom):
+            continue  # set by the SDK itself, as in the original
+        data: asyncio.Future[Any] = loop.create_future()
+        resolvers[name] = functools.partial(resolve, res, data)
+        res.__dict__[name] = Output._from_data(data)
+    return resolvers
+
+
+@contextmanager
+def _one_future_outputs() -> Iterator[None]:
+    """Swap in `_one_future_per_property` while a program runs offline.
+
+    Guarded: the swap happens only when the SDK still has `transfer_properties(res, props, custom)`, an
+    `Output._from_data` factory and `_OutputData(resources, value, is_known, is_secret)`; otherwise the SDK
+    runs as it is. tests/offline/test_engine.py checks that every stack it builds is identical either way.
+    """
+    from pulumi import output as sdk_output
+    from pulumi.runtime import rpc
+
+    original = getattr(rpc, "transfer_properties", None)
+    data_type = getattr(sdk_output, "_OutputData", None)
+    usable = (
+        callable(original) and callable(getattr(sdk_output.Output, "_from_data", None)) and data_type is not None
+        and list(inspect.signature(original).parameters) == ["res", "props", "custom"]
+        and {"resources", "value", "is_known", "is_secret"} <= set(getattr(data_type, "__dataclass_fields__", {}))
+    )
+    if not usable or not _SDK_SHORTCUTS["enabled"]:
+        yield
+        return
+    rpc.transfer_properties = _one_future_per_property
+    try:
+        yield
+    finally:
+        rpc.transfer_properties = original
+
+
+#: The engine's shortcuts around the SDK's own bookkeeping (stack traces, per-property tasks); tests switch
+#: them off to prove a stack is the same without them.
+_SDK_SHORTCUTS = {"enabled": True}
+
+
+@contextmanager
+def sdk_shortcuts(enabled: bool) -> Iterator[None]:
+    """Run with the engine's SDK shortcuts on or off (off: the SDK exactly as it ships)."""
+    saved = _SDK_SHORTCUTS["enabled"]
+    _SDK_SHORTCUTS["enabled"] = enabled
+    try:
+        yield
+    finally:
+        _SDK_SHORTCUTS["enabled"] = saved
 
 
 @contextmanager
@@ -234,7 +312,7 @@ def run_callable(program: Callable[[], Any], *, project: str = "test", stack: st
         outputs.update(await pulumi.Output.from_input(exported).future() or {})
 
     try:
-        with _without_stack_traces():
+        with _without_stack_traces(), _one_future_outputs():
             _sync_await(run_pulumi_func(main))
     finally:
         loop.run_until_complete(loop.shutdown_asyncgens())

@@ -131,3 +131,46 @@ def test_resource_options_are_captured() -> None:
         "protect": True, "retainOnDelete": True, "deleteBeforeReplace": False, "ignoreChanges": []}
     key = stack.one("aws:apigateway/usagePlanKey:UsagePlanKey").options
     assert key["deleteBeforeReplace"] is True and key["ignoreChanges"] == ["keyId"]
+
+
+ROOT = Path(__file__).resolve().parents[2]
+GATE_FIXTURE = Path(__file__).parent / "fixtures" / "gate"
+
+
+def _canonical(value: object) -> object:
+    """A captured value with archives and assets by what they contain (their identity differs per run)."""
+    if isinstance(value, pulumi.AssetArchive):
+        return {"archive": {name: _canonical(asset) for name, asset in value.assets.items()}}
+    if isinstance(value, (pulumi.FileAsset, pulumi.FileArchive)):
+        return {"file": value.path}
+    if isinstance(value, pulumi.StringAsset):
+        return {"text": value.text}
+    if isinstance(value, dict):
+        return {k: _canonical(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_canonical(v) for v in value]
+    return value
+
+
+def _everything(stack: object) -> list[object]:
+    from serverless_patterns.offline import CapturedStack
+
+    assert isinstance(stack, CapturedStack)
+    # Dependencies come from sets of resources: their order varies from run to run even in the SDK alone.
+    return [_canonical({**vars(r), "dependencies": sorted(r.dependencies),
+                        "property_dependencies": {k: sorted(v) for k, v in r.property_dependencies.items()}})
+            for r in stack.resources] + [_canonical(stack.outputs)]
+
+
+@pytest.mark.gate_findings  # the gate fixture's `defects` stack is refused on purpose
+@pytest.mark.parametrize(("project", "stack"), [
+    (ROOT, "dev"), (ROOT, "example"), (FIXTURE, "dev"), (GATE_FIXTURE, "defects"),
+    (GATE_FIXTURE, "fixed")])
+def test_sdk_shortcuts_change_nothing_captured(project: Path, stack: str) -> None:
+    """The engine's shortcuts around the SDK (no stack traces, one future per output property) capture the
+    same resources, inputs, outputs, dependencies, options and stack outputs as the SDK as it ships."""
+    from serverless_patterns.offline.engine import sdk_shortcuts
+
+    with sdk_shortcuts(False):
+        as_shipped = run_program(project, stack)
+    assert _everything(run_program(project, stack)) == _everything(as_shipped)
