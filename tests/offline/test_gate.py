@@ -277,3 +277,34 @@ def test_calls_made_with_an_assumed_roles_session_are_checked_against_that_role(
     policy.inputs["policy"] = json.dumps(document)
     findings = [f for f in run_gate(stack).findings if "does not grant s3:GetObject" in f.rule]
     assert len(findings) == 1 and signer.name in findings[0].rule, findings
+
+@pytest.mark.gate_findings
+@pytest.mark.parametrize("stack", ["defects", "fixed"])
+def test_compact_models_judge_like_botocores_own(stack: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+                                                ) -> None:
+    """The gate's compact copies of botocore's models (prose cut to the "Possible values" sentence) give the
+    same findings and counts as the full models, with the cache cold, warm and bypassed."""
+    from serverless_patterns.offline import run_program
+    from serverless_patterns.offline.gate import sources
+
+    captured = run_program(FIXTURE, stack)
+
+    def judged() -> tuple[list[str], dict[str, Any]]:
+        sources.service_model.cache_clear()
+        sources.operation_index.cache_clear()
+        sources._model_dir.cache_clear()
+        report = run_gate(captured)
+        return [str(f) for f in report.findings], report.to_json()["counts"]
+
+    monkeypatch.setenv("SERVERLESS_PATTERNS_BUILD_DIR", str(tmp_path))
+    cold, warm = judged(), judged()
+    assert list(tmp_path.glob("gate/botocore-*/*.json"))
+    monkeypatch.setattr(sources, "_compact", lambda model: model)
+    monkeypatch.setenv("SERVERLESS_PATTERNS_BUILD_DIR", str(tmp_path / "full"))
+    full = judged()
+    sources.service_model.cache_clear()
+    sources.operation_index.cache_clear()
+    sources._model_dir.cache_clear()
+    assert cold == warm == full
+    if stack == "defects":
+        assert len(cold[0]) == len(DEFECTS)

@@ -8,6 +8,8 @@ import re
 from collections.abc import Iterator, Mapping
 from typing import Any
 
+from serverless_patterns.offline.gate.sources import POSSIBLE_VALUES
+
 #: (path, value, rule)
 Problem = tuple[str, Any, str]
 
@@ -109,12 +111,9 @@ def _structure(model: Mapping[str, Any], shape_name: str, shape: Mapping[str, An
         yield path, sorted(given), f"{shape_name} takes exactly one of its members"
 
 
-_POSSIBLE = re.compile(r"Possible values are:? ((?:\d+,? (?:and )?)*\d+)")
-
-
 def documented_values(shape: Mapping[str, Any]) -> frozenset[int]:
     """Integer values a shape's own documentation lists as the only possible ones (e.g. log retention days)."""
-    match = _POSSIBLE.search(str(shape.get("documentation", "")))
+    match = POSSIBLE_VALUES.search(str(shape.get("documentation", "")))
     return frozenset(int(n) for n in re.findall(r"\d+", match.group(1))) if match else frozenset()
 
 
