@@ -14,7 +14,7 @@ import argparse
 import json
 import sys
 import time
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -120,39 +120,52 @@ def run(stack: CapturedStack, config: Mapping[str, Any] | None = None,
 
 @contextmanager
 def converted_once(enabled: bool = True) -> Iterator[None]:
-    """Convert each resource's protobuf properties to a dict once, not once per policy.
+    """Convert each resource's protobuf properties once, not once per policy.
 
-    pulumi-policy's servicer calls `json_format.MessageToDict(request.properties)` inside its loop over
-    policies, so 29 policies convert the same message 29 times. `deserialize_properties` builds new
-    containers from the dict every time, so policies still get objects of their own; only the conversion
-    is shared. The findings are identical with and without this (tests/policies/test_policies_runner.py
-    compares them on every fixture). Guarded: if pulumi-policy stops using `json_format` this way,
-    nothing is changed.
+    pulumi-policy's servicer converts the same message inside its loop over policies: 29 policies run
+    `json_format.MessageToDict(request.properties)`, `deserialize_properties` over that dict and
+    `unknown_checking_proxy` over the result 29 times each, for every resource. Here each step runs once
+    per message and the policies share its result. The proxies are read-only (a `Sequence` and a `Mapping`
+    whose items are checked for unknown values on access), so no policy can see what another did. The
+    findings are identical with and without this (tests/policies/conftest.py compares them on every
+    analysis the policy tests run). Guarded: if pulumi-policy stops calling these names, nothing changes.
     """
     from pulumi_policy import policy as servicer_module
 
     json_format = getattr(servicer_module, "json_format", None)
     convert = getattr(json_format, "MessageToDict", None)
-    if not enabled or convert is None:
+    deserialize = getattr(servicer_module, "deserialize_properties", None)
+    proxy = getattr(servicer_module, "unknown_checking_proxy", None)
+    if not enabled or convert is None or not callable(deserialize) or not callable(proxy):
         yield
         return
-    cache: dict[int, tuple[Any, Any]] = {}
 
-    def message_to_dict(message: Any, *args: Any, **kwargs: Any) -> Any:
-        if args or kwargs:
-            return convert(message, *args, **kwargs)
-        hit = cache.get(id(message))
-        if hit is None or hit[0] is not message:
-            hit = (message, convert(message))  # the message is kept alive, so its id stays its own
-            cache[id(message)] = hit
-        return hit[1]
+    def once(function: Callable[..., Any]) -> Callable[..., Any]:
+        """`function` of one argument, memoized by that argument's identity (kept alive, so its id stays its
+        own); calls with more arguments (the remediation path keeps unknowns) run as they are."""
+        cache: dict[int, tuple[Any, Any]] = {}
 
-    setattr(servicer_module, "json_format",  # noqa: B010 (the module does not export it)
-            SimpleNamespace(**{**vars(json_format), "MessageToDict": message_to_dict}))
+        def call(value: Any, *args: Any, **kwargs: Any) -> Any:
+            if args or kwargs:
+                return function(value, *args, **kwargs)
+            hit = cache.get(id(value))
+            if hit is None or hit[0] is not value:
+                hit = (value, function(value))
+                cache[id(value)] = hit
+            return hit[1]
+
+        return call
+
+    patched = {"json_format": SimpleNamespace(**{**vars(json_format), "MessageToDict": once(convert)}),
+               "deserialize_properties": once(deserialize), "unknown_checking_proxy": once(proxy)}
+    saved = {name: getattr(servicer_module, name) for name in patched}
+    for name, value in patched.items():
+        setattr(servicer_module, name, value)
     try:
         yield
     finally:
-        setattr(servicer_module, "json_format", json_format)  # noqa: B010
+        for name, value in saved.items():
+            setattr(servicer_module, name, value)
 
 
 def configure_request(policies: list[Policy], config: Mapping[str, Any] | None
