@@ -39,6 +39,14 @@ from serverless_patterns.offline.mocks import (
 
 SECRET_PLACEHOLDER = "[secret]"
 
+#: libyaml's loader when PyYAML was built with it (tens of times faster on a large stack file), else the
+#: pure-Python one; both are the safe loader and read the same documents.
+_YAML_LOADER: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+def _load_yaml(text: str) -> Any:
+    return yaml.load(text, Loader=_YAML_LOADER)  # a safe loader (see above)
+
 #: Called with every stack `run_callable` (and so `run_program`) captures; see `on_capture`.
 _CAPTURE_HOOKS: list[Callable[[CapturedStack], None]] = []
 
@@ -61,8 +69,27 @@ class CapturedStack:
     def stack_urn(self) -> str:
         return f"urn:pulumi:{self.stack}::{self.project}::pulumi:pulumi:Stack::{self.project}-{self.stack}"
 
+    _index: tuple[int, int, dict[str, list[CapturedResource]], dict[str, list[CapturedResource]],
+                  dict[str, CapturedResource]] | None = field(default=None, init=False, repr=False, compare=False)
+
+    def _indexed(self) -> tuple[dict[str, list[CapturedResource]], dict[str, list[CapturedResource]],
+                                dict[str, CapturedResource]]:
+        """Resources by type, by parent and by URN, built once (rebuilt if `resources` is replaced or grows),
+        so walking the tree and looking resources up stay linear in the stack's size."""
+        key = (id(self.resources), len(self.resources))
+        if self._index is None or self._index[:2] != key:
+            by_type: dict[str, list[CapturedResource]] = {}
+            by_parent: dict[str, list[CapturedResource]] = {}
+            by_urn: dict[str, CapturedResource] = {}
+            for resource in self.resources:
+                by_type.setdefault(resource.type, []).append(resource)
+                by_parent.setdefault(resource.parent, []).append(resource)
+                by_urn.setdefault(resource.urn, resource)
+            self._index = (*key, by_type, by_parent, by_urn)
+        return self._index[2], self._index[3], self._index[4]
+
     def of_type(self, typ: str) -> list[CapturedResource]:
-        return [r for r in self.resources if r.type == typ]
+        return list(self._indexed()[0].get(typ, ()))
 
     def one(self, typ: str, name: str | None = None) -> CapturedResource:
         """The single resource of `typ` named `name` (exactly, or else containing it), if given."""
@@ -75,10 +102,10 @@ class CapturedStack:
         return found[0]
 
     def by_urn(self, urn: str) -> CapturedResource | None:
-        return next((r for r in self.resources if r.urn == urn), None)
+        return self._indexed()[2].get(urn)
 
     def children(self, urn: str) -> list[CapturedResource]:
-        return [r for r in self.resources if r.parent == urn]
+        return list(self._indexed()[1].get(urn, ()))
 
     def descendants(self, urn: str) -> list[CapturedResource]:
         out = []
@@ -100,7 +127,7 @@ class CapturedStack:
 def read_project(project_dir: Path) -> str:
     path = project_dir / "Pulumi.yaml"
     try:
-        data = yaml.safe_load(path.read_text())
+        data = _load_yaml(path.read_text())
     except FileNotFoundError:
         raise StackConfigFileError(f"{path}: not found (is this a Pulumi project folder?)") from None
     except yaml.YAMLError as error:
@@ -114,7 +141,7 @@ def read_stack_config(project_dir: Path, project: str, stack: str) -> tuple[dict
     """The config as the CLI hands it to a program: `ns:key` -> string (objects as JSON)."""
     path = project_dir / f"Pulumi.{stack}.yaml"
     try:
-        data = yaml.safe_load(path.read_text()) or {}
+        data = _load_yaml(path.read_text()) or {}
     except FileNotFoundError:
         stacks = sorted(p.name[len("Pulumi."):-len(".yaml")] for p in project_dir.glob("Pulumi.*.yaml"))
         raise StackConfigFileError(f"{path}: no such stack config; stacks here: {', '.join(stacks) or 'none'}"

@@ -174,3 +174,21 @@ def test_sdk_shortcuts_change_nothing_captured(project: Path, stack: str) -> Non
     with sdk_shortcuts(False):
         as_shipped = run_program(project, stack)
     assert _everything(run_program(project, stack)) == _everything(as_shipped)
+
+
+def test_stack_lookups_are_indexed_and_follow_changes() -> None:
+    """Type, parent and URN lookups agree with a scan of the resources, also after the list changes."""
+    import copy
+
+    stack = copy.deepcopy(run_program(FIXTURE, "dev"))
+    for resource in stack.resources:
+        assert stack.children(resource.urn) == [r for r in stack.resources if r.parent == resource.urn]
+        assert stack.by_urn(resource.urn) is resource
+        assert stack.of_type(resource.type) == [r for r in stack.resources if r.type == resource.type]
+    home = stack.one("serverless-patterns:index:PythonFunction", "echo")
+    extra = copy.deepcopy(stack.one("aws:lambda/function:Function", "echo-fn"))
+    extra.urn, extra.name = extra.urn + "-extra", "echo-extra"
+    stack.resources.append(extra)
+    assert extra in stack.children(home.urn) and stack.by_urn(extra.urn) is extra
+    stack.resources = stack.resources[:-1]
+    assert extra not in stack.children(home.urn) and stack.by_urn(extra.urn) is None
