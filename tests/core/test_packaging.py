@@ -317,3 +317,24 @@ def test_the_deployed_archive_is_the_same_from_two_builds_on_different_checkouts
     assert _captured_archive_digest(a) == _captured_archive_digest(b)
     (second / "app.py").write_text((second / "app.py").read_text() + "\n# changed\n")
     assert _captured_archive_digest(deployed(second)) != _captured_archive_digest(a)
+
+
+def test_functions_with_the_same_pins_share_one_dependency_build(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The two authorizers pin the same dependency tree: it is built (or found in the cache) once, and both
+    archives take their third-party files from that one folder."""
+    from serverless_patterns.core.function import DEFAULT_RUNTIME
+
+    built: list[Path | None] = []
+    real = packaging.build_dependencies
+
+    def counting(requirements: Path, runtime: str, architecture: str) -> Path | None:
+        built.append(real(requirements, runtime, architecture))
+        return built[-1]
+
+    monkeypatch.setattr(packaging, "build_dependencies", counting)
+    first = packaging.package_files("multi_tenant_api/authorizer", runtime=DEFAULT_RUNTIME, architecture="arm64")
+    second = packaging.package_files("progress_tracker/authorizer", runtime=DEFAULT_RUNTIME, architecture="arm64")
+    assert len(built) == 2 and built[0] is not None and built[0] == built[1]
+    shared = {name for name, path in first.items() if built[0] in path.parents}
+    assert "jwt/__init__.py" in shared
+    assert {name: first[name] for name in shared} == {name: second[name] for name in shared}
