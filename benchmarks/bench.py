@@ -9,7 +9,10 @@
 Then every `benchmarks/<pattern>.py` that defines `figures()` adds its own.
 
 `BENCH_RUNS` (default 7) sets the counted pairs; ratios are taken pair by pair, so the machine's drift
-cancels out, and each is printed as median (min-max, ±half-range).
+cancels out, and each is printed as median (min-max, ±half-range), for wall time and for CPU time (user +
+sys of the process itself, which a loaded machine disturbs much less). The machine's load is printed with
+the figures. Every process runs with bytecode caching on (a warm-up run writes what is missing), as a
+developer's and Lambda's own interpreter would, so no figure includes compiling the project's sources.
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ import json
 import logging
 import os
 import pkgutil
+import statistics
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -26,7 +30,7 @@ from pathlib import Path
 import yaml
 
 import benchmarks
-from benchmarks.timing import RUNS, Spread, paired, repeated, run
+from benchmarks.timing import RUNS, Paired, Spread, load, paired, repeated, run
 from serverless_patterns.core.packaging import LAMBDAS_DIR, zip_bytes
 from serverless_patterns.offline import CapturedStack, run_program
 
@@ -56,31 +60,51 @@ def floor_command(stack: CapturedStack) -> list[str]:
     return [sys.executable, "-c", f"import pulumi, pulumi.runtime, pulumi_aws; {touches}"]
 
 
-def plan_figures(stack: CapturedStack) -> Figures:
-    env = {**os.environ, "SERVERLESS_PATTERNS_PLAN_PHASES": "1"}
-    result = paired(PLAN, floor_command(stack), cwd=ROOT, env_a=env, ok_a=(0, 1))
-    figures = [("offline plan of dev, pack and gate on (wall)", result.a.fmt()),
-               ("floor: import pulumi + every pulumi_aws resource module used", result.b.fmt()),
-               ("plan / floor (paired)", result.fmt_ratio()),
+def measured_env(extra: dict[str, str] | None = None) -> dict[str, str]:
+    """This environment with bytecode caching on (PYTHONDONTWRITEBYTECODE would make every run of the plan
+    compile the project's modules again, while the floor's site-packages come compiled)."""
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+    env.update(extra or {})
+    return env
+
+
+def ratio_figures(label: str, result: Paired) -> Figures:
+    return [(f"{label} (wall)", result.fmt_ratio()), (f"{label} (CPU user+sys)", result.fmt_ratio(cpu=True))]
+
+
+def plan_figures(stack: CapturedStack) -> tuple[Figures, Paired]:
+    env = measured_env({"SERVERLESS_PATTERNS_PLAN_PHASES": "1"})
+    result = paired(PLAN, floor_command(stack), cwd=ROOT, env_a=env, env_b=measured_env(), ok_a=(0, 1))
+    figures = [("offline plan of dev, pack and gate on: wall", result.a.fmt()),
+               ("offline plan of dev, pack and gate on: CPU", result.cpu_a.fmt()),
+               ("floor (import pulumi + every pulumi_aws resource module used): wall", result.b.fmt()),
+               ("floor: CPU", result.cpu_b.fmt()),
+               *ratio_figures("plan / floor, paired (goal <= 1.5x)", result),
+               ("plan peak memory", result.peak_rss_mb.fmt("MB", 1, 0)),
                ("resources in the dev stack", str(len(stack.resources)))]
-    figures += [(f"phase: {name}", spread.fmt("ms", 1000, 0)) for name, spread in phases(PLAN, env).items()]
-    return figures
+    wall, cpu = phases(PLAN, env)
+    figures += [(f"phase: {name}", f"{spread.fmt('ms', 1000, 0)} wall, {cpu[name].fmt('ms', 1000, 0)} CPU")
+                for name, spread in wall.items()]
+    return figures, result
 
 
-def phases(command: list[str], env: dict[str, str]) -> dict[str, Spread]:
-    """Each phase the plan reports on stderr, over RUNS runs; "import and start-up" is each run's wall
-    time less its reported phases."""
-    samples: dict[str, list[float]] = {}
+def phases(command: list[str], env: dict[str, str]) -> tuple[dict[str, Spread], dict[str, Spread]]:
+    """Each phase the plan reports on stderr (wall and CPU), over RUNS runs; "import and start-up" is each
+    run's total less its reported phases."""
+    samples: dict[str, dict[str, list[float]]] = {"phases": {}, "cpu-phases": {}}
     for _ in range(RUNS):
         done = run(command, cwd=ROOT, env=env, ok=(0, 1))
-        line = next((x for x in done.stderr.splitlines() if x.startswith("phases ")), None)
-        if line is None:
-            raise RuntimeError(f"the plan printed no phases: {done.stderr[-2000:]}")
-        reported = json.loads(line[len("phases "):])
-        samples.setdefault("import and start-up", []).append(done.wall - sum(reported.values()))
-        for name, seconds in reported.items():
-            samples.setdefault(name, []).append(seconds)
-    return {name: Spread.of(values) for name, values in samples.items()}
+        for kind, total in (("phases", done.wall), ("cpu-phases", done.cpu)):
+            line = next((x for x in done.stderr.splitlines() if x.startswith(kind + " ")), None)
+            if line is None:
+                raise RuntimeError(f"the plan printed no {kind}: {done.stderr[-2000:]}")
+            reported = json.loads(line[len(kind) + 1:])
+            samples[kind].setdefault("import and start-up", []).append(total - sum(reported.values()))
+            for name, seconds in reported.items():
+                samples[kind].setdefault(name, []).append(seconds)
+    wall, cpu = ({name: Spread.of(values) for name, values in samples[kind].items()}
+                 for kind in ("phases", "cpu-phases"))
+    return wall, cpu
 
 
 def scaled_patterns(tenants: int, consumers: int) -> str:
@@ -94,21 +118,32 @@ def scaled_patterns(tenants: int, consumers: int) -> str:
     return json.dumps(patterns)
 
 
-def scale_figures() -> Figures:
+def scale_figures(floor_cpu: float) -> Figures:
+    """Each stack's plan over `max(1, RUNS // 3)` runs: resources, wall, CPU, CPU per resource beyond the
+    import floor (what the stack itself costs), and peak memory; then how far that per-resource cost moves
+    from the smallest stack to the largest, and the marginal cost of each added resource."""
     figures: Figures = []
-    per_resource: list[tuple[int, float]] = []
+    rows: list[tuple[int, float]] = []
     for tenants, consumers in SCALE:
         command = [*PLAN, "--config", f"serverless-patterns:patterns={scaled_patterns(tenants, consumers)}"]
-        wall, peak, runs = repeated(command, runs=max(1, RUNS // 3), warmup=0, cwd=ROOT, ok=(0, 1))
+        wall, peak, runs = repeated(command, runs=max(1, RUNS // 3), warmup=0, cwd=ROOT, env=measured_env(),
+                                    ok=(0, 1))
+        cpu = Spread.of([r.cpu for r in runs])
         resources = json.loads(runs[0].stdout)["summary"]["resources"]
-        per_resource.append((resources, wall.median / resources))
+        per_resource = (cpu.median - floor_cpu) / resources
+        rows.append((resources, cpu.median))
         figures.append((f"{tenants:>5} tenants x {consumers:>3} consumers",
-                        f"{resources:>5} resources  {wall.fmt()}  {wall.median / resources * 1000:.2f} ms/resource  "
-                        f"peak {peak.median:.0f} MB"))
-    costs = [cost for _, cost in per_resource]
-    low, high = min(costs), max(costs)
-    figures.append(("cost per resource, largest vs smallest stack",
-                    f"{per_resource[-1][1] / per_resource[0][1]:.2f}x (range {low * 1000:.2f}-{high * 1000:.2f} ms)"))
+                        f"{resources:>5} resources  wall {wall.fmt()}  CPU {cpu.fmt()}  "
+                        f"{per_resource * 1000:.2f} ms CPU/resource beyond the floor  peak {peak.median:.0f} MB"))
+    costs = [(cpu - floor_cpu) / resources for resources, cpu in rows]
+    spread = (max(costs) - min(costs)) / 2 / statistics.median(costs)
+    figures.append(("CPU per resource beyond the floor, all stacks",
+                    f"{min(costs) * 1000:.2f}-{max(costs) * 1000:.2f} ms: ±{spread * 100:.0f}% around the median "
+                    "(goal ±20%)"))
+    ordered = sorted(rows)
+    smallest, largest = ordered[0], ordered[-1]
+    figures.append((f"marginal CPU per added resource, {smallest[0]} -> {largest[0]} resources",
+                    f"{(largest[1] - smallest[1]) / (largest[0] - smallest[0]) * 1000:.2f} ms"))
     return figures
 
 
@@ -151,8 +186,9 @@ def handler_figures(stack: CapturedStack) -> Figures:
         result = paired([sys.executable, "-c", path + f"import {handler_module}"],
                         [sys.executable, "-c", path + "import boto3"], env_a=env, env_b=env, cwd=ROOT)
         size = len(zip_bytes({name: Path(a.path) for name, a in assets.items()}))
-        figures.append((f"{label}: cold import / import boto3",
-                        f"{result.fmt_ratio()}  [{result.a.fmt('ms', 1000, 0)} vs {result.b.fmt('ms', 1000, 0)}]"))
+        figures.append((f"{label}: cold import / import boto3 (goal <= 1.5x)",
+                        f"wall {result.fmt_ratio()}  CPU {result.fmt_ratio(cpu=True)}  "
+                        f"[{result.a.fmt('ms', 1000, 0)} vs {result.b.fmt('ms', 1000, 0)}]"))
         figures.append((f"{label}: archive size", f"{size / 1024:.1f} KiB"))
     return figures
 
@@ -187,15 +223,17 @@ def print_section(title: str, figures: Figures) -> None:
 def main() -> int:
     os.chdir(ROOT)
     stack = run_program(ROOT, "dev")
-    print(f"# Benchmarks ({RUNS} paired runs where paired; python {sys.version.split()[0]}, {os.cpu_count()} cores)")
-    print_section("Offline plan", plan_figures(stack))
+    print(f"# Benchmarks ({RUNS} paired runs where paired; python {sys.version.split()[0]}; {load()})")
+    figures, plan = plan_figures(stack)
+    print_section("Offline plan", figures)
     print_section("Lambda handlers (Lambda-like environment, tracing on)", handler_figures(stack))
-    print_section("Scale (offline plan, pack and gate on)", scale_figures())
+    print_section("Scale (offline plan, pack and gate on)", scale_figures(plan.cpu_b.median))
     # Pattern benchmarks run real handler code in-process: keep their INFO logs out of the report.
     logging.disable(logging.INFO)
-    for name, figures in pattern_benchmarks():
-        print_section(name, figures())
+    for name, pattern_figures in pattern_benchmarks():
+        print_section(name, pattern_figures())
     print_section("Test suite", suite_figures())
+    print(f"\n# done; {load()}")
     return 0
 
 

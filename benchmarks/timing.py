@@ -3,7 +3,8 @@
 A figure measured alone drifts with the machine (a shared 2-core box can be twice as slow a minute
 later), so every comparison is paired: the two commands run in turn, A B A B …, after a warm-up, and the
 ratio is taken pair by pair. The median of those ratios is stable where the absolute times are not.
-Peak memory is each child's own maximum resident set (`os.wait4`), not the benchmark's.
+Each run's CPU time (user + sys) and peak memory are the child's own (`os.wait4`), not the benchmark's:
+on a loaded machine CPU time moves much less than wall time, so both are reported.
 """
 
 from __future__ import annotations
@@ -29,6 +30,8 @@ class BenchCommandError(RuntimeError):
 class Run:
     wall: float
     """Seconds from start to exit."""
+    cpu: float
+    """The process's own user + system CPU seconds."""
     peak_rss_mb: float
     """The process's own peak resident set size."""
     stdout: str
@@ -61,12 +64,16 @@ class Paired:
     a: Spread
     b: Spread
     ratio: Spread
-    """A/B pair by pair."""
+    """A/B of wall time, pair by pair."""
     peak_rss_mb: Spread
     """A's peak memory."""
+    cpu_a: Spread
+    cpu_b: Spread
+    cpu_ratio: Spread
+    """A/B of CPU time (user + sys), pair by pair."""
 
-    def fmt_ratio(self) -> str:
-        r = self.ratio
+    def fmt_ratio(self, cpu: bool = False) -> str:
+        r = self.cpu_ratio if cpu else self.ratio
         return f"{r.median:.2f}x ({r.low:.2f}-{r.high:.2f}, ±{r.relative() * 100:.0f}%)"
 
 
@@ -86,29 +93,40 @@ def run(command: Sequence[str], *, cwd: Path | None = None, env: Mapping[str, st
         err.seek(0)
         if process.returncode not in ok:
             raise BenchCommandError(f"{' '.join(command)[:200]} exited {process.returncode}: {err.read()[-2000:]}")
-        return Run(wall, usage.ru_maxrss / 1024, out.read(), err.read())
+        return Run(wall, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024, out.read(), err.read())
 
 
 def paired(a: Sequence[str], b: Sequence[str], *, runs: int = RUNS, warmup: int = WARMUP, cwd: Path | None = None,
            env_a: Mapping[str, str] | None = None, env_b: Mapping[str, str] | None = None,
            ok_a: tuple[int, ...] = (0,)) -> Paired:
     """A and B in turn after `warmup` uncounted pairs; A/B pair by pair."""
-    walls_a: list[float] = []
-    walls_b: list[float] = []
-    peaks: list[float] = []
+    runs_a: list[Run] = []
+    runs_b: list[Run] = []
     for i in range(warmup + runs):
         run_a = run(a, cwd=cwd, env=env_a, ok=ok_a)
         run_b = run(b, cwd=cwd, env=env_b)
         if i >= warmup:
-            walls_a.append(run_a.wall)
-            walls_b.append(run_b.wall)
-            peaks.append(run_a.peak_rss_mb)
-    ratios = [x / y for x, y in zip(walls_a, walls_b, strict=True)]
-    return Paired(Spread.of(walls_a), Spread.of(walls_b), Spread.of(ratios), Spread.of(peaks))
+            runs_a.append(run_a)
+            runs_b.append(run_b)
+
+    def spreads(field: str) -> tuple[Spread, Spread, Spread]:
+        xs = [getattr(r, field) for r in runs_a]
+        ys = [getattr(r, field) for r in runs_b]
+        return Spread.of(xs), Spread.of(ys), Spread.of([x / y for x, y in zip(xs, ys, strict=True)])
+
+    wall_a, wall_b, wall_ratio = spreads("wall")
+    cpu_a, cpu_b, cpu_ratio = spreads("cpu")
+    return Paired(wall_a, wall_b, wall_ratio, Spread.of([r.peak_rss_mb for r in runs_a]), cpu_a, cpu_b, cpu_ratio)
 
 
 def repeated(command: Sequence[str], *, runs: int = RUNS, warmup: int = WARMUP, cwd: Path | None = None,
              env: Mapping[str, str] | None = None, ok: tuple[int, ...] = (0,)) -> tuple[Spread, Spread, list[Run]]:
-    """Wall time and peak memory of `command` over `runs` counted runs."""
+    """Wall time and peak memory of `command` over `runs` counted runs (and the runs, for their CPU time)."""
     done = [run(command, cwd=cwd, env=env, ok=ok) for _ in range(warmup + runs)][warmup:]
     return Spread.of([r.wall for r in done]), Spread.of([r.peak_rss_mb for r in done]), done
+
+
+def load() -> str:
+    """The machine's load averages and core count, printed with the figures."""
+    one, five, fifteen = os.getloadavg()
+    return f"load average {one:.2f}, {five:.2f}, {fifteen:.2f} on {os.cpu_count()} cores"

@@ -171,6 +171,9 @@ class LambdaFunction(PatternComponent):
             "POWERTOOLS_SERVICE_NAME": service,
             "POWERTOOLS_METRICS_NAMESPACE": "ServerlessPatterns",
             "POWERTOOLS_LOG_LEVEL": s["log_level"],
+            # No pydantic plugins are used: skip pydantic's scan of every installed package's entry points on
+            # the first model (https://docs.pydantic.dev/latest/concepts/plugins/#how-to-use-plugins).
+            "PYDANTIC_DISABLE_PLUGINS": "__all__",
             **(environment or {}),
         }
         self.function = aws.lambda_.Function(

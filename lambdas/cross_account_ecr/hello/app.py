@@ -17,7 +17,9 @@ from aws_lambda_powertools.utilities.parser import BaseModel, Field, ValidationE
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 logger = Logger()
-tracer = Tracer()
+# Only botocore makes outbound calls here: patching every module X-Ray supports would import requests,
+# httpx & co. on each cold start (https://docs.powertools.aws.dev/lambda/python/latest/core/tracer/).
+tracer = Tracer(patch_modules=("botocore",))
 metrics = Metrics()
 
 

@@ -47,7 +47,9 @@ except ImportError:  # in Lambda the function folder is the import root
     import app as estimator  # type: ignore[no-redef]
 
 logger = Logger()
-tracer = Tracer()
+# Only botocore makes outbound calls here: patching every module X-Ray supports would import requests,
+# httpx & co. on each cold start (https://docs.powertools.aws.dev/lambda/python/latest/core/tracer/).
+tracer = Tracer(patch_modules=("botocore",))
 metrics = Metrics()
 api = APIGatewayRestResolver()
 

@@ -43,7 +43,9 @@ from botocore.config import Config
 from botocore.exceptions import ClientError
 
 logger = Logger()
-tracer = Tracer()
+# Only botocore makes outbound calls here: patching every module X-Ray supports would import requests,
+# httpx & co. on each cold start (https://docs.powertools.aws.dev/lambda/python/latest/core/tracer/).
+tracer = Tracer(patch_modules=("botocore",))
 metrics = Metrics()
 app = APIGatewayRestResolver()
 

@@ -16,7 +16,9 @@ from progress_protocol import ProtocolError, error_reply, reply, session_of
 from progress_store import shared_store
 
 logger = Logger()
-tracer = Tracer()
+# Only botocore makes outbound calls here: patching every module X-Ray supports would import requests,
+# httpx & co. on each cold start (https://docs.powertools.aws.dev/lambda/python/latest/core/tracer/).
+tracer = Tracer(patch_modules=("botocore",))
 
 
 @logger.inject_lambda_context

@@ -20,7 +20,9 @@ from progress_protocol import ProtocolError, StartRequest, error_reply, executio
 from progress_store import RETRIES, Store, shared_store
 
 logger = Logger()
-tracer = Tracer()
+# Only botocore makes outbound calls here: patching every module X-Ray supports would import requests,
+# httpx & co. on each cold start (https://docs.powertools.aws.dev/lambda/python/latest/core/tracer/).
+tracer = Tracer(patch_modules=("botocore",))
 sfn: Any = None
 
 
