@@ -241,11 +241,11 @@ def _one_future_outputs() -> Iterator[None]:
     if not usable or not _SDK_SHORTCUTS["enabled"]:
         yield
         return
-    rpc.transfer_properties = _one_future_per_property
+    setattr(rpc, "transfer_properties", _one_future_per_property)  # noqa: B010 (the SDK's own name)
     try:
         yield
     finally:
-        rpc.transfer_properties = original
+        setattr(rpc, "transfer_properties", original)  # noqa: B010
 
 
 #: The engine's shortcuts around the SDK's own bookkeeping (stack traces, per-property tasks); tests switch
