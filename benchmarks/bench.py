@@ -118,10 +118,10 @@ def scaled_patterns(tenants: int, consumers: int) -> str:
     return json.dumps(patterns)
 
 
-def scale_figures(floor_cpu: float) -> Figures:
-    """Each stack's plan over `max(1, RUNS // 3)` runs: resources, wall, CPU, CPU per resource beyond the
-    import floor (what the stack itself costs), and peak memory; then how far that per-resource cost moves
-    from the smallest stack to the largest, and the marginal cost of each added resource."""
+def scale_figures() -> Figures:
+    """Each stack's plan over `max(1, RUNS // 3)` runs: resources, wall, CPU and peak memory. CPU time is
+    then fitted as fixed + per-resource cost (least squares over the table): the plan scales linearly when
+    every stack's own per-resource cost, (CPU - fixed) / resources, is the same."""
     figures: Figures = []
     rows: list[tuple[int, float]] = []
     for tenants, consumers in SCALE:
@@ -130,20 +130,17 @@ def scale_figures(floor_cpu: float) -> Figures:
                                     ok=(0, 1))
         cpu = Spread.of([r.cpu for r in runs])
         resources = json.loads(runs[0].stdout)["summary"]["resources"]
-        per_resource = (cpu.median - floor_cpu) / resources
         rows.append((resources, cpu.median))
         figures.append((f"{tenants:>5} tenants x {consumers:>3} consumers",
                         f"{resources:>5} resources  wall {wall.fmt()}  CPU {cpu.fmt()}  "
-                        f"{per_resource * 1000:.2f} ms CPU/resource beyond the floor  peak {peak.median:.0f} MB"))
-    costs = [(cpu - floor_cpu) / resources for resources, cpu in rows]
+                        f"{wall.median / resources * 1000:.2f} ms wall/resource  peak {peak.median:.0f} MB"))
+    slope, fixed = statistics.linear_regression([float(n) for n, _ in rows], [cpu for _, cpu in rows])
+    costs = [(cpu - fixed) / n for n, cpu in rows]
     spread = (max(costs) - min(costs)) / 2 / statistics.median(costs)
-    figures.append(("CPU per resource beyond the floor, all stacks",
+    figures.append(("CPU = fixed + per resource (least squares)", f"{fixed:.2f} s + {slope * 1000:.2f} ms x resources"))
+    figures.append((f"per-resource CPU, {min(n for n, _ in rows)} to {max(n for n, _ in rows)} resources",
                     f"{min(costs) * 1000:.2f}-{max(costs) * 1000:.2f} ms: ±{spread * 100:.0f}% around the median "
                     "(goal ±20%)"))
-    ordered = sorted(rows)
-    smallest, largest = ordered[0], ordered[-1]
-    figures.append((f"marginal CPU per added resource, {smallest[0]} -> {largest[0]} resources",
-                    f"{(largest[1] - smallest[1]) / (largest[0] - smallest[0]) * 1000:.2f} ms"))
     return figures
 
 
@@ -224,10 +221,10 @@ def main() -> int:
     os.chdir(ROOT)
     stack = run_program(ROOT, "dev")
     print(f"# Benchmarks ({RUNS} paired runs where paired; python {sys.version.split()[0]}; {load()})")
-    figures, plan = plan_figures(stack)
+    figures, _ = plan_figures(stack)
     print_section("Offline plan", figures)
     print_section("Lambda handlers (Lambda-like environment, tracing on)", handler_figures(stack))
-    print_section("Scale (offline plan, pack and gate on)", scale_figures(plan.cpu_b.median))
+    print_section("Scale (offline plan, pack and gate on)", scale_figures())
     # Pattern benchmarks run real handler code in-process: keep their INFO logs out of the report.
     logging.disable(logging.INFO)
     for name, pattern_figures in pattern_benchmarks():
