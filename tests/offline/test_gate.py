@@ -278,6 +278,7 @@ def test_calls_made_with_an_assumed_roles_session_are_checked_against_that_role(
     findings = [f for f in run_gate(stack).findings if "does not grant s3:GetObject" in f.rule]
     assert len(findings) == 1 and signer.name in findings[0].rule, findings
 
+
 @pytest.mark.gate_findings
 @pytest.mark.parametrize("stack", ["defects", "fixed"])
 def test_compact_models_judge_like_botocores_own(stack: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
