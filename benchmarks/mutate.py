@@ -67,7 +67,12 @@ class Target:
         return [f"{self.module}.x_{function}__mutmut_*" for function in self.functions]
 
 
-POLICY_TESTS = ("tests/policies",)
+def _policy_tests(*names: str) -> tuple[str, ...]:
+    """The policy-pack test modules a rule module is guarded by (the dev-stack and coverage-scan tests build
+    whole stacks and prove nothing rule-specific, so they stay out of the per-mutant runs)."""
+    return tuple(f"tests/policies/test_policies_{name}.py" for name in names)
+
+
 TARGETS: tuple[Target, ...] = (
     Target("core-iam", "components/core/iam.py", ("tests/core/test_iam.py",)),
     Target("core-args", "components/core/args.py", ("tests/core/test_args.py",)),
@@ -80,8 +85,18 @@ TARGETS: tuple[Target, ...] = (
     Target("glacier-validation", "components/glacier_restore/definitions.py",
            ("tests/glacier_restore/test_glacier_validation.py",),
            functions=("_fail", "_email_is_malformed", "_validation_rules", "_storage_class_rules")),
-    *(Target(f"policy-{rule.strip('_').replace('_', '-')}", f"policies/{rule}.py", POLICY_TESTS)
-      for rule in ("iam", "api_gateway", "cognito", "ecr", "execute_api", "lambda_", "state_machines", "storage")),
+    # The policy rules: each rule module against the tests of its rules (case tables, near misses, bypasses).
+    Target("policy-iam", "policies/iam.py", _policy_tests("iam", "conditions", "near_miss", "rules")),
+    Target("policy-conditions", "policies/conditions.py", _policy_tests("conditions", "iam", "near_miss")),
+    Target("policy-execute-api", "policies/execute_api.py", _policy_tests("iam", "near_miss", "rules")),
+    Target("policy-api-gateway", "policies/api_gateway.py", _policy_tests("baseline", "near_miss", "rules")),
+    Target("policy-lambda", "policies/lambda_.py", _policy_tests("baseline", "near_miss", "rules")),
+    Target("policy-state-machines", "policies/state_machines.py",
+           _policy_tests("state_machines", "near_miss", "rules")),
+    Target("policy-storage", "policies/storage.py", _policy_tests("baseline", "near_miss", "rules")),
+    Target("policy-ecr", "policies/ecr.py", _policy_tests("baseline", "conditions", "near_miss", "rules")),
+    Target("policy-cognito", "policies/cognito.py", _policy_tests("baseline", "near_miss", "rules")),
+    Target("policy-suppressions", "policies/suppressions.py", _policy_tests("pack", "near_miss", "rules")),
 )
 
 
