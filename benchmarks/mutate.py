@@ -170,10 +170,22 @@ def only_functions(path: Path, functions: Sequence[str]) -> None:
     path.write_text("\n".join(lines) + "\n")
 
 
-def run_mutmut(target: Target, work: Path, children: int, budget: float | None = None) -> None:
-    """Run mutmut; with a `budget` (seconds) stop it then, keeping the mutants it checked (the rest count as
-    'not checked' in the report, never as killed)."""
-    command = ["nice", "-n", "10", str(MUTMUT), "run", "--max-children", str(children), *target.mutant_patterns()]
+def refresh_tests(target: Target) -> Path:
+    """The last run's scratch copy with the current tests (the mutated module and mutmut's results are kept)."""
+    work = SCRATCH / target.name
+    if not (work / "mutants").exists():
+        raise SystemExit(f"{target.name} has no earlier run in {work}")
+    shutil.rmtree(work / "tests")
+    shutil.copytree(ROOT / "tests", work / "tests", ignore=IGNORE)
+    return work
+
+
+def run_mutmut(target: Target, work: Path, children: int, budget: float | None = None,
+               names: Sequence[str] = ()) -> None:
+    """Run mutmut (on `names` only, if given); with a `budget` (seconds) stop it then, keeping the mutants it
+    checked (the rest count as 'not checked' in the report, never as killed)."""
+    command = ["nice", "-n", "10", str(MUTMUT), "run", "--max-children", str(children),
+               *(names or target.mutant_patterns())]
     env = {**os.environ, "PYTHONDONTWRITEBYTECODE": "1"}
     with open(work / "mutmut.log", "w") as log:
         process = subprocess.Popen(command, cwd=work, env=env, stdout=log, stderr=subprocess.STDOUT,
@@ -295,6 +307,12 @@ def main(argv: Sequence[str] | None = None) -> int:
                         help="parallel mutant runs (default 1, or $MUTATE_CHILDREN)")
     parser.add_argument("--report", type=Path, help="write the Markdown report here")
     parser.add_argument("--budget", type=float, help="stop each target after this many seconds (partial result)")
+    parser.add_argument("--again", action="store_true",
+                        help="re-run only the last run's survivors and unchecked mutants, against the current tests "
+                             "(after adding tests; the module itself must be unchanged)")
+    parser.add_argument("--resume", action="store_true",
+                        help="continue a stopped run in its scratch copy (mutmut keeps each mutant's result), with "
+                             "the current tests")
     args = parser.parse_args(argv)
     chosen = [t for t in TARGETS if not args.targets or t.name in args.targets]
     unknown = set(args.targets) - {t.name for t in TARGETS}
@@ -303,11 +321,20 @@ def main(argv: Sequence[str] | None = None) -> int:
     equivalents = json.loads(EQUIVALENTS.read_text()) if EQUIVALENTS.exists() else {}
     outcomes = []
     for target in chosen:
-        started = time.perf_counter()
-        work = prepare(target)
-        run_mutmut(target, work, args.children, args.budget)
+        started, last = time.perf_counter(), None
+        if args.again:
+            work, last = refresh_tests(target), load(target)
+            names = [n for n, s in last.statuses.items() if s == "not checked"] + list(last.survivors) if last else []
+            if names:
+                run_mutmut(target, work, args.children, args.budget, names)
+        elif args.resume:
+            run_mutmut(target, refresh_tests(target), args.children, args.budget)
+            work = SCRATCH / target.name
+        else:
+            work = prepare(target)
+            run_mutmut(target, work, args.children, args.budget)
         outcome = collect(target, work, equivalents)
-        outcome.seconds = time.perf_counter() - started
+        outcome.seconds = time.perf_counter() - started + (last.seconds if args.again and last else 0.0)
         save(outcome)
         outcomes.append(outcome)
         print("\n".join(table([outcome])[2:]), flush=True)

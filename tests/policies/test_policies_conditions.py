@@ -19,7 +19,7 @@ from google.protobuf import json_format, struct_pb2
 from policy_test_helpers import ACCOUNT, REGION, analyze_request, diagnostics, doc, servicer
 from pulumi.runtime.proto import analyzer_pb2 as proto
 
-from serverless_patterns.policies.conditions import judge
+from serverless_patterns.policies.conditions import judge, principal_kind
 
 ORG = "o-a1b2c3d4e5"
 RULE_ARN = f"arn:aws:events:{REGION}:{ACCOUNT}:rule/orders"
@@ -77,8 +77,14 @@ JUDGEMENTS: list[tuple[dict[str, Any], str, bool, str]] = [
     ({"Null": {"aws:SourceArn": "false"}}, "service", False, "not a positive match"),
     ({"StringEqualsIgnoreCase": {"aws:SourceAccount": ACCOUNT}}, "service", False, "not a positive match"),
     # ...IfExists is true when the key is absent.
-    ({"StringEqualsIfExists": {"aws:SourceAccount": ACCOUNT}}, "service", False, "IfExists"),
-    ({"ArnLikeIfExists": {"aws:SourceArn": RULE_ARN}}, "service", False, "IfExists"),
+    ({"StringEqualsIfExists": {"aws:SourceAccount": ACCOUNT}}, "service", False,
+     "...IfExists is true when the request has no aws:SourceAccount"),
+    ({"ArnLikeIfExists": {"aws:SourceArn": RULE_ARN}}, "service", False,
+     "...IfExists is true when the request has no aws:SourceArn"),
+    ({"StringNotEqualsIfExists": {"aws:SourceAccount": ACCOUNT}}, "service", False, "negated operator"),
+    # ARNs: S3's have no account, so their resource name must be literal (a key pattern after it is fine).
+    ({"ArnLike": {"aws:SourceArn": "arn:aws:s3:::reports-bucket/*"}}, "service", True, ""),
+    ({"ArnLike": {"aws:SourceArn": "arn:aws:events"}}, "service", False, "'arn:aws:events' is not an ARN"),
     # ForAllValues is vacuously true when the key is absent; set operators on single-valued keys are unsafe.
     ({"ForAllValues:StringEquals": {"aws:SourceAccount": ACCOUNT}}, "service", False,
      "ForAllValues is true when the request has no aws:SourceAccount at all"),
@@ -96,6 +102,50 @@ def test_condition_judgement(conditions: dict[str, Any], kind: str, restricts: b
     assert bool(verdict) is restricts, verdict
     if not restricts:
         assert reason in verdict.explain(), verdict.explain()
+
+
+def test_judgements_explain_each_condition_by_its_operator_and_key() -> None:
+    assert judge(None, "service").explain() == "it has no condition"
+    assert judge({"StringEquals": {"aws:SourceAccount": ACCOUNT}}, "service").explain() == ""
+    verdict = judge({"StringNotEquals": {"aws:SourceAccount": ACCOUNT}, "Bool": {"aws:SecureTransport": "true"}},
+                    "service")
+    assert verdict.explain() == (
+        "no condition restricts it: StringNotEquals aws:SourceAccount: a negated operator matches every value "
+        "except the listed ones; Bool aws:SecureTransport: this key says nothing about who is calling")
+    single = judge({"ForAnyValue:StringEquals": {"aws:PrincipalOrgID": ORG}}, "aws").explain()
+    assert single.endswith("overly permissive; use StringEquals")
+
+
+def test_a_condition_block_that_is_not_an_object_is_named_and_the_next_one_still_counts() -> None:
+    broken = judge({"StringEquals": "111111111111"}, "service")
+    assert not broken and broken.explain() == "no condition restricts it: StringEquals: not an object of keys"
+    assert judge({"StringEquals": "111111111111", "ArnLike": {"aws:SourceArn": RULE_ARN}}, "service")
+
+
+def test_the_kind_of_principal_decides_which_keys_count() -> None:
+    assert [principal_kind(p, service=s) for p, s in (("*", True), ("*", False), ("events.amazonaws.com", True),
+                                                       (f"arn:aws:iam::{ACCOUNT}:root", False))] == [
+        "any", "any", "service", "aws"]
+
+
+LOGS_CONTEXT = "kms:EncryptionContext:aws:logs:arn"
+
+
+@pytest.mark.parametrize(("conditions", "restricts"), [
+    ({"ArnLike": {LOGS_CONTEXT: f"arn:aws:logs:{REGION}:{ACCOUNT}:log-group:*"}}, True),  # KMS developer guide
+    ({"StringEquals": {"kms:EncryptionContext:app": "orders"}}, True),
+    ({"StringEquals": {"kms:EncryptionContext:app": "orders-*"}}, False),
+    ({"StringEquals": {"kms:CallerAccount": ACCOUNT}}, True),
+    ({"StringEquals": {"kms:CallerAccountId": ACCOUNT}}, False),
+    ({"StringEquals": {"kms:EncryptionContextKeys": "aws:logs:arn"}}, False),
+    ({"StringEquals": {"kms:ViaService": f"sqs.{REGION}.amazonaws.com"}}, False),
+], ids=["logs-arn-pattern", "literal-context", "context-pattern", "caller-account", "not-caller-account",
+        "context-keys", "via-service"])
+def test_key_policy_keys_count_by_their_exact_name_or_the_context_prefix(conditions: dict[str, Any],
+                                                                          restricts: bool) -> None:
+    from serverless_patterns.policies.iam import KMS_CALLER_KEYS
+
+    assert bool(judge(conditions, "any", KMS_CALLER_KEYS)) is restricts
 
 
 def test_kms_encryption_context_counts_only_in_key_policies_and_only_when_concrete() -> None:

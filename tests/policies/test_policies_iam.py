@@ -304,3 +304,215 @@ def test_partial_wildcard_accepts_a_reasoned_suppression_and_only_that() -> None
     refused = stack({"suppressions": [{**entry, "reason": "needed"}]})
     assert rule_hits(refused.violations, "iam-no-partial-wildcard-actions") == ["app-policy"]
     assert rule_hits(refused.violations, "policy-suppression-requires-reason") == ["app-policy"]
+
+
+# ------------------------------------------------------------------ every statement and document is read
+
+
+DENY_ALL = {"Effect": "Deny", "Action": "s3:DeleteObject", "Resource": BUCKET_ARN + "/*"}
+QUEUE_ARN = f"arn:aws:sqs:{REGION}:{ACCOUNT}:q"
+TOPIC_ARN = f"arn:aws:sns:{REGION}:{ACCOUNT}:t"
+SERVICE_GRANT = {"Effect": "Allow", "Principal": {"Service": "events.amazonaws.com"}, "Action": "sqs:SendMessage",
+                 "Resource": QUEUE_ARN}
+PUBLIC_GRANT = {"Effect": "Allow", "Principal": "*", "Action": "sqs:SendMessage", "Resource": QUEUE_ARN}
+KEY_ROOT = {"Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{ACCOUNT}:root"}, "Action": "kms:*",
+            "Resource": "*"}
+
+# (rule, type, a first statement the rule skips, the offending statement after it, the document property)
+AFTER_A_SKIPPED_STATEMENT: list[tuple[str, str, dict[str, Any], dict[str, Any], str]] = [
+    ("iam-no-wildcard-actions", ROLE_POLICY, DENY_ALL,
+     {"Effect": "Allow", "Action": "s3:*", "Resource": BUCKET_ARN}, "policy"),
+    ("iam-no-wildcard-actions", "aws:kms/key:Key", KEY_ROOT,
+     {**KEY_ROOT, "Principal": {"AWS": f"arn:aws:iam::{ACCOUNT}:role/app"}}, "policy"),
+    ("iam-no-wildcard-resources", ROLE_POLICY, DENY_ALL,
+     {"Effect": "Allow", "Action": "s3:GetObject", "Resource": "*"}, "policy"),
+    ("iam-no-wildcard-resources", ROLE_POLICY, {"Effect": "Allow", "Action": "s3:GetObject", "Resource": BUCKET_ARN},
+     {"Effect": "Allow", "Action": "s3:GetObject", "Resource": "*"}, "policy"),
+    ("iam-service-principal-source-condition", "aws:sqs/queuePolicy:QueuePolicy", {**SERVICE_GRANT, "Effect": "Deny"},
+     SERVICE_GRANT, "policy"),
+    ("iam-service-principal-source-condition", "aws:sqs/queuePolicy:QueuePolicy",
+     {**SERVICE_GRANT, "Principal": {"AWS": f"arn:aws:iam::{ACCOUNT}:role/app"}}, SERVICE_GRANT, "policy"),
+    ("iam-service-principal-source-condition", "aws:sqs/queuePolicy:QueuePolicy",
+     {**SERVICE_GRANT, "Condition": {"StringEquals": {"aws:SourceAccount": ACCOUNT}}}, SERVICE_GRANT, "policy"),
+    ("iam-resource-policy-public-principal", "aws:sqs/queuePolicy:QueuePolicy", {**PUBLIC_GRANT, "Effect": "Deny"},
+     PUBLIC_GRANT, "policy"),
+    ("iam-resource-policy-public-principal", "aws:sqs/queuePolicy:QueuePolicy",
+     {**PUBLIC_GRANT, "Principal": {"AWS": f"arn:aws:iam::{ACCOUNT}:role/app"}}, PUBLIC_GRANT, "policy"),
+    ("iam-resource-policy-public-principal", "aws:sqs/queuePolicy:QueuePolicy",
+     {**PUBLIC_GRANT, "Condition": {"StringEquals": {"aws:PrincipalOrgID": "o-a1b2c3d4e5"}}}, PUBLIC_GRANT, "policy"),
+    ("iam-trust-policy-principal", "aws:iam/role:Role",
+     {"Effect": "Deny", "Principal": {"AWS": "*"}, "Action": "sts:AssumeRole"},
+     {"Effect": "Allow", "Principal": {"AWS": "*"}, "Action": "sts:AssumeRole"}, "assumeRolePolicy"),
+]
+
+
+@pytest.mark.parametrize(("rule_id", "typ", "skipped", "offending", "where"), AFTER_A_SKIPPED_STATEMENT,
+                         ids=[f"{c[0]}-{i}" for i, c in enumerate(AFTER_A_SKIPPED_STATEMENT)])
+def test_a_statement_after_one_the_rule_skips_is_still_checked(rule_id: str, typ: str, skipped: dict[str, Any],
+                                                                offending: dict[str, Any], where: str) -> None:
+    """A rule moves on past a statement it has nothing to say about; it never stops reading there."""
+    assert by_hand(rule_id, typ, {where: doc(skipped)}) == []
+    [message] = by_hand(rule_id, typ, {where: doc(skipped, offending)}, name="offender")
+    assert "statement #2" in message
+
+
+def test_notprincipal_statements_are_reported_and_the_next_statement_too() -> None:
+    not_principal = {"Effect": "Allow", "NotPrincipal": {"AWS": f"arn:aws:iam::{ACCOUNT}:root"},
+                     "Action": "sts:AssumeRole"}
+    trust = by_hand("iam-trust-policy-principal", "aws:iam/role:Role", {"assumeRolePolicy": doc(
+        not_principal, {"Effect": "Allow", "Principal": {"AWS": "*"}, "Action": "sts:AssumeRole"})}, name="r")
+    assert len(trust) == 2 and trust[0].startswith("Role 'r' assumeRolePolicy statement #1 trusts everyone except")
+    assert trust[1].startswith("Role 'r' assumeRolePolicy statement #2 lets principal *")
+    public = by_hand("iam-resource-policy-public-principal", "aws:sqs/queuePolicy:QueuePolicy", {"policy": doc(
+        {**not_principal, "Action": "sqs:SendMessage", "Resource": QUEUE_ARN}, PUBLIC_GRANT)}, name="q")
+    assert len(public) == 2 and public[0].startswith("QueuePolicy 'q' policy statement #1 allows everyone except")
+    assert public[1].startswith("QueuePolicy 'q' policy statement #2 allows Principal '*'")
+
+
+def test_a_trust_statement_without_principal_is_reported() -> None:
+    [message] = by_hand("iam-trust-policy-principal", "aws:iam/role:Role", {"assumeRolePolicy": doc(
+        {"Sid": "Nobody", "Effect": "Allow", "Action": "sts:AssumeRole"})}, name="r")
+    assert message.startswith("Role 'r' assumeRolePolicy statement 'Nobody' has no Principal")
+
+
+def test_trust_rule_reads_only_the_trust_policy_of_a_role() -> None:
+    """Inline identity policies have no Principal; the trust rule must not take them for trust statements."""
+    assert by_hand("iam-trust-policy-principal", "aws:iam/role:Role", {
+        "assumeRolePolicy": LAMBDA_TRUST,
+        "inlinePolicies": [{"name": "read", "policy": doc({"Effect": "Allow", "Action": "s3:GetObject",
+                                                            "Resource": BUCKET_ARN + "/*"})}]}) == []
+
+
+def test_a_single_character_wildcard_principal_is_broad() -> None:
+    [message] = by_hand("iam-trust-policy-principal", "aws:iam/role:Role", {"assumeRolePolicy": doc(
+        {"Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{ACCOUNT}:role/app-?"},
+         "Action": "sts:AssumeRole"})})
+    assert f"lets principal arn:aws:iam::{ACCOUNT}:role/app-? assume the role" in message
+
+
+def test_inline_policies_of_a_role_are_read_past_a_trust_policy_and_a_malformed_one() -> None:
+    """A role's documents: the trust policy, then each inline policy; one that cannot be read is skipped by the
+    other rules (the document rule reports it), and the next is still checked."""
+    props = {"assumeRolePolicy": LAMBDA_TRUST, "inlinePolicies": [
+        {"name": "broken", "policy": '{"Statement": ['},
+        {"name": "all", "policy": doc({"Effect": "Allow", "Action": "s3:GetObject", "Resource": "*"})}]}
+    [message] = by_hand("iam-no-wildcard-resources", "aws:iam/role:Role", props, name="r")
+    assert message.startswith("Role 'r' inlinePolicies[1] 'all' statement #1 grants s3:GetObject on Resource '*'")
+    [broken] = by_hand("iam-policy-document-valid", "aws:iam/role:Role", props, name="r")
+    assert broken.startswith("'r' inlinePolicies[0] 'broken': the policy is not valid JSON")
+    nameless = {"assumeRolePolicy": LAMBDA_TRUST, "inlinePolicies": [
+        {"policy": doc({"Effect": "Allow", "Action": "s3:*", "Resource": BUCKET_ARN})}]}
+    [wild] = by_hand("iam-no-wildcard-actions", "aws:iam/role:Role", nameless, name="r")
+    assert wild.startswith("Role 'r' inlinePolicies[0] '' statement #1 allows 's3:*'")
+
+
+@pytest.mark.parametrize("inline", [{"name": "none"}, {"name": "empty", "policy": ""}])
+def test_an_empty_inline_policy_block_is_no_document(inline: dict[str, Any]) -> None:
+    """pulumi-aws reads an inline policy block without a policy as "remove every inline policy" (Role docs,
+    inlinePolicies): there is no document to judge, so nothing is reported as malformed."""
+    props = {"assumeRolePolicy": LAMBDA_TRUST, "inlinePolicies": [inline]}
+    assert by_hand("iam-policy-document-valid", "aws:iam/role:Role", props) == []
+    assert by_hand("iam-policy-document-valid", ROLE_POLICY, {"role": "r", "policy": ""}) == []
+
+
+# ------------------------------------------------------------------ what the messages show
+
+
+def test_a_malformed_document_is_shown_whole_up_to_200_characters_then_cut() -> None:
+    def shown(text: str) -> str:
+        [message] = by_hand("iam-policy-document-valid", ROLE_POLICY, {"role": "r", "policy": text})
+        return message.split("The document was: ", 1)[1].split(". Fix:", 1)[0]
+
+    exact = '{"Statement": "' + "x" * 184 + '"'  # 200 characters, never closed
+    assert len(exact) == 200 and shown(exact) == exact
+    longer = exact + "y"
+    assert shown(longer) == longer[:197] + "..."
+    [as_object] = by_hand("iam-policy-document-valid", "aws:iam/policy:Policy", {"policy": {"Version": "2012-10-17"}})
+    assert "The document was: {'Version': '2012-10-17'}." in as_object
+
+
+def test_messages_list_every_offending_action_and_principal() -> None:
+    [wild] = by_hand("iam-no-wildcard-actions", ROLE_POLICY, {"role": "r", "policy": doc(
+        {"Effect": "Allow", "Action": ["s3:*", "dynamodb:*"], "Resource": BUCKET_ARN})}, name="p")
+    assert wild.startswith("RolePolicy 'p' policy statement #1 allows 's3:*', 'dynamodb:*': ")
+    [partial] = by_hand("iam-no-partial-wildcard-actions", ROLE_POLICY, {"role": "r", "policy": doc(
+        {"Effect": "Allow", "Action": ["s3:Get*", "s3:List*"], "Resource": BUCKET_ARN})})
+    assert "allows the action pattern(s) 's3:Get*', 's3:List*', which match" in partial
+    [resources] = by_hand("iam-no-wildcard-resources", ROLE_POLICY, {"role": "r", "policy": doc(
+        {"Effect": "Allow", "Action": ["s3:GetObject", "xray:PutTraceSegments", "sqs:SendMessage"], "Resource": "*"})})
+    assert "grants s3:GetObject, sqs:SendMessage on Resource '*'" in resources
+    from serverless_patterns.policies.knowledge import UNSCOPABLE_ACTIONS
+    first_six = sorted(UNSCOPABLE_ACTIONS)[:6]
+    assert f"UNSCOPABLE_ACTIONS: {', '.join(first_six)}, ...)." in resources
+    [services] = by_hand("iam-service-principal-source-condition", "aws:sqs/queuePolicy:QueuePolicy", {"policy": doc(
+        {**SERVICE_GRANT, "Principal": {"Service": ["events.amazonaws.com", "sns.amazonaws.com"]}})})
+    assert "grants the service principal(s) events.amazonaws.com, sns.amazonaws.com to any source" in services
+    [trust] = by_hand("iam-trust-policy-principal", "aws:iam/role:Role", {"assumeRolePolicy": doc(
+        {"Effect": "Allow", "Principal": {"AWS": ["*", f"arn:aws:iam::{ACCOUNT}:role/*"]}, "Action": "sts:AssumeRole",
+         "Condition": {"StringEquals": {"aws:PrincipalOrgID": "o-a1b2c3d4e5", "aws:PrincipalAccount": ACCOUNT}}})})
+    assert (f"lets principal *, arn:aws:iam::{ACCOUNT}:role/* assume the role (StringEquals aws:PrincipalOrgID, "
+            f"StringEquals aws:PrincipalAccount narrows who") in trust
+
+
+# ------------------------------------------------------------------ Lambda permissions and managed policies
+
+
+def _permission(**fields: str) -> list[str]:
+    return by_hand("iam-service-principal-source-condition", "aws:lambda/permission:Permission", {
+        "action": "lambda:InvokeFunction", "function": "worker", "principal": "apigateway.amazonaws.com", **fields})
+
+
+@pytest.mark.parametrize("fields", [{"sourceArn": API_ARN}, {"sourceAccount": ACCOUNT}],
+                         ids=["source-arn-only", "source-account-only"])
+def test_a_permission_with_one_source_field_is_tied_to_its_source(fields: dict[str, str]) -> None:
+    """AddPermission writes SourceArn as ArnLike aws:SourceArn and SourceAccount as StringEquals
+    aws:SourceAccount (Lambda API reference, AddPermission); either one names the source."""
+    assert _permission(**fields) == []
+
+
+def test_a_permission_names_the_condition_aws_writes_for_each_source_field() -> None:
+    [arn] = _permission(sourceArn=f"arn:aws:execute-api:{REGION}:*:a1b2c3d4e5/*/*")
+    assert "ArnLike aws:SourceArn: " in arn and "matches every account" in arn
+    [org] = _permission(principalOrgId="o-a1b2c3d4e5")
+    assert "StringEquals aws:PrincipalOrgID: this key does not identify" in org
+    [account] = _permission(sourceAccount="*")
+    assert "StringEquals aws:SourceAccount: " in account
+
+
+def test_kms_only_keys_restrict_nothing_outside_a_key_policy() -> None:
+    """kms:CallerAccount and the encryption context mean something only in a KMS key policy."""
+    assert by_hand("iam-resource-policy-public-principal", "aws:sqs/queuePolicy:QueuePolicy", {"policy": doc(
+        {**PUBLIC_GRANT, "Condition": {"StringEquals": {"kms:CallerAccount": ACCOUNT}}})})
+    assert by_hand("iam-service-principal-source-condition", "aws:sns/topicPolicy:TopicPolicy", {"policy": doc(
+        {**SERVICE_GRANT, "Action": "sns:Publish", "Resource": TOPIC_ARN,
+         "Condition": {"ArnLike": {"kms:EncryptionContext:aws:logs:arn": f"arn:aws:logs:{REGION}:{ACCOUNT}:*"}}})})
+
+
+@pytest.mark.parametrize(("arn", "flagged"), [
+    ("arn:aws:iam::aws:policy/AdministratorAccess-Amplify", True),
+    ("arn:aws:iam::aws:policy/AdministratorAccess-NewVariant", True),
+    ("arn:aws:iam::aws:policy/job-function/AdministratorAccess", True),
+    (f"arn:aws:iam::{ACCOUNT}:policy/TeamS3FullAccess", False),
+    (f"arn:aws:iam::{ACCOUNT}:policy/AdministratorAccess", False),
+])
+def test_admin_managed_policies_are_aws_managed_ones_by_name(arn: str, flagged: bool) -> None:
+    """AWS-managed policies live under arn:aws:iam::aws:policy/ (with an optional path); a customer-managed
+    policy of the same name is the customer's own document, judged by the document rules instead."""
+    found = by_hand("iam-no-admin-managed-policies", "aws:iam/rolePolicyAttachment:RolePolicyAttachment",
+                    {"role": "r", "policyArn": arn})
+    assert bool(found) is flagged
+    if flagged:
+        assert f"the AWS-managed policy {arn.rsplit('/', 1)[1]!r}" in found[0]
+
+
+def test_manage_connections_names_every_unscoped_resource_after_other_statements() -> None:
+    invoke = {"Effect": "Allow", "Action": "execute-api:Invoke", "Resource": API_ARN}
+    grant = {"Effect": "Allow", "Action": "execute-api:ManageConnections",
+             "Resource": [f"arn:aws:execute-api:{REGION}:{ACCOUNT}:a1b2c3d4e5/*", "*"]}
+    [message] = by_hand("execute-api-manage-connections-scoped", ROLE_POLICY, {"role": "r", "policy": doc(
+        invoke, grant)}, name="p")
+    assert message.startswith(f"RolePolicy 'p' policy statement #2 grants execute-api:ManageConnections on "
+                              f"'arn:aws:execute-api:{REGION}:{ACCOUNT}:a1b2c3d4e5/*', '*': ")
+    [nowhere] = by_hand("execute-api-manage-connections-scoped", ROLE_POLICY, {"role": "r", "policy": doc(
+        {"Effect": "Allow", "Action": "execute-api:ManageConnections"})})
+    assert "grants execute-api:ManageConnections on no Resource: " in nowhere
