@@ -324,6 +324,8 @@ AFTER_A_SKIPPED_STATEMENT: list[tuple[str, str, dict[str, Any], dict[str, Any], 
      {"Effect": "Allow", "Action": "s3:*", "Resource": BUCKET_ARN}, "policy"),
     ("iam-no-wildcard-actions", "aws:kms/key:Key", KEY_ROOT,
      {**KEY_ROOT, "Principal": {"AWS": f"arn:aws:iam::{ACCOUNT}:role/app"}}, "policy"),
+    ("iam-no-partial-wildcard-actions", ROLE_POLICY, DENY_ALL,
+     {"Effect": "Allow", "Action": "s3:Get*", "Resource": BUCKET_ARN}, "policy"),
     ("iam-no-wildcard-resources", ROLE_POLICY, DENY_ALL,
      {"Effect": "Allow", "Action": "s3:GetObject", "Resource": "*"}, "policy"),
     ("iam-no-wildcard-resources", ROLE_POLICY, {"Effect": "Allow", "Action": "s3:GetObject", "Resource": BUCKET_ARN},
@@ -429,6 +431,9 @@ def test_a_malformed_document_is_shown_whole_up_to_200_characters_then_cut() -> 
     assert shown(longer) == longer[:197] + "..."
     [as_object] = by_hand("iam-policy-document-valid", "aws:iam/policy:Policy", {"policy": {"Version": "2012-10-17"}})
     assert "The document was: {'Version': '2012-10-17'}." in as_object
+    large = {"Version": "2012-10-17", "Statements": "x" * 300}  # an object: its text is cut, not its keys
+    [cut] = by_hand("iam-policy-document-valid", "aws:iam/policy:Policy", {"policy": large})
+    assert "The document was: " + repr(large)[:197] + "...." in cut
 
 
 def test_messages_list_every_offending_action_and_principal() -> None:
