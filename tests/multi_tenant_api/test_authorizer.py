@@ -479,3 +479,89 @@ def test_the_tenants_usage_plan_reaches_the_backend_in_the_context(signing_key: 
         ExpressionAttributeValues={":p": {"S": "plan-trial"}})
     response = call(signing_key.sign(id_claims("acme-corp")))
     assert response["context"] == {"tenantId": "acme-corp", "tier": ACME_TIER, "usagePlanId": "plan-trial"}
+
+
+# --- what the operator's log says, and what is not read for a refused request --------------------------------
+
+
+@pytest.fixture
+def reasons(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The reason each refusal logs (the caller sees only a bare 401; the log tells the operator why)."""
+    logged: list[str] = []
+
+    def info(message: str, *args: Any, extra: dict[str, Any] | None = None, **kwargs: Any) -> None:
+        if message == "unauthorized":
+            logged.append((extra or {})["reason"])
+
+    monkeypatch.setattr(app.logger, "info", info)
+    return logged
+
+
+def _token_events(key: SigningKey) -> list[tuple[dict[str, Any], str]]:
+    now = int(time.time())
+    return [
+        (query_event(ACME_KEY), "not a TOKEN authorizer event"),
+        (token_event(key.sign(id_claims()), method_arn=f"{EXECUTION_ARN}/other/GET/items"),
+         "method ARN of another API or stage"),
+        (token_event(key.sign(id_claims()), scheme="Basic "), "no bearer token"),
+        (token_event("x" * 8193), "token too large"),
+        (token_event("not.a.jwt"), "malformed token: "),
+        (token_event(hs256_with_public_key(id_claims(), key)), "algorithm 'HS256' not allowed"),
+        (token_event(jwt.encode(id_claims(), key.private, algorithm="RS256")), "no kid"),
+        (token_event(SigningKey().sign(id_claims())), "unknown kid"),
+        (token_event(key.sign(id_claims(exp=now - 60, iat=now - 3600))), "invalid token: ExpiredSignatureError"),
+        (token_event(key.sign(id_claims(token_use="access"))), "token_use 'access' is not 'id'"),
+    ]
+
+
+@pytest.mark.usefixtures("authorizer_env")
+def test_each_refused_token_logs_why(signing_key: SigningKey, reasons: list[str]) -> None:
+    for event, reason in _token_events(signing_key):
+        with pytest.raises(Exception, match=r"^Unauthorized$"):
+            app.handler(event, LambdaContext())
+        assert reasons[-1].startswith(reason), (reason, reasons[-1])
+    assert len(reasons) == len(_token_events(signing_key))
+
+
+@pytest.mark.usefixtures("authorizer_env")
+def test_each_refused_query_string_logs_why_and_a_malformed_key_reads_no_table(signing_key: SigningKey,
+                                                                                 reasons: list[str]) -> None:
+    cases = [(token_event(signing_key.sign(id_claims())), "not a REQUEST authorizer event"),
+             (query_event(None), "no well-formed key"), (query_event("short"), "no well-formed key"),
+             (query_event("Zz" * 20), "unknown key")]
+    for event, reason in cases:
+        with pytest.raises(Exception, match=r"^Unauthorized$"):
+            app.query_string_handler(event, LambdaContext())
+        assert reasons[-1] == reason
+    assert app.authorizer().store.lookups == 1  # only the well-formed unknown key was looked up
+
+
+@pytest.mark.usefixtures("authorizer_env")
+def test_a_query_string_key_read_that_cannot_fit_is_not_started(reasons: list[str]) -> None:
+    """The legacy flavour keeps the same deadline as the token flavour: no key-table read it cannot finish."""
+    with pytest.raises(Exception, match=r"^Unauthorized$"):
+        app.query_string_handler(query_event(ACME_KEY), ShortContext(2.0))
+    assert app.authorizer().store.lookups == 0
+    assert reasons[-1].startswith("reading the key table may take 4.00 s; only ")
+
+
+@pytest.mark.parametrize(("route", "resource"), [
+    ("GET /", "GET/"),
+    ("GET /items", "GET/items"),
+    ("GET /items/{itemId}", "GET/items/*"),
+    ("PUT /items/{itemId}/tags/{tag}", "PUT/items/*/tags/*"),
+    ("DELETE /Xrays/{id}", "DELETE/Xrays/*"),
+])
+def test_a_route_becomes_the_method_arn_pattern_api_gateway_matches(route: str, resource: str) -> None:
+    """Method ARNs are arn:aws:execute-api:<region>:<account>:<api-id>/<stage>/<METHOD>/<resource path>, and a
+    path parameter matches one or more segments with '*' ("Control access to an API with IAM permissions",
+    https://docs.aws.amazon.com/apigateway/latest/developerguide/api-gateway-control-access-using-iam-policies-to-invoke-api.html)."""
+    assert settings().route_resource(route) == f"{EXECUTION_ARN}/{STAGE}/{resource}"
+
+
+def test_an_access_token_reaches_exactly_the_routes_of_its_scopes() -> None:
+    scoped = settings(route_scopes={"GET /items": "api/items.read", "GET /items/{itemId}": "api/items.read",
+                                    "POST /items": "api/items.write"})
+    assert scoped.scoped_resources({"api/items.read"}) == [f"{EXECUTION_ARN}/{STAGE}/GET/items",
+                                                            f"{EXECUTION_ARN}/{STAGE}/GET/items/*"]
+    assert scoped.scoped_resources({"api/usage.read"}) == []
