@@ -347,3 +347,193 @@ def test_rule_through_offline_engine(rule_id: str, bad: Callable[[], None], good
     violations = offline(bad)
     assert rule_hits(violations, rule_id) == [offender], violations
     assert rule_hits(offline(good), rule_id) == []
+
+
+# ------------------------------------------------------------------ S3: each way of meeting a rule, and near it
+
+DENY_TLS = {"Effect": "Deny", "Principal": "*", "Action": "s3:*", "Resource": [BUCKET_ARN, BUCKET_ARN + "/*"],
+            "Condition": {"Bool": {"aws:SecureTransport": "false"}}}
+
+
+@pytest.mark.parametrize("first", [
+    {"Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{ACCOUNT}:role/app"}, "Action": "s3:GetObject",
+     "Resource": BUCKET_ARN + "/*"},
+    {**DENY_TLS, "Principal": {"AWS": f"arn:aws:iam::{ACCOUNT}:role/app"}},
+    {**DENY_TLS, "Action": "s3:PutObject"},
+    {**DENY_TLS, "Condition": {"Bool": {"aws:SecureTransport": "true"}}},
+], ids=["allow", "one-role", "one-action", "secure-true"])
+def test_tls_only_is_found_after_statements_that_do_not_make_it(first: dict[str, Any]) -> None:
+    """The deny may come after statements that look like it but deny less; each of them alone is not enough."""
+    assert [n for n, _ in stack_by_hand("s3-bucket-tls-only", _bucket_stack(policy=doc(first)))] == ["data"]
+    assert stack_by_hand("s3-bucket-tls-only", _bucket_stack(policy=doc(first, DENY_TLS))) == []
+
+
+def test_tls_only_accepts_star_action_the_inline_policy_and_names_the_arn() -> None:
+    star = doc({**DENY_TLS, "Action": "*", "Condition": {"Bool": {"AWS:SecureTransport": False}}})
+    assert stack_by_hand("s3-bucket-tls-only", _bucket_stack(policy=star)) == []
+    stack = _bucket_stack(policy=None)
+    stack[0].props["policy"] = doc(DENY_TLS)  # the bucket's own (legacy) policy property
+    assert stack_by_hand("s3-bucket-tls-only", stack) == []
+    [(_, message)] = stack_by_hand("s3-bucket-tls-only", _bucket_stack(policy='{"Statement": ['))
+    assert f"when aws:SecureTransport is false on {BUCKET_ARN} and its objects" in message
+    nameless = _bucket_stack(policy=None)
+    del nameless[0].props["arn"]
+    [(_, message)] = stack_by_hand("s3-bucket-tls-only", nameless)
+    assert "is false on <bucket arn> and its objects" in message
+
+
+def test_an_account_public_access_block_covers_every_bucket_only_with_all_four_flags() -> None:
+    flags = {"blockPublicAcls": True, "blockPublicPolicy": True, "ignorePublicAcls": True,
+             "restrictPublicBuckets": True}
+    account = resource("aws:s3/accountPublicAccessBlock:AccountPublicAccessBlock", "account", flags)
+    assert stack_by_hand("s3-bucket-public-access-block", [*_bucket_stack(pab=False), account]) == []
+    partial = resource("aws:s3/accountPublicAccessBlock:AccountPublicAccessBlock", "account",
+                       {**flags, "restrictPublicBuckets": False})
+    assert [n for n, _ in stack_by_hand("s3-bucket-public-access-block", [*_bucket_stack(pab=False), partial])] == [
+        "data"]
+
+
+def test_a_partial_public_access_block_names_every_flag_left_off() -> None:
+    stack = _bucket_stack()
+    stack[1].props["blockPublicAcls"] = False
+    stack[1].props["restrictPublicBuckets"] = "true"  # a string is not the boolean true
+    [(_, message)] = stack_by_hand("s3-bucket-public-access-block", stack)
+    assert message.startswith("Bucket 'data': public access block 'data-pab' leaves blockPublicAcls, "
+                              "restrictPublicBuckets off.")
+    [(_, missing)] = stack_by_hand("s3-bucket-public-access-block", _bucket_stack(pab=False))
+    assert missing.startswith("Bucket 'data' has no BucketPublicAccessBlock.")
+
+
+def test_default_encryption_by_the_legacy_inline_block_or_any_of_several_configurations() -> None:
+    stack = _bucket_stack(sse=False)
+    stack[0].props["serverSideEncryptionConfiguration"] = {"rule": {"applyServerSideEncryptionByDefault": {
+        "sseAlgorithm": "AES256"}}}
+    assert stack_by_hand("s3-bucket-encryption", stack) == []
+    stack[0].props["serverSideEncryptionConfiguration"] = {"rule": {"applyServerSideEncryptionByDefault": {
+        "sseAlgorithm": "AES-256"}}}
+    assert [n for n, _ in stack_by_hand("s3-bucket-encryption", stack)] == ["data"]
+    bad = resource("aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration",
+                   "data-sse-old", {"bucket": "data-bucket", "rules": [
+                       "not a rule", {"applyServerSideEncryptionByDefault": {"sseAlgorithm": "none"}}]},
+                   {"bucket": [stack[0]]})
+    assert [n for n, _ in stack_by_hand("s3-bucket-encryption", [*_bucket_stack(sse=False), bad])] == ["data"]
+    assert stack_by_hand("s3-bucket-encryption", [*_bucket_stack(), bad]) == []
+    [(_, message)] = stack_by_hand("s3-bucket-encryption", _bucket_stack(sse=False))
+    assert message.startswith("Bucket 'data' has no default encryption configuration.")
+
+
+# ------------------------------------------------------------------ Lambda runtimes, tracing and log retention
+
+FUNCTION = "aws:lambda/function:Function"
+
+
+@pytest.mark.parametrize(("runtime", "suggested"), [
+    ("python3.8", "python3.14"),  # 3.13 and 3.14 share a deprecation date: the higher version wins
+    ("java8", "java25"), ("nodejs12.x", "nodejs24.x"), ("nodejs", "nodejs24.x")])
+def test_a_deprecated_runtime_is_reported_with_the_newest_of_its_family(runtime: str, suggested: str) -> None:
+    [message] = by_hand("lambda-supported-runtime", FUNCTION, {"runtime": runtime}, name="fn")
+    assert message.startswith(f"Function 'fn' uses runtime {runtime!r}, deprecated by AWS since ")
+    assert message.endswith(f"Fix: move to a supported runtime such as {suggested!r}.")
+
+
+def test_a_runtime_is_unsupported_from_its_deprecation_day_on(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The Lambda developer guide's deprecation date is the first day without support."""
+    import datetime
+
+    from serverless_patterns.policies import lambda_
+
+    class Day(datetime.date):
+        today_is = datetime.date(2029, 6, 29)
+
+        @classmethod
+        def today(cls) -> datetime.date:
+            return cls.today_is
+
+    monkeypatch.setattr(lambda_.datetime, "date", Day)
+    assert by_hand("lambda-supported-runtime", FUNCTION, {"runtime": "python3.14"}) == []
+    Day.today_is = datetime.date(2029, 6, 30)
+    assert by_hand("lambda-supported-runtime", FUNCTION, {"runtime": "python3.14"})
+
+
+@pytest.mark.parametrize("props", [{"packageType": "Image", "imageUri": "1.dkr.ecr/x@sha256:0"},
+                                   {"runtime": "python3.99"}, {"packageType": "Zip", "runtime": None}],
+                         ids=["image", "newer-than-the-table", "no-runtime-known"])
+def test_runtimes_the_rule_cannot_judge_are_not_reported(props: dict[str, Any]) -> None:
+    assert by_hand("lambda-supported-runtime", FUNCTION, props) == []
+    assert by_hand("lambda-supported-runtime", FUNCTION, {"packageType": "Zip", "runtime": "python3.8"})
+
+
+def test_tracing_and_retention_messages_say_what_is_set() -> None:
+    [unset] = by_hand("lambda-tracing-active", FUNCTION, {"runtime": "python3.14"}, name="fn")
+    assert unset.startswith("Function 'fn' has X-Ray tracing mode 'PassThrough'.")
+    [forever] = by_hand("log-group-retention", "aws:cloudwatch/logGroup:LogGroup", {"name": "/x"}, name="logs")
+    assert forever.startswith("Log group 'logs' keeps logs forever (no retentionInDays).")
+
+
+# ------------------------------------------------------------------ API Gateway: how each rule finds what it needs
+
+
+def _route(key: str, auth: str | None, api_id: str = "a1") -> Any:
+    props = {"apiId": api_id, "routeKey": key, **({"authorizationType": auth} if auth else {})}
+    return resource("aws:apigatewayv2/route:Route", f"route-{key}", props)
+
+
+def test_a_route_finds_its_api_by_id_without_a_dependency() -> None:
+    """The API's protocol decides: an HTTP API's $default route needs an authorizer, a WebSocket's does not."""
+    http = resource("aws:apigatewayv2/api:Api", "api", {"id": "a1", "protocolType": "HTTP"})
+    assert [n for n, _ in stack_by_hand("apigateway-route-authorized", [http, _route("$default", "NONE")])] == [
+        "route-$default"]
+
+
+def test_a_route_without_authorization_type_is_unauthorized() -> None:
+    """AuthorizationType defaults to NONE (API Gateway V2 API reference, CreateRoute)."""
+    ws = resource("aws:apigatewayv2/api:Api", "api", {"id": "a1", "protocolType": "WEBSOCKET"})
+    [(name, message)] = stack_by_hand("apigateway-route-authorized", [ws, _route("$connect", None)])
+    assert name == "route-$connect" and message.startswith("WebSocket route 'route-$connect' ($connect) has ")
+
+
+@pytest.mark.parametrize(("key", "reported"), [
+    ("GET /items", "HTTP API route 'route-GET /items' (GET /items) has authorizationType NONE."),
+    ("$connect", "WebSocket route 'route-$connect' ($connect) has authorizationType NONE"),
+    ("$disconnect", None), ("sendmessage", None)])
+def test_without_its_api_a_route_key_tells_the_protocol(key: str, reported: str | None) -> None:
+    """Route keys are 'METHOD /path' on HTTP APIs and '$connect', '$default' or a message value on WebSocket
+    APIs (API Gateway V2 API reference, Route: routeKey)."""
+    unknown = resource("aws:apigatewayv2/api:Api", "api", {"id": "a1"})  # protocol not known (yet)
+    for apis in ([], [unknown]):
+        found = [m for _, m in stack_by_hand("apigateway-route-authorized", [*apis, _route(key, "NONE", "a1")])]
+        assert [m.startswith(reported) for m in found] == ([True] if reported else []), found
+
+
+def test_a_method_with_only_an_api_key_says_the_key_is_not_authorization() -> None:
+    [keyed] = by_hand("apigateway-method-authorized", "aws:apigateway/method:Method",
+                      {"httpMethod": "GET", "authorization": "NONE", "apiKeyRequired": True}, name="m")
+    assert keyed.startswith("Method 'm' (GET) has authorization 'NONE' (an API key is not authorization). Fix:")
+    [bare] = by_hand("apigateway-method-authorized", "aws:apigateway/method:Method",
+                     {"httpMethod": "GET", "authorization": "NONE"}, name="m")
+    assert bare.startswith("Method 'm' (GET) has authorization 'NONE'. Fix:")
+
+
+def test_an_access_log_destination_known_only_at_deploy_counts_as_set() -> None:
+    from policy_test_helpers import analyze_request, diagnostics, servicer
+    from pulumi_policy.proxy import UNKNOWN_STRING_VALUE
+
+    stage = {"apiId": "a", "name": "prod", "accessLogSettings": {"destinationArn": UNKNOWN_STRING_VALUE,
+                                                                  "format": "{}"}}
+    assert diagnostics(servicer().Analyze(analyze_request("aws:apigatewayv2/stage:Stage", "st", stage), None)) == []
+
+
+def _settings(stage: str, path: str, burst: int = 1, rate: int = 1) -> Any:
+    return resource("aws:apigateway/methodSettings:MethodSettings", f"settings-{stage}-{path}", {
+        "restApi": "a1", "stageName": stage, "methodPath": path,
+        "settings": {"throttlingBurstLimit": burst, "throttlingRateLimit": rate}})
+
+
+def test_rest_stage_throttling_is_found_among_other_stages_and_paths() -> None:
+    stage = _rest_stage(None)
+    assert stack_by_hand("apigateway-stage-throttling", [*stage, _settings("prod", "*/*")]) == []  # 1 rps is a limit
+    assert [n for n, _ in stack_by_hand("apigateway-stage-throttling", [*stage, _settings("test", "*/*")])] == [
+        "stage"]
+    assert stack_by_hand("apigateway-stage-throttling", [*stage, _settings("test", "*/*"),
+                                                         _settings("prod", "items/GET"),
+                                                         _settings("prod", "*/*")]) == []
