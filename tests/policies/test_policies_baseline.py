@@ -537,3 +537,80 @@ def test_rest_stage_throttling_is_found_among_other_stages_and_paths() -> None:
     assert stack_by_hand("apigateway-stage-throttling", [*stage, _settings("test", "*/*"),
                                                          _settings("prod", "items/GET"),
                                                          _settings("prod", "*/*")]) == []
+
+
+# ------------------------------------------------------------------ Cognito and ECR: boundaries and what is named
+
+POOL = "aws:cognito/userPool:UserPool"
+ALL_CLASSES = {"requireLowercase": True, "requireUppercase": True, "requireNumbers": True, "requireSymbols": True}
+
+
+def test_a_password_policy_of_exactly_the_minimum_passes_and_the_message_lists_every_weakness() -> None:
+    assert by_hand("cognito-password-policy", POOL, {"passwordPolicy": {**ALL_CLASSES, "minimumLength": 8}}) == []
+    assert by_hand("cognito-password-policy", POOL, {"passwordPolicy": {**ALL_CLASSES, "minimumLength": 14}},
+                   config={"minimumLength": 14}) == []
+    [weak] = by_hand("cognito-password-policy", POOL, {"passwordPolicy": {
+        **ALL_CLASSES, "minimumLength": 6, "requireSymbols": False, "requireNumbers": False}}, name="pool")
+    assert weak == ("User pool 'pool' has a weak password policy: minimumLength 6 < 8; requireNumbers is off; "
+                    "requireSymbols is off. Fix: require all four character classes and at least 8 characters.")
+    [unset] = by_hand("cognito-password-policy", POOL, {"passwordPolicy": ALL_CLASSES})
+    assert "minimumLength None < 8" in unset
+    [none] = by_hand("cognito-password-policy", POOL, {}, name="pool", config={"minimumLength": 14})
+    assert none.startswith("User pool 'pool' sets no password policy. Fix: password_policy={'minimum_length': 14, ")
+
+
+def test_tag_immutability_and_what_each_resource_kind_is_called() -> None:
+    repo, template = "aws:ecr/repository:Repository", "aws:ecr/repositoryCreationTemplate:RepositoryCreationTemplate"
+    assert by_hand("ecr-immutable-tags", repo, {"imageTagMutability": "IMMUTABLE_WITH_EXCLUSION"}) == []
+    [default] = by_hand("ecr-immutable-tags", repo, {}, name="r")  # ECR's default is MUTABLE (CreateRepository)
+    assert default.startswith("Repository 'r' has mutable tags (MUTABLE): ")
+    [made] = by_hand("ecr-immutable-tags", template, {"imageTagMutability": "MUTABLE"}, name="t")
+    assert made.startswith("Repository creation template 't' creates repositories with mutable tags (MUTABLE): ")
+
+
+@pytest.mark.parametrize(("frequency", "filters", "covered"), [
+    ("CONTINUOUS_SCAN", [{"filter": "shared/*", "filterType": "WILDCARD"}], True),
+    ("SCAN_ON_PUSH", ["not a filter", {"filter": "shared/*", "filterType": "WILDCARD"}], True),
+    ("MANUAL", [{"filter": "*", "filterType": "WILDCARD"}], False),
+    ("SCAN_ON_PUSH", [{"filter": "other/*", "filterType": "WILDCARD"}], False),
+])
+def test_registry_scanning_rules_cover_repositories_by_frequency_and_filter(frequency: str, filters: list[Any],
+                                                                            covered: bool) -> None:
+    repo = resource("aws:ecr/repository:Repository", "repo", {"name": "shared/app"})
+    registry = resource("aws:ecr/registryScanningConfiguration:RegistryScanningConfiguration", "scan", {
+        "scanType": "ENHANCED", "rules": ["not a rule", {"scanFrequency": frequency, "repositoryFilters": filters}]})
+    found = stack_by_hand("ecr-scan-on-push", [repo, registry])
+    assert (found == []) is covered
+    if not covered:
+        assert found[0][1].startswith("Repository 'repo' does not scan images on push.")
+
+
+def test_pull_only_reads_every_statement_and_names_grantees_and_extra_actions() -> None:
+    other = {"AWS": ["arn:aws:iam::222222222222:root", "333333333333"]}
+    stack = _repo_policy({"Effect": "Deny", "Principal": "*", "Action": "ecr:*"},
+                         {"Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{ACCOUNT}:role/ci"},
+                          "Action": ["ecr:PutImage"]},
+                         {"Effect": "Allow", "Principal": {**other, "Service": "lambda.amazonaws.com"},
+                          "Action": ["ecr:BatchGetImage", "ecr:PutImage", "ecr:DeleteRepository"]})
+    [(name, message)] = stack_by_hand("ecr-repository-policy-pull-only", stack)
+    assert name == "repo-policy" and message.startswith(
+        "Repository policy 'repo-policy' statement #3 grants ecr:PutImage, ecr:DeleteRepository to "
+        "arn:aws:iam::222222222222:root, 333333333333, lambda.amazonaws.com: ")
+    assert message.endswith("Fix: give other accounts only ecr:BatchGetImage, ecr:GetDownloadUrlForLayer.")
+
+
+def test_pull_only_without_the_repository_treats_every_account_as_another() -> None:
+    policy = resource("aws:ecr/repositoryPolicy:RepositoryPolicy", "repo-policy", {"repository": "elsewhere",
+                      "policy": doc({"Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{ACCOUNT}:role/ci"},
+                                     "Action": ["ecr:PutImage"]})})
+    [(_, message)] = stack_by_hand("ecr-repository-policy-pull-only", [policy])
+    assert " (treated as other accounts: the repository is not in this stack): " in message
+    template = resource("aws:ecr/repositoryCreationTemplate:RepositoryCreationTemplate", "tpl", {
+        "prefix": "shared", "repositoryPolicy": doc({"Effect": "Allow", "Principal": {"AWS": "222222222222"},
+                                                     "Action": ["ecr:PutImage"]})})
+    [(_, made)] = stack_by_hand("ecr-repository-policy-pull-only", [template])
+    assert made.startswith("Repository creation template 'tpl' statement #1 grants ecr:PutImage to 222222222222 "
+                           "(treated as other accounts): ")
+    for empty in ("", '{"Statement": ['):
+        blank = resource("aws:ecr/repositoryPolicy:RepositoryPolicy", "p", {"repository": "x", "policy": empty})
+        assert stack_by_hand("ecr-repository-policy-pull-only", [blank]) == []
