@@ -455,7 +455,7 @@ def test_a_runtime_is_unsupported_from_its_deprecation_day_on(monkeypatch: pytes
     assert by_hand("lambda-supported-runtime", FUNCTION, {"runtime": "python3.14"})
 
 
-@pytest.mark.parametrize("props", [{"packageType": "Image", "imageUri": "1.dkr.ecr/x@sha256:0"},
+@pytest.mark.parametrize("props", [{"packageType": "Image", "imageUri": "1.dkr.ecr/x@sha256:0", "runtime": "python3.8"},
                                    {"runtime": "python3.99"}, {"packageType": "Zip", "runtime": None}],
                          ids=["image", "newer-than-the-table", "no-runtime-known"])
 def test_runtimes_the_rule_cannot_judge_are_not_reported(props: dict[str, Any]) -> None:
