@@ -241,3 +241,54 @@ def test_state_machine_whose_role_is_not_in_the_stack_is_reported() -> None:
         "arn": OWN, "roleArn": f"arn:aws:iam::{ACCOUNT}:role/elsewhere", "definition": json.dumps(definition())})
     [(name, message)] = stack_by_hand(RULE, [machine])
     assert name == "orphan" and "not in this stack" in message
+
+
+# ------------------------------------------------------------------ sfn-logging and sfn-tracing
+
+SFN = "aws:sfn/stateMachine:StateMachine"
+DESTINATION = f"arn:aws:logs:{REGION}:{ACCOUNT}:log-group:/aws/states/orders:*"
+
+
+def _logging(**settings: Any) -> list[str]:
+    from policy_test_helpers import by_hand
+
+    config = settings.pop("config", None)
+    return by_hand("sfn-logging", SFN, {"loggingConfiguration": settings} if settings else {}, name="sm",
+                   config=config)
+
+
+def test_logging_names_every_missing_part() -> None:
+    [message] = _logging()
+    assert message.startswith("State machine 'sm' logging: level is 'OFF' (accepted: ALL, ERROR); "
+                              "includeExecutionData is off; there is no logDestination. Fix: ")
+
+
+@pytest.mark.parametrize(("level", "levels", "accepted"), [
+    ("ALL", None, True), ("ERROR", None, True), ("FATAL", None, False), ("ERROR", ["ALL"], False)])
+def test_logging_levels_are_the_accepted_ones(level: str, levels: list[str] | None, accepted: bool) -> None:
+    found = _logging(level=level, includeExecutionData=True, logDestination=DESTINATION,
+                     config={"levels": levels} if levels else None)
+    assert (found == []) is accepted
+    if not accepted:
+        assert f"level is {level!r} (accepted: {', '.join(levels or ['ALL', 'ERROR'])})" in found[0]
+
+
+def test_values_known_only_at_deploy() -> None:
+    """A log destination not created yet counts as set; a compared value not known yet is an advisory."""
+    from policy_test_helpers import analyze_request, diagnostics, servicer
+    from pulumi_policy.proxy import UNKNOWN_STRING_VALUE
+
+    props: dict[str, Any] = {"loggingConfiguration": {"level": "ALL", "includeExecutionData": True,
+                                                      "logDestination": UNKNOWN_STRING_VALUE},
+                             "tracingConfiguration": {"enabled": True}}
+    assert diagnostics(servicer().Analyze(analyze_request(SFN, "sm", props), None)) == []
+    props["loggingConfiguration"]["includeExecutionData"] = UNKNOWN_STRING_VALUE
+    [(rule, level, message)] = diagnostics(servicer().Analyze(analyze_request(SFN, "sm", props), None))
+    assert (rule, level) == ("sfn-logging", "advisory") and ".loggingConfiguration.includeExecutionData" in message
+
+
+def test_tracing_names_the_machine() -> None:
+    from policy_test_helpers import by_hand
+
+    [message] = by_hand("sfn-tracing", SFN, {"tracingConfiguration": {"enabled": False}}, name="sm")
+    assert message.startswith("State machine 'sm' has no X-Ray tracing. Fix: ")
