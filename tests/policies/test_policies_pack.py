@@ -284,3 +284,55 @@ def test_the_documented_example_config_is_valid() -> None:
     assert levels["iam-no-wildcard-actions"] == "mandatory"
     # The example's suppression names a resource this stack does not have: reported as stale, not an error.
     assert levels["policy-suppression-unused"] == "advisory"
+
+
+def test_every_malformed_suppression_is_named_and_a_valid_one_after_them_still_applies() -> None:
+    """Each entry is read on its own: a broken one is reported and skipped, never the end of the list."""
+    from serverless_patterns.policies.suppressions import read_suppressions
+
+    valid = {"ruleId": "iam-no-wildcard-resources", "resource": "app-policy", "reason": REASON}
+    entries: list[object] = ["app-policy", {**valid, "expires": "2027"}, {"ruleId": "", "resource": "app-policy"},
+                             {**valid, "ruleId": "policy-config-valid"}, {**valid, "ruleId": "no-such-rule"},
+                             {**valid, "reason": 42}, valid]
+    suppressions, problems = read_suppressions({"suppressions": entries, "extra": 1})
+    assert [(s.index, s.rule_id, s.resource, s.reason) for s in suppressions] == [
+        (5, "iam-no-wildcard-resources", "app-policy", None), (6, "iam-no-wildcard-resources", "app-policy", REASON)]
+    assert problems["policy-suppression-requires-reason.extra"] == (
+        "policy config for 'policy-suppression-requires-reason' has an unknown key 'extra' (known: suppressions); "
+        "it is ignored")
+    assert problems["suppression #1"] == "suppression #1 must be an object {ruleId, resource, reason}, got 'app-policy'"
+    assert problems["suppression #2.keys"] == ("suppression #2 has unknown key(s) expires (known: ruleId, resource, "
+                                               "reason); it is not applied")
+    assert problems["suppression #3"].startswith("suppression #3 needs a 'ruleId' and a 'resource' (URN or logical "
+                                                 "name): ")
+    assert problems["suppression #4"] == "suppression #4 targets 'policy-config-valid', which cannot be suppressed"
+    assert problems["suppression #5"].startswith("suppression #5 names the unknown rule id 'no-such-rule'; known rule "
+                                                 "ids: apigateway-method-authorized, apigateway-route-authorized, ")
+    assert "policy-config-valid" not in problems["suppression #5"]
+    assert read_suppressions({"suppressions": "app-policy"}) == ([], {
+        "suppressions": "'suppressions' must be a list of {ruleId, resource, reason}, got 'app-policy'"})
+    analysis = run(_stack(), {"suppressions": entries})
+    assert "app-policy" not in rule_hits(analysis.violations, "iam-no-wildcard-resources")
+
+
+@pytest.mark.parametrize("target", ["app-policy", "pulumi:pulumi:Stack$aws:iam/rolePolicy:RolePolicy::app-policy"])
+def test_a_suppression_names_its_resource_by_logical_name_or_urn_tail(target: str) -> None:
+    config = {"suppressions": [{"ruleId": "iam-no-wildcard-resources", "resource": target, "reason": REASON}]}
+    analysis = run(_stack(), config)
+    assert "app-policy" not in rule_hits(analysis.violations, "iam-no-wildcard-resources")
+    assert not [v for v in analysis.violations if v.policy_name == "policy-suppression-unused"]
+    placeholder = {"suppressions": [{**config["suppressions"][0], "reason": "todo"}]}
+    [refused] = [v for v in run(_stack(), placeholder).violations
+                 if v.policy_name == "policy-suppression-requires-reason"]
+    assert refused.resource_name == "app-policy" and "targets 'app-policy' but its reason 'todo' is a placeholder" \
+        in refused.message and refused.message.endswith("Fix: write why the finding is acceptable in 'reason', or "
+                                                        "fix the resource.")
+
+
+def test_the_pack_rules_own_configs_take_no_keys() -> None:
+    config = {"policy-config-valid": {"strict": True}, "policy-suppression-unused": {"quiet": True}}
+    problems = [v.message for v in run(_stack(), config).violations if v.policy_name == "policy-config-valid"]
+    assert any(m.startswith("policy config for 'policy-config-valid' has an unknown key 'strict' (it takes none "
+                            "besides enforcementLevel); it is ignored. Fix: ") for m in problems), problems
+    assert any(m.startswith("policy config for 'policy-suppression-unused' has an unknown key 'quiet'")
+               for m in problems), problems
