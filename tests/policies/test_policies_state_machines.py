@@ -292,3 +292,62 @@ def test_tracing_names_the_machine() -> None:
 
     [message] = by_hand("sfn-tracing", SFN, {"tracingConfiguration": {"enabled": False}}, name="sm")
     assert message.startswith("State machine 'sm' has no X-Ray tracing. Fix: ")
+
+
+# ------------------------------------------------------------------ every need in full (action, ARN, state, others)
+
+SES = f"arn:aws:ses:{REGION}:{ACCOUNT}"
+API = f"arn:aws:execute-api:{REGION}:{ACCOUNT}:rest123456"
+ENDPOINT = f"rest123456.execute-api.{REGION}.amazonaws.com"
+OTHER_QUEUE = f"arn:aws:sqs:{REGION}:{ACCOUNT}:renamed"
+
+
+@pytest.mark.parametrize(("resource_arn", "params", "expected"), [
+    ("arn:aws:states:::aws-sdk:sesv2:sendEmail",
+     {"FromEmailAddressIdentityArn": f"{SES}:identity/example.org", "FromEmailAddress": "a@example.org",
+      "ConfigurationSetName": "restores"},
+     [("ses:SendEmail", f"{SES}:identity/example.org", ()),
+      ("ses:SendEmail", f"{SES}:configuration-set/restores", ())]),
+    ("arn:aws:states:::aws-sdk:sesv2:sendEmail", {"FromEmailAddress": "Restores <restores@mail.example.org>"},
+     [("ses:SendEmail", f"{SES}:identity/restores@mail.example.org", (f"{SES}:identity/mail.example.org",))]),
+    ("arn:aws:states:::aws-sdk:sesv2:sendEmail", {"FromEmailAddress": "no-address"}, [("ses:SendEmail", None, ())]),
+    ("arn:aws:states:::aws-sdk:lambda:invoke", {"FunctionName": "label"}, [("lambda:InvokeFunction", FN, ())]),
+    ("arn:aws:states:::aws-sdk:lambda:invoke", {"FunctionName": "label:3"},
+     [("lambda:InvokeFunction", FN + ":3", ())]),
+    ("arn:aws:states:::lambda:invoke", {"FunctionName": "resized"},
+     [("lambda:InvokeFunction", f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:resizer", ())]),
+    ("arn:aws:states:::aws-sdk:lambda:invoke", {"FunctionName.$": "$.fn"}, [("lambda:InvokeFunction", None, ())]),
+    ("arn:aws:states:::aws-sdk:sqs:sendMessage", {"QueueUrl": QUEUE_URL}, [("sqs:SendMessage", QUEUE, ())]),
+    ("arn:aws:states:::sqs:sendMessage", {"QueueUrl": "https://example.com/queue"}, [("sqs:SendMessage", None, ())]),
+    ("arn:aws:states:::sqs:sendMessage", {"QueueUrl": "https://queue.local/renamed"},
+     [("sqs:SendMessage", OTHER_QUEUE, ())]),
+    ("arn:aws:states:::aws-sdk:sns:publish", {"TopicArn": TOPIC}, [("sns:Publish", TOPIC, ())]),
+    ("arn:aws:states:::events:putEvents", {"Entries": [{"EventBusName": BUS}, {"Source": "x"}]},
+     [("events:PutEvents", f"arn:aws:events:{REGION}:{ACCOUNT}:event-bus/default", ()), ("events:PutEvents", BUS, ())]),
+    ("arn:aws:states:::events:putEvents", {"Entries": [{"EventBusName": "audit"}]},
+     [("events:PutEvents", f"arn:aws:events:{REGION}:{ACCOUNT}:event-bus/audit-renamed", ())]),
+    ("arn:aws:states:::apigateway:invoke", {"ApiEndpoint": "https://" + ENDPOINT, "Method": "get", "Stage": "prod",
+                                            "Path": "/items/1"},
+     [("execute-api:Invoke", f"{API}/prod/GET/items/1", ())]),
+    ("arn:aws:states:::apigateway:invoke", {"ApiEndpoint": ENDPOINT, "Method": "POST", "Stage": "prod",
+                                            "Path.$": "States.Format('/@connections/{}', $.id)"},
+     [("execute-api:ManageConnections", f"{API}/prod/POST/@connections/connection", ())]),
+    ("arn:aws:states:::apigateway:invoke", {"ApiEndpoint": ENDPOINT, "Method": "GET", "Stage": "prod",
+                                            "Path.$": "$.path"}, [("execute-api:Invoke", None, ())]),
+    ("arn:aws:states:::apigateway:invoke", {"ApiEndpoint": ENDPOINT, "Stage": "prod", "Path": "/items"},
+     [("execute-api:Invoke", None, ())]),
+    ("arn:aws:states:::aws-sdk:s3:getObject", {"Bucket": "archive"},
+     [("s3:GetObject", None, ()), ("s3:ListBucket", "arn:aws:s3:::archive", ())]),
+])
+def test_each_task_needs_exactly_these_permissions(resource_arn: str, params: dict[str, Any],
+                                                   expected: list[tuple[str, str | None, tuple[str, ...]]]) -> None:
+    """Written from the IAM Service Authorization Reference's resource types for each action (SES identities and
+    configuration sets, Lambda functions with qualifiers, SQS queues, EventBridge buses, execute-api paths)."""
+    ctx = Context("aws", REGION, ACCOUNT, {"orders": TABLE},
+                  {"resized": f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:resizer"},
+                  {"https://queue.local/renamed": OTHER_QUEUE},
+                  {"audit": f"arn:aws:events:{REGION}:{ACCOUNT}:event-bus/audit-renamed"}, OWN)
+    needs = definition_needs(ctx, {"StartAt": "T", "States": {"T": {
+        "Type": "Task", "Resource": resource_arn, "Parameters": params, "End": True}}})
+    assert [(n.action, n.resource, n.alternatives) for n in needs] == expected
+    assert {n.state for n in needs} == {"T"}
