@@ -33,6 +33,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 SCRATCH = ROOT / ".build" / "mutate"
 EQUIVALENTS = ROOT / "benchmarks" / "mutation-equivalents.json"
+#: Hand-written notes appended to the report: how the figures were measured, which tests kill named mutants.
+NOTES = ROOT / "benchmarks" / "mutation-notes.md"
 MUTMUT = Path(sys.executable).with_name("mutmut")
 GOAL = 0.90
 
@@ -297,7 +299,9 @@ def report(outcomes: Sequence[Outcome], equivalents: dict[str, dict[str, str]]) 
         for name, what in sorted(o.survivors.items()):
             lines.append(f"- SURVIVED `{name}`: `{what}`")
         lines.append("")
-    return "\n".join(lines)
+    if NOTES.exists():
+        lines += ["", NOTES.read_text().rstrip()]
+    return "\n".join(lines) + "\n"
 
 
 def main(argv: Sequence[str] | None = None) -> int:
