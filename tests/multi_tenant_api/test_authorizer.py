@@ -25,6 +25,7 @@ from serverless_patterns.lambdas.multi_tenant_api.authorizer.app import (
     Settings,
     TenantKey,
     TenantKeyStore,
+    TokenVerifier,
     Unauthorized,
     fetch_json,
     key_hash,
@@ -565,3 +566,106 @@ def test_an_access_token_reaches_exactly_the_routes_of_its_scopes() -> None:
     assert scoped.scoped_resources({"api/items.read"}) == [f"{EXECUTION_ARN}/{STAGE}/GET/items",
                                                             f"{EXECUTION_ARN}/{STAGE}/GET/items/*"]
     assert scoped.scoped_resources({"api/usage.read"}) == []
+
+
+# --- the parts the authorizer is built from, at their boundaries ----------------------------------------------
+
+
+def test_only_usable_rs256_signing_keys_are_taken_from_the_jwks(signing_key: SigningKey) -> None:
+    """A JWKS may list keys for other uses (RFC 7517 4.2 "use", 4.4 "alg"); only RSA signing keys for RS256
+    with a string kid verify tokens, and an entry that cannot be read is skipped, not fatal."""
+    good = signing_key.jwk()
+    bare = {k: v for k, v in SigningKey("bare").jwk().items() if k not in ("use", "alg")}  # defaults: sig, RS256
+    document = {"keys": ["not a key", {**good, "kid": "enc", "use": "enc"}, {**good, "kid": "rs512", "alg": "RS512"},
+                         {**good, "kid": 7}, {**good, "kid": "ec", "kty": "EC"}, {**good, "kid": "broken", "n": "!"},
+                         bare, good]}
+    jwks = JwksCache("unused", fetch=lambda url, **_: document)
+    jwks.refresh()
+    assert set(jwks.keys) == {signing_key.kid, "bare"}
+    for odd in (["keys"], {"no": "keys"}):
+        empty = JwksCache("unused", fetch=lambda url, odd=odd, **_: odd)
+        empty.refresh()
+        assert empty.keys == {} and empty.fetches == 1
+
+
+def test_the_jwks_fetch_gets_at_most_the_time_left_and_none_when_nothing_is() -> None:
+    timeouts: list[float] = []
+
+    def fetch(url: str, timeout: float, deadline: Deadline) -> dict[str, Any]:
+        timeouts.append(timeout)
+        return {"keys": []}
+
+    clock = FakeClock()
+    jwks = JwksCache("unused", fetch=fetch, timeout_seconds=2.0)
+    jwks.refresh(Deadline(1.25, clock))
+    jwks.refresh(Deadline(30.0, clock))
+    assert timeouts == [1.25, 2.0]
+    with pytest.raises(DeadlineExceeded, match=r"^no time left to fetch the JWKS$"):
+        jwks.refresh(Deadline(0.0, clock))
+    assert jwks.fetches == 2
+
+
+def test_a_deadline_is_the_time_left_less_the_answer_reserve() -> None:
+    class Remaining:
+        def get_remaining_time_in_millis(self) -> int:
+            return 3000
+
+    clock = FakeClock()
+    assert Deadline.from_context(Remaining(), clock=clock).remaining() == 3.0 - ANSWER_RESERVE_SECONDS
+    assert Deadline.from_context(object(), clock=clock).remaining() == 10.0 - ANSWER_RESERVE_SECONDS
+    assert Deadline.from_context(Remaining(), reserve=1.0, clock=clock).remaining() == 2.0
+    late = Deadline(1.0, clock)
+    late.require(1.0, "a step")  # exactly fits
+    clock.now += 3
+    with pytest.raises(DeadlineExceeded, match=r"^a step may take 0\.50 s; only 0\.00 s left$"):
+        late.require(0.5, "a step")
+
+
+def test_a_token_of_the_largest_accepted_size_is_read() -> None:
+    verifier = TokenVerifier(JwksCache("unused", fetch=lambda url, **_: {"keys": []}), ISSUER, CLIENT_ID)
+    with pytest.raises(Unauthorized, match=r"^malformed token"):
+        verifier.verify("x" * 8192)
+    with pytest.raises(Unauthorized, match=r"^token too large$"):
+        verifier.verify("x" * 8193)
+
+
+@pytest.mark.usefixtures("authorizer_env")
+def test_the_key_store_caches_answers_for_their_time_and_bounds_its_size() -> None:
+    clock = FakeClock()
+    store = TenantKeyStore(KEYS_TABLE, ttl_seconds=300, negative_ttl_seconds=60, max_entries=2, clock=clock)
+    assert store.by_tenant("acme-corp") is not None
+    clock.now += 299
+    store.by_tenant("acme-corp")
+    assert store.lookups == 1
+    clock.now += 1
+    store.by_tenant("acme-corp")
+    assert store.lookups == 2  # expired after exactly ttl_seconds
+    store.by_tenant("globex")
+    store.by_tenant("initech")  # a third entry: the full cache starts over
+    store.by_tenant("acme-corp")
+    assert store.lookups == 5
+
+
+def test_a_key_table_row_without_optional_attributes_reads_as_empty() -> None:
+    entry = TenantKeyStore._entry({"tenantId": {"S": "acme-corp"}, "apiKey": {"S": ACME_KEY}})
+    assert entry == TenantKey("acme-corp", "", ACME_KEY, frozenset(), "")
+    assert TenantKeyStore._entry({"tenantId": {"S": "acme-corp"}}) is None
+    assert TenantKeyStore._entry(None) is None
+
+
+def test_the_key_table_budget_is_botocores_worst_case() -> None:
+    """Standard retry mode: each attempt may take connect + read timeout, and before attempt n botocore waits
+    up to 2 ** (n - 2) s ("Retry behavior", AWS SDKs and Tools Reference Guide)."""
+    assert TenantKeyStore(KEYS_TABLE).worst_case_seconds == 2 * (0.5 + 1.0) + 1
+    assert TenantKeyStore(KEYS_TABLE, attempts=3, connect_timeout=0.2, read_timeout=0.3).worst_case_seconds == (
+        3 * 0.5 + 1 + 2)
+
+
+def test_settings_default_to_what_the_component_sets() -> None:
+    base = {"API_EXECUTION_ARN": EXECUTION_ARN, "STAGE_NAME": STAGE, "TENANT_KEYS_TABLE": KEYS_TABLE}
+    assert Settings.from_env(base) == Settings(EXECUTION_ARN, STAGE, KEYS_TABLE)
+    full = Settings.from_env({**base, "ISSUER": ISSUER, "JWKS_URL": "https://x/jwks.json", "CLIENT_ID": CLIENT_ID,
+                              "TOKEN_USE": "access", "TENANT_CLAIM": "tenant", "QUERY_PARAMETER": "key",
+                              "KEY_CACHE_SECONDS": "30", "ROUTE_SCOPES": '{"GET /items": "api/items.read"}'})
+    assert full == Settings(EXECUTION_ARN, STAGE, KEYS_TABLE, ISSUER, "https://x/jwks.json", CLIENT_ID, "access",
+                            "tenant", "key", 30.0, {"GET /items": "api/items.read"})
