@@ -614,3 +614,28 @@ def test_pull_only_without_the_repository_treats_every_account_as_another() -> N
     for empty in ("", '{"Statement": ['):
         blank = resource("aws:ecr/repositoryPolicy:RepositoryPolicy", "p", {"repository": "x", "policy": empty})
         assert stack_by_hand("ecr-repository-policy-pull-only", [blank]) == []
+
+
+def test_tls_deny_may_name_everyone_as_aws_star() -> None:
+    aws_star = doc({**DENY_TLS, "Principal": {"AWS": "*"}})
+    assert stack_by_hand("s3-bucket-tls-only", _bucket_stack(policy=aws_star)) == []
+
+
+@pytest.mark.parametrize("known", ["bucket", "id"])
+def test_bucket_resources_are_related_by_name_or_id_whichever_is_known(known: str) -> None:
+    """During preview a new bucket's id is unknown while an explicit name is known, and an auto-named bucket's name
+    may be known only through its id: the separate S3 resources are matched by either."""
+    stack = _bucket_stack(by_value=True)
+    unknown = {"bucket": "id", "id": "bucket"}[known]
+    del stack[0].props[unknown]
+    for rule in ("s3-bucket-public-access-block", "s3-bucket-encryption", "s3-bucket-tls-only"):
+        assert stack_by_hand(rule, stack) == [], rule
+
+
+def test_odd_shapes_of_encryption_settings_are_no_encryption_and_no_crash() -> None:
+    stack = _bucket_stack(sse=False)
+    stack[0].props["serverSideEncryptionConfiguration"] = ["aws:kms"]
+    odd = resource("aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration", "odd",
+                   {"bucket": "data-bucket", "rules": [{"applyServerSideEncryptionByDefault": "aws:kms"}]},
+                   {"bucket": [stack[0]]})
+    assert [n for n, _ in stack_by_hand("s3-bucket-encryption", [*stack, odd])] == ["data"]
