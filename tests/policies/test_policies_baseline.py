@@ -639,3 +639,29 @@ def test_odd_shapes_of_encryption_settings_are_no_encryption_and_no_crash() -> N
                    {"bucket": "data-bucket", "rules": [{"applyServerSideEncryptionByDefault": "aws:kms"}]},
                    {"bucket": [stack[0]]})
     assert [n for n, _ in stack_by_hand("s3-bucket-encryption", [*stack, odd])] == ["data"]
+
+
+REPO_ARN = f"arn:aws:ecr:{REGION}:{ACCOUNT}:repository/shared/app"
+
+
+@pytest.mark.parametrize(("outputs", "by_value"), [
+    ({"name": "shared/app", "registryId": ACCOUNT}, False), ({"name": "shared/app", "arn": REPO_ARN}, False),
+    ({"name": "shared/app", "registryId": ACCOUNT}, True), ({"id": "shared/app", "registryId": ACCOUNT}, True)],
+    ids=["registry-id", "arn", "by-name", "by-id"])
+def test_the_registry_owner_is_known_from_whichever_repository_output_is_there(outputs: dict[str, str],
+                                                                                 by_value: bool) -> None:
+    """The owner's own roles may push; the owner is read from the repository's registryId or its ARN, and the
+    policy finds its repository by dependency, or by value through the repository's name or id."""
+    repo = resource("aws:ecr/repository:Repository", "repo", outputs)
+    policy = resource("aws:ecr/repositoryPolicy:RepositoryPolicy", "repo-policy", {
+        "repository": "shared/app", "policy": doc({"Effect": "Allow", "Principal": {
+            "AWS": f"arn:aws:iam::{ACCOUNT}:role/ci"}, "Action": ["ecr:PutImage"]})},
+        {} if by_value else {"repository": [repo]})
+    assert stack_by_hand("ecr-repository-policy-pull-only", [repo, policy]) == []
+
+
+def test_a_public_grant_of_more_than_pull_names_everyone_once() -> None:
+    stack = _repo_policy({"Effect": "Allow", "Principal": {"AWS": "*"}, "Action": ["ecr:PutImage"],
+                          "Condition": {"StringEquals": {"aws:PrincipalOrgID": "o-a1b2c3d4e5"}}})
+    [(_, message)] = stack_by_hand("ecr-repository-policy-pull-only", stack)
+    assert message.startswith("Repository policy 'repo-policy' statement #1 grants ecr:PutImage to *: ")
