@@ -665,3 +665,17 @@ def test_a_public_grant_of_more_than_pull_names_everyone_once() -> None:
                           "Condition": {"StringEquals": {"aws:PrincipalOrgID": "o-a1b2c3d4e5"}}})
     [(_, message)] = stack_by_hand("ecr-repository-policy-pull-only", stack)
     assert message.startswith("Repository policy 'repo-policy' statement #1 grants ecr:PutImage to *: ")
+
+
+def test_a_setting_of_the_wrong_type_is_reported_under_its_rule() -> None:
+    from serverless_patterns.policies.core import STATE
+
+    assert by_hand("cognito-password-policy", POOL, {"passwordPolicy": {**ALL_CLASSES, "minimumLength": 8}},
+                   config={"minimumLength": "twelve"}) == []  # the default minimum (8) applies
+    by_hand("sfn-logging", "aws:sfn/stateMachine:StateMachine", {"loggingConfiguration": SFN_LOGGING},
+            config={"levels": "ALL"})
+    assert STATE.config_problems == {
+        "cognito-password-policy.minimumLength": "policy config for 'cognito-password-policy': minimumLength = "
+                                                 "'twelve' is not a valid int; using 8",
+        "sfn-logging.levels": "policy config for 'sfn-logging': levels = 'ALL' is not a valid list of strings; "
+                              "using ['ALL', 'ERROR']"}

@@ -355,3 +355,12 @@ def test_each_task_needs_exactly_these_permissions(resource_arn: str, params: di
         "Type": "Task", "Resource": resource_arn, "Parameters": params, "End": True}}})
     assert [(n.action, n.resource, n.alternatives) for n in needs] == expected
     assert {n.state for n in needs} == {"T"}
+
+
+def test_a_logging_setting_of_the_wrong_type_is_reported_under_its_rule() -> None:
+    from serverless_patterns.policies.core import STATE
+
+    assert _logging(level="ERROR", includeExecutionData=True, logDestination=DESTINATION,
+                    config={"levels": "ALL"}) == []  # the default levels apply
+    assert STATE.config_problems == {"sfn-logging.levels": "policy config for 'sfn-logging': levels = 'ALL' is not a "
+                                                           "valid list of strings; using ['ALL', 'ERROR']"}
