@@ -43,6 +43,8 @@ PACKAGE_DIRS = {"components": "serverless_patterns", "lambdas": "serverless_patt
                 "policies": "serverless_patterns/policies"}
 #: Files outside the package some tests read (the program and its stack config).
 ROOT_FILES = ("__main__.py", "Pulumi.yaml", "Pulumi.dev.yaml")
+#: The pack folder as the Pulumi CLI runs it (`policies/__main__.py`), which one pack test starts.
+ROOT_DIRS = ("policies",)
 IGNORE = shutil.ignore_patterns("__pycache__", "*.pyc", ".pytest_cache")
 
 
@@ -139,6 +141,8 @@ def prepare(target: Target) -> Path:
     shutil.copytree(ROOT / "tests", work / "tests", ignore=IGNORE)
     for name in ROOT_FILES:
         shutil.copy2(ROOT / name, work / name)
+    for name in ROOT_DIRS:
+        shutil.copytree(ROOT / name, work / name, ignore=IGNORE)
     if target.functions:
         only_functions(work / target.package_path, target.functions)
     tests = json.dumps(list(target.tests))
@@ -150,7 +154,7 @@ filterwarnings = ["ignore::DeprecationWarning"]
 [tool.mutmut]
 source_paths = ["serverless_patterns"]
 only_mutate = ["{target.package_path}"]
-also_copy = {json.dumps(list(ROOT_FILES))}
+also_copy = {json.dumps([*ROOT_FILES, *ROOT_DIRS])}
 pytest_add_cli_args = ["-p", "no:cacheprovider", "-q"]
 pytest_add_cli_args_test_selection = {tests}
 use_git_change_detection = false
