@@ -364,3 +364,87 @@ def test_a_logging_setting_of_the_wrong_type_is_reported_under_its_rule() -> Non
                     config={"levels": "ALL"}) == []  # the default levels apply
     assert STATE.config_problems == {"sfn-logging.levels": "policy config for 'sfn-logging': levels = 'ALL' is not a "
                                                            "valid list of strings; using ['ALL', 'ERROR']"}
+
+
+# ------------------------------------------------------------------ where the role's permissions come from
+
+MANAGED_ARN = f"arn:aws:iam::{ACCOUNT}:policy/orders-sm"
+
+
+def _without_role_policy(statements: list[dict[str, Any]]) -> list[Any]:
+    return [r for r in _stack(statements) if r.name != "sm-policy"]
+
+
+def _extra(sid: str = "Extra") -> dict[str, Any]:
+    return {"Sid": sid, "Effect": "Allow", "Action": "dynamodb:DeleteItem", "Resource": TABLE}
+
+
+def _excess(stack: list[Any]) -> str:
+    [message] = [m for _, m in stack_by_hand(RULE, stack) if "holds permissions no task" in m]
+    return message
+
+
+def test_the_roles_inline_policies_are_its_permissions() -> None:
+    stack = _without_role_policy([])
+    stack[0].props["inlinePolicies"] = [{"name": "remove-all"}, {"name": "tasks", "policy": doc(*exact_statements())}]
+    assert stack_by_hand(RULE, stack) == []
+    stack[0].props["inlinePolicies"][1]["policy"] = doc(*exact_statements(), _extra())
+    assert "dynamodb:DeleteItem on " + TABLE + " (inline policy #2 statement 'Extra')" in _excess(stack)
+
+
+@pytest.mark.parametrize("attach", ["attachment", "attachment-by-value", "managed-policy-arns"])
+def test_a_customer_managed_policy_in_the_stack_is_read(attach: str) -> None:
+    stack = _without_role_policy([])
+    role = stack[0]
+    managed = resource("aws:iam/policy:Policy", "orders-sm", {"arn": MANAGED_ARN,
+                                                              "policy": doc(*exact_statements(), _extra())})
+    stack.append(managed)
+    if attach == "managed-policy-arns":
+        role.props["managedPolicyArns"] = [MANAGED_ARN]
+    else:
+        stack.append(resource("aws:iam/rolePolicyAttachment:RolePolicyAttachment", "attach",
+                              {"role": "sm-role-1", "policyArn": MANAGED_ARN},
+                              {} if attach == "attachment-by-value" else {"role": [role]}))
+    assert "dynamodb:DeleteItem on " + TABLE + " (Policy 'orders-sm' statement 'Extra')" in _excess(stack)
+    managed.props["policy"] = doc(*exact_statements())
+    assert stack_by_hand(RULE, stack) == []
+
+
+def test_a_policy_attached_from_outside_the_stack_cannot_be_checked() -> None:
+    stack = _stack(exact_statements())
+    stack[0].props["managedPolicyArns"] = ["arn:aws:iam::aws:policy/AWSStepFunctionsReadOnlyAccess"]
+    other_role = resource("aws:iam/role:Role", "other-role", {"id": "other", "name": "other"})
+    stack += [other_role, resource("aws:iam/rolePolicyAttachment:RolePolicyAttachment", "other-attach",
+                                   {"role": "other", "policyArn": "arn:aws:iam::aws:policy/AdministratorAccess"},
+                                   {"role": [other_role]})]
+    message = _excess(stack)
+    assert ("managed policy arn:aws:iam::aws:policy/AWSStepFunctionsReadOnlyAccess is attached: its permissions "
+            "cannot be checked against the definition") in message
+    assert "AdministratorAccess" not in message  # attached to another role
+
+
+def test_an_unreadable_policy_is_named_and_grants_nothing() -> None:
+    stack = _stack(exact_statements())
+    stack[1].props["policy"] = '{"Statement": ['
+    found = [m for _, m in stack_by_hand(RULE, stack)]
+    assert any("lacks lambda:InvokeFunction" in m for m in found)
+    assert any("RolePolicy 'sm-policy' cannot be read: the policy is not valid JSON" in m for m in found)
+
+
+def test_deny_and_notaction_statements_grant_nothing() -> None:
+    deny = {**_extra("NoDelete"), "Effect": "Deny"}
+    assert stack_by_hand(RULE, _stack([*exact_statements(), deny])) == []
+    statements = [s for s in exact_statements() if s.get("Sid") != "Save"]
+    not_action = {"Sid": "AllButDelete", "Effect": "Allow", "NotAction": "dynamodb:DeleteItem", "Resource": TABLE}
+    missing = [m for _, m in stack_by_hand(RULE, _stack([*statements, not_action])) if "lacks" in m]
+    assert missing and "dynamodb:PutItem on " + TABLE in missing[0]
+
+
+@pytest.mark.parametrize("known", ["id", "name"])
+def test_a_role_policy_finds_its_role_by_value_through_its_id_or_name(known: str) -> None:
+    stack = _stack(exact_statements())
+    role, policy = stack[0], stack[1]
+    del role.props["name" if known == "id" else "id"]
+    stack[1] = resource("aws:iam/rolePolicy:RolePolicy", "sm-policy", {"role": "sm-role-1",
+                                                                       "policy": policy.props["policy"]})
+    assert stack_by_hand(RULE, stack) == []
