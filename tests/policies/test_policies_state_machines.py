@@ -448,3 +448,100 @@ def test_a_role_policy_finds_its_role_by_value_through_its_id_or_name(known: str
     stack[1] = resource("aws:iam/rolePolicy:RolePolicy", "sm-policy", {"role": "sm-role-1",
                                                                        "policy": policy.props["policy"]})
     assert stack_by_hand(RULE, stack) == []
+
+
+# ------------------------------------------------------------------ names resolved through the stack's resources
+
+ELSEWHERE = "us-east-1"
+
+
+def _one_task(resource_arn: str, params: dict[str, Any]) -> str:
+    return json.dumps({"StartAt": "T", "States": {"T": {"Type": "Task", "Resource": resource_arn,
+                                                         "Parameters": params, "End": True}}})
+
+
+def _machine_with(definition_text: str, statements: list[dict[str, Any]], *others: Any,
+                  own: str | None = OWN) -> list[Any]:
+    role = resource("aws:iam/role:Role", "sm-role", {"id": "sm-role-1", "name": "sm-role-1",
+                                                     "arn": f"arn:aws:iam::{ACCOUNT}:role/sm-role-1"})
+    policy = resource("aws:iam/rolePolicy:RolePolicy", "sm-policy",
+                      {"role": "sm-role-1", "policy": doc(LOG_DELIVERY, XRAY, *statements)}, {"role": [role]})
+    machine = resource("aws:sfn/stateMachine:StateMachine", "orders-sm", {
+        **({"arn": own} if own else {}), "roleArn": role.props["arn"], "definition": definition_text},
+        {"roleArn": [role]})
+    return [role, policy, *others, machine]
+
+
+@pytest.mark.parametrize(("typ", "key", "name", "arn", "task", "params", "action"), [
+    ("aws:dynamodb/table:Table", "name", "orders", f"arn:aws:dynamodb:{ELSEWHERE}:{ACCOUNT}:table/orders",
+     "arn:aws:states:::dynamodb:putItem", {"TableName": "orders"}, "dynamodb:PutItem"),
+    ("aws:lambda/function:Function", "name", "label", f"arn:aws:lambda:{ELSEWHERE}:{ACCOUNT}:function:label",
+     "arn:aws:states:::lambda:invoke", {"FunctionName": "label"}, "lambda:InvokeFunction"),
+    ("aws:sqs/queue:Queue", "url", QUEUE_URL, f"arn:aws:sqs:{ELSEWHERE}:{ACCOUNT}:notify",
+     "arn:aws:states:::sqs:sendMessage", {"QueueUrl": QUEUE_URL}, "sqs:SendMessage"),
+    ("aws:cloudwatch/eventBus:EventBus", "name", "orders", f"arn:aws:events:{ELSEWHERE}:{ACCOUNT}:event-bus/orders",
+     "arn:aws:states:::events:putEvents", {"Entries": [{"EventBusName": "orders"}]}, "events:PutEvents"),
+], ids=["table", "function", "queue", "bus"])
+def test_a_name_in_the_definition_resolves_to_the_stack_resources_arn(typ: str, key: str, name: str, arn: str,
+                                                                      task: str, params: dict[str, Any],
+                                                                      action: str) -> None:
+    target = resource(typ, "target", {key: name, "arn": arn})
+    grant = {"Sid": "Task", "Effect": "Allow", "Action": action, "Resource": arn}
+    assert stack_by_hand(RULE, _machine_with(_one_task(task, params), [grant], target)) == []
+    unknown_arn = resource(typ, "target", {key: name})  # ARN not known yet: the name is resolved in place
+    missing = [m for _, m in stack_by_hand(RULE, _machine_with(_one_task(task, params), [grant], unknown_arn))
+               if "lacks" in m]
+    assert missing and f"{action} on arn:aws:" in missing[0] and f":{REGION}:{ACCOUNT}:" in missing[0]
+
+
+def test_without_the_machines_arn_names_resolve_in_any_region_and_account() -> None:
+    definition = _one_task("arn:aws:states:::dynamodb:putItem", {"TableName": "audit"})
+    [(_, message)] = stack_by_hand(RULE, _machine_with(definition, [], own=None))
+    assert "lacks dynamodb:PutItem on arn:aws:dynamodb:*:*:table/audit (state 'T')" in message
+
+
+@pytest.mark.parametrize(("params", "resource_arn"), [
+    ({"TableName": "{% $states.input.table %}"}, None),
+    ({"TableName": f"arn:aws:dynamodb:{ELSEWHERE}:{ACCOUNT}:table/audit"},
+     f"arn:aws:dynamodb:{ELSEWHERE}:{ACCOUNT}:table/audit"),
+    ({"TableName": "audit"}, f"arn:aws:dynamodb:{REGION}:{ACCOUNT}:table/audit"),
+], ids=["jsonata", "arn", "name-not-in-stack"])
+def test_table_names_and_arns_and_jsonata(params: dict[str, Any], resource_arn: str | None) -> None:
+    ctx = Context("aws", REGION, ACCOUNT, {}, {}, {}, {}, OWN)
+    [need] = definition_needs(ctx, json.loads(_one_task("arn:aws:states:::dynamodb:getItem", params)))
+    assert (need.action, need.resource) == ("dynamodb:GetItem", resource_arn)
+
+
+def test_activities_need_nothing_and_unknown_integrations_are_named() -> None:
+    ctx = Context("aws", REGION, ACCOUNT, {}, {}, {}, {}, OWN)
+    activity = f"arn:aws:states:{REGION}:{ACCOUNT}:activity:review"
+    assert definition_needs(ctx, json.loads(_one_task(activity, {}))) == []
+    definition = {"StartAt": "A", "States": {
+        "A": {"Type": "Task", "Resource": "arn:aws:states:::glue:startJobRun.sync2", "Next": "B"},
+        "B": {"Type": "Task", "Resource": "arn:aws:states:::batch:submitJob.syncx", "End": True}}}
+    [(_, message)] = stack_by_hand(RULE, _machine_with(json.dumps(definition), []))
+    assert message == ("State machine 'orders-sm' uses task resource(s) this pack cannot map to IAM actions: "
+                       "arn:aws:states:::batch:submitJob.syncx, arn:aws:states:::glue:startJobRun.sync2. Fix: use an "
+                       "optimised or aws-sdk integration ARN.")
+
+
+@pytest.mark.parametrize(("definition", "readable"), [
+    ({"StartAt": "Done", "States": {"Done": {"Type": "Succeed"}}}, True), ("[]", False)],
+    ids=["object", "json-list"])
+def test_a_definition_is_read_as_text_or_as_an_object(definition: Any, readable: bool) -> None:
+    stack = _machine_with("{}", [])
+    stack[-1].props["definition"] = definition
+    found = [m for _, m in stack_by_hand(RULE, stack)]
+    if readable:
+        assert found == []
+    else:
+        assert found == ["State machine 'orders-sm': the definition cannot be read (the definition is not a JSON "
+                         "object), so its role cannot be checked. Fix: build the definition as data and serialise "
+                         "it with json.dumps."]
+
+
+def test_a_grant_on_the_tables_sub_resources_is_excess() -> None:
+    """`table/orders/*` (indexes, streams) is not the table: PutItem there is more than the task needs."""
+    message = _excess(_stack([*exact_statements(), {"Sid": "Sub", "Effect": "Allow", "Action": "dynamodb:PutItem",
+                                                    "Resource": TABLE + "/*"}]))
+    assert f"dynamodb:PutItem on {TABLE}/* (RolePolicy 'sm-policy' statement 'Sub')" in message
