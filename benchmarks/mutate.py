@@ -318,6 +318,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--again", action="store_true",
                         help="re-run only the last run's survivors and unchecked mutants, against the current tests "
                              "(after adding tests; the module itself must be unchanged)")
+    parser.add_argument("--collect", action="store_true",
+                        help="run nothing: read the last results of the targets again (after editing the equivalents)")
     parser.add_argument("--resume", action="store_true",
                         help="continue a stopped run in its scratch copy (mutmut keeps each mutant's result), with "
                              "the current tests")
@@ -335,14 +337,20 @@ def main(argv: Sequence[str] | None = None) -> int:
             names = [n for n, s in last.statuses.items() if s == "not checked"] + list(last.survivors) if last else []
             if names:
                 run_mutmut(target, work, args.children, args.budget, names)
+        elif args.collect:
+            work, last = SCRATCH / target.name, load(target)
+            if last is None:
+                raise SystemExit(f"{target.name} has no earlier run in {work}")
         elif args.resume:
+            last = load(target)
             run_mutmut(target, refresh_tests(target), args.children, args.budget)
             work = SCRATCH / target.name
         else:
             work = prepare(target)
             run_mutmut(target, work, args.children, args.budget)
         outcome = collect(target, work, equivalents)
-        outcome.seconds = time.perf_counter() - started + (last.seconds if args.again and last else 0.0)
+        outcome.seconds = (0.0 if args.collect else time.perf_counter() - started) + (
+            last.seconds if last else 0.0)
         save(outcome)
         outcomes.append(outcome)
         print("\n".join(table([outcome])[2:]), flush=True)
