@@ -545,3 +545,42 @@ def test_a_grant_on_the_tables_sub_resources_is_excess() -> None:
     message = _excess(_stack([*exact_statements(), {"Sid": "Sub", "Effect": "Allow", "Action": "dynamodb:PutItem",
                                                     "Resource": TABLE + "/*"}]))
     assert f"dynamodb:PutItem on {TABLE}/* (RolePolicy 'sm-policy' statement 'Sub')" in message
+
+
+def test_every_state_kind_contributes_its_needs() -> None:
+    """Map (inline with the legacy Iterator, distributed with an ItemReader and a ResultWriter), JSONata Arguments,
+    Credentials (the task assumes a role), and putEvents shapes, from the Step Functions developer guide's state
+    and integration pages."""
+    execution = OWN.replace(":stateMachine:", ":execution:") + "/*"
+    other_role = f"arn:aws:iam::{ACCOUNT}:role/cross-account"
+    definition = {"StartAt": "Legacy", "States": {
+        "Legacy": {"Type": "Map", "Next": "Big", "Iterator": {"StartAt": "L", "States": {"L": {
+            "Type": "Task", "Resource": "arn:aws:states:::sns:publish", "Parameters": {"TopicArn": TOPIC},
+            "End": True}}}},
+        "Big": {"Type": "Map", "Next": "Jsonata", "ItemProcessor": {
+            "ProcessorConfig": {"Mode": "DISTRIBUTED", "ExecutionType": "STANDARD"}, "StartAt": "P", "States": {
+                "P": {"Type": "Pass", "Resource": "arn:aws:states:::sns:publish", "End": True}}},
+            "ItemReader": {"Resource": "arn:aws:states:::s3:listObjectsV2", "Parameters": {"Bucket": "archive"}},
+            "ResultWriter": {"Resource": "arn:aws:states:::s3:putObject",
+                             "Arguments": {"Bucket": "results", "Key": "run/out.json"}}},
+        "Jsonata": {"Type": "Task", "Resource": "arn:aws:states:::dynamodb:getItem", "Next": "Assume",
+                    "Arguments": {"TableName": "orders"}},
+        "Assume": {"Type": "Task", "Resource": "arn:aws:states:::sqs:sendMessage", "Next": "Events",
+                   "Credentials": {"RoleArn": other_role}, "Parameters": {"QueueUrl": QUEUE_URL}},
+        "Events": {"Type": "Task", "Resource": "arn:aws:states:::events:putEvents", "Next": "Dynamic",
+                   "Parameters": {"Entries.$": "$.entries"}},
+        "Dynamic": {"Type": "Task", "Resource": "arn:aws:states:::events:putEvents", "End": True,
+                    "Parameters": {"Entries": [{"EventBusName.$": "$.bus"}]}},
+    }}
+    ctx = Context("aws", REGION, ACCOUNT, {"orders": TABLE}, {}, {}, {}, OWN)
+    assert [(n.action, n.resource, n.state) for n in definition_needs(ctx, definition)] == [
+        ("sns:Publish", TOPIC, "L"),
+        ("states:StartExecution", OWN, "Big"), ("states:DescribeExecution", execution, "Big"),
+        ("states:StopExecution", execution, "Big"),
+        ("s3:ListBucket", "arn:aws:s3:::archive", "Big.ItemReader"),
+        ("s3:PutObject", "arn:aws:s3:::results/run/out.json", "Big.ResultWriter"),
+        ("dynamodb:GetItem", TABLE, "Jsonata"),
+        ("sqs:SendMessage", QUEUE, "Assume"), ("sts:AssumeRole", other_role, "Assume"),
+        ("events:PutEvents", None, "Events"), ("events:PutEvents", None, "Dynamic")]
+    with pytest.raises(Exception, match=r"^the definition has no 'States' object$"):
+        definition_needs(ctx, {"StartAt": "X"})
