@@ -584,3 +584,27 @@ def test_every_state_kind_contributes_its_needs() -> None:
         ("events:PutEvents", None, "Events"), ("events:PutEvents", None, "Dynamic")]
     with pytest.raises(Exception, match=r"^the definition has no 'States' object$"):
         definition_needs(ctx, {"StartAt": "X"})
+
+
+def test_messages_list_every_missing_and_excess_permission_and_who_shares_the_role() -> None:
+    statements = [s for s in exact_statements() if s.get("Sid") not in ("Save", "Notify")]
+    [missing] = [m for _, m in stack_by_hand(RULE, _stack(statements)) if "lacks" in m]
+    assert (f"role 'sm-role' lacks dynamodb:PutItem on {TABLE} (state 'Save'); sqs:SendMessage on {QUEUE} "
+            f"(state 'Notify'). The execution fails") in missing
+    excess = _excess(_stack([*exact_statements(), _extra(), {**_extra("Purge"), "Action": "sqs:PurgeQueue",
+                                                              "Resource": QUEUE}]))
+    assert excess.startswith("State machine 'orders-sm': role 'sm-role' holds permissions no task in the definition "
+                             f"needs: dynamodb:DeleteItem on {TABLE} (RolePolicy 'sm-policy' statement 'Extra'); "
+                             f"sqs:PurgeQueue on {QUEUE} (RolePolicy 'sm-policy' statement 'Purge'). Fix: ")
+
+
+def test_a_machine_finds_its_role_by_arn_and_names_a_role_it_cannot_find() -> None:
+    stack = _stack(exact_statements())
+    machine = stack[-1]
+    stack[-1] = resource("aws:sfn/stateMachine:StateMachine", "orders-sm", dict(machine.props))  # no dependency
+    assert stack_by_hand(RULE, stack) == []
+    elsewhere = f"arn:aws:iam::{ACCOUNT}:role/elsewhere"
+    stack[-1].props["roleArn"] = elsewhere
+    [(_, message)] = stack_by_hand(RULE, stack)
+    assert message.startswith(f"State machine 'orders-sm': its role ({elsewhere}) is not in this stack, so its "
+                              f"permissions cannot be checked against the ")
