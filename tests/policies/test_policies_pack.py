@@ -336,3 +336,18 @@ def test_the_pack_rules_own_configs_take_no_keys() -> None:
                             "besides enforcementLevel); it is ignored. Fix: ") for m in problems), problems
     assert any(m.startswith("policy config for 'policy-suppression-unused' has an unknown key 'quiet'")
                for m in problems), problems
+
+
+def test_every_unknown_key_and_every_non_text_id_is_reported() -> None:
+    from serverless_patterns.policies.suppressions import read_suppressions
+
+    _, problems = read_suppressions({"suppressions": [
+        {"ruleId": "iam-no-wildcard-resources", "resource": "app-policy", "reason": REASON, "expires": 1, "owner": 2},
+        {"ruleId": 5, "resource": "app-policy"}]})
+    assert problems["suppression #1.keys"].startswith("suppression #1 has unknown key(s) expires, owner (known: ")
+    assert problems["suppression #2"].startswith("suppression #2 needs a 'ruleId' and a 'resource'")
+    config = {"policy-config-valid": {"strict": True, "quiet": True},
+              "policy-suppression-unused": {"verbose": True, "silent": True}}
+    problems_found = [v.message for v in run(_stack(), config).violations if v.policy_name == "policy-config-valid"]
+    for key in ("strict", "quiet", "verbose", "silent"):
+        assert any(f"has an unknown key {key!r}" in m for m in problems_found), (key, problems_found)
