@@ -318,6 +318,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--again", action="store_true",
                         help="re-run only the last run's survivors and unchecked mutants, against the current tests "
                              "(after adding tests; the module itself must be unchanged)")
+    parser.add_argument("--survivors-only", action="store_true",
+                        help="with --again: leave the unchecked mutants of a stopped run unchecked")
     parser.add_argument("--collect", action="store_true",
                         help="run nothing: read the last results of the targets again (after editing the equivalents)")
     parser.add_argument("--resume", action="store_true",
@@ -334,7 +336,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         started, last = time.perf_counter(), None
         if args.again:
             work, last = refresh_tests(target), load(target)
-            names = [n for n, s in last.statuses.items() if s == "not checked"] + list(last.survivors) if last else []
+            unchecked = [] if args.survivors_only else [n for n, s in last.statuses.items() if s == "not checked"]
+            names = [*unchecked, *(n for n, w in last.survivors.items() if "[not checked]" not in w)] if last else []
             if names:
                 run_mutmut(target, work, args.children, args.budget, names)
         elif args.collect:
