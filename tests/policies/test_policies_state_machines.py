@@ -608,3 +608,33 @@ def test_a_machine_finds_its_role_by_arn_and_names_a_role_it_cannot_find() -> No
     [(_, message)] = stack_by_hand(RULE, stack)
     assert message.startswith(f"State machine 'orders-sm': its role ({elsewhere}) is not in this stack, so its "
                               f"permissions cannot be checked against the ")
+
+
+RULE_ARN = f"arn:aws:events:{REGION}:{ACCOUNT}:rule/StepFunctionsGetEventsForStepFunctionsExecutionRule"
+CHILD = f"arn:aws:states:{REGION}:{ACCOUNT}:stateMachine:child"
+CHILD_RUNS = f"arn:aws:states:{REGION}:{ACCOUNT}:execution:child:*"
+
+
+@pytest.mark.parametrize(("resource_arn", "params", "expected"), [
+    ("arn:aws:states:::states:startExecution.sync:2", {"StateMachineArn": CHILD, "Input.$": "$"},
+     [("states:StartExecution", CHILD), ("states:DescribeExecution", CHILD_RUNS), ("states:StopExecution", CHILD_RUNS),
+      ("events:PutTargets", RULE_ARN), ("events:PutRule", RULE_ARN), ("events:DescribeRule", RULE_ARN)]),
+    ("arn:aws:states:::states:startExecution.sync", {"StateMachineArn.$": "$.child"},
+     [("states:StartExecution", None), ("states:DescribeExecution", None), ("states:StopExecution", None),
+      ("events:PutTargets", RULE_ARN), ("events:PutRule", RULE_ARN), ("events:DescribeRule", RULE_ARN)]),
+    ("arn:aws:states:::states:startExecution", {"StateMachineArn": CHILD}, [("states:StartExecution", CHILD)]),
+    ("arn:aws:states:::states:startExecution.waitForTaskToken", {"StateMachineArn": CHILD},
+     [("states:StartExecution", CHILD)]),
+    (FN, {}, [("lambda:InvokeFunction", FN)]),
+    ("arn:aws:states:::events:putEvents", {"Entries": [{"EventBusName.$": "$.bus"}, {"EventBusName": "audit"}]},
+     [("events:PutEvents", None), ("events:PutEvents", f"arn:aws:events:{REGION}:{ACCOUNT}:event-bus/audit")]),
+])
+def test_optimised_integrations_need_exactly_these_permissions(resource_arn: str, params: dict[str, Any],
+                                                               expected: list[tuple[str, str | None]]) -> None:
+    """From the Step Functions developer guide's IAM policies for the optimised integrations (Step Functions
+    StartExecution .sync needs DescribeExecution/StopExecution and the managed EventBridge rule)."""
+    ctx = Context("aws", REGION, ACCOUNT, {}, {}, {}, {}, OWN)
+    needs = definition_needs(ctx, {"StartAt": "T", "States": {"T": {
+        "Type": "Task", "Resource": resource_arn, "Parameters": params, "End": True}}})
+    assert [(n.action, n.resource) for n in needs] == expected
+    assert {n.state for n in needs} == {"T"}
