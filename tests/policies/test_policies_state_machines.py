@@ -429,11 +429,24 @@ def test_an_unreadable_policy_is_named_and_grants_nothing() -> None:
     found = [m for _, m in stack_by_hand(RULE, stack)]
     assert any("lacks lambda:InvokeFunction" in m for m in found)
     assert any("RolePolicy 'sm-policy' cannot be read: the policy is not valid JSON" in m for m in found)
+    stack[0].props["inlinePolicies"] = [{"name": "tasks", "policy": doc(*exact_statements())}]
+    found = [m for _, m in stack_by_hand(RULE, stack)]  # the readable policy after the unreadable one still counts
+    assert not any("lacks" in m for m in found) and any("cannot be read" in m for m in found)
+
+
+@pytest.mark.parametrize("known", ["id", "name"])
+def test_an_attachment_finds_its_role_by_value_through_its_id_or_name(known: str) -> None:
+    stack = _without_role_policy([])
+    del stack[0].props["name" if known == "id" else "id"]
+    stack += [resource("aws:iam/policy:Policy", "orders-sm", {"arn": MANAGED_ARN, "policy": doc(*exact_statements())}),
+              resource("aws:iam/rolePolicyAttachment:RolePolicyAttachment", "attach",
+                       {"role": "sm-role-1", "policyArn": MANAGED_ARN})]
+    assert stack_by_hand(RULE, stack) == []
 
 
 def test_deny_and_notaction_statements_grant_nothing() -> None:
     deny = {**_extra("NoDelete"), "Effect": "Deny"}
-    assert stack_by_hand(RULE, _stack([*exact_statements(), deny])) == []
+    assert stack_by_hand(RULE, _stack([deny, *exact_statements()])) == []  # statements after a Deny still grant
     statements = [s for s in exact_statements() if s.get("Sid") != "Save"]
     not_action = {"Sid": "AllButDelete", "Effect": "Allow", "NotAction": "dynamodb:DeleteItem", "Resource": TABLE}
     missing = [m for _, m in stack_by_hand(RULE, _stack([*statements, not_action])) if "lacks" in m]
