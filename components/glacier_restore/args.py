@@ -41,6 +41,25 @@ BUCKET_NAME_PATTERN = r"[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]"
 KMS_KEY_ARN_PATTERN = (r"arn:aws[\w-]*:kms:[a-z0-9-]+:\d{12}:key/"
                        r"([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}|mrk-[0-9a-f]{32})")
 DOMAIN_PATTERN = r"([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}"
+#: A Cognito hosted UI domain prefix: lowercase letters, digits and hyphens, not at either end, and without the
+#: reserved words `aws`, `amazon` or `cognito` (CreateUserPoolDomain, Domain: "^[a-z0-9](?:[a-z0-9\-]{0,61}
+#: [a-z0-9])?$"; https://docs.aws.amazon.com/cognito/latest/developerguide/cognito-user-pools-assign-domain-prefix.html).
+COGNITO_DOMAIN_PREFIX_PATTERN = r"[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?"
+COGNITO_RESERVED_WORDS = ("aws", "amazon", "cognito")
+#: An ACM certificate ARN. CloudFront only uses certificates of us-east-1 (CloudFront Developer Guide,
+#: "Requirements for using SSL/TLS certificates with CloudFront").
+CLOUDFRONT_CERTIFICATE_PATTERN = r"arn:aws[\w-]*:acm:us-east-1:\d{12}:certificate/[0-9a-f-]{36}"
+PRICE_CLASSES = ("PriceClass_100", "PriceClass_200", "PriceClass_All")
+#: The security policy for viewers on a custom domain (TLS 1.2 only, the strongest CloudFront offers for
+#: every viewer; ViewerCertificate.MinimumProtocolVersion, CloudFront API reference). On the default
+#: *.cloudfront.net certificate CloudFront fixes the policy at TLSv1 whatever is set
+#: (https://docs.aws.amazon.com/cloudfront/latest/APIReference/API_ViewerCertificate.html), so the component
+#: sets TLSv1 there and HSTS keeps browsers on HTTPS.
+CUSTOM_DOMAIN_TLS_POLICY = "TLSv1.2_2021"
+DEFAULT_CERTIFICATE_TLS_POLICY = "TLSv1"
+#: CloudFront's limit on a response headers policy's Content-Security-Policy value (CloudFront quotas,
+#: "Response headers policies": 1,783 characters).
+MAX_CSP_LENGTH = 1783
 
 #: List prices (USD, us-east-1, per the S3 pricing page): the fallback when the Price List API is
 #: unreachable. Set your Region's prices in config.
@@ -85,6 +104,21 @@ class PriceSettings(TypedDict, total=False):
     """Data transfer out to the internet per GB (first paid tier)."""
 
 
+class WebSiteSettings(TypedDict, total=False):
+    """The web front end: pages on a private S3 bucket behind CloudFront, sign-in through Cognito's hosted UI."""
+
+    cognito_domain_prefix: Required[str]
+    """Required. The hosted UI's domain prefix: `https://<prefix>.auth.<region>.amazoncognito.com` (1-63
+    lowercase letters, digits and hyphens; without `aws`, `amazon` or `cognito`; unique in the Region)."""
+    domain_names: Sequence[str]
+    """Custom domain names of the site (CloudFront aliases), with `certificate_arn`. The first is the
+    site's URL (CORS origin, sign-in callback, email links). Default: the distribution's own domain."""
+    certificate_arn: str
+    """ACM certificate (us-east-1) covering `domain_names`; viewers then need TLS 1.2 or later."""
+    price_class: str
+    """CloudFront price class: `PriceClass_100` (default), `PriceClass_200` or `PriceClass_All`."""
+
+
 class GlacierRestoreArgs(TypedDict, total=False):
     """Arguments of `GlacierRestore`."""
 
@@ -121,7 +155,8 @@ class GlacierRestoreArgs(TypedDict, total=False):
     """Lifetime of presigned download URLs (default 900; 60 to 3540: a URL ends with the one-hour role
     session that signed it, less a 60 s clock margin)."""
     auth: str
-    """`iam` (default: SigV4-signed requests) or `cognito` (a Cognito user pool ID token)."""
+    """`iam` (SigV4-signed requests; the default without `web_site`) or `cognito` (a Cognito user pool ID
+    token; the default, and required, with `web_site`)."""
     cognito_user_pool_arns: Sequence[pulumi.Input[str]]
     """User pools whose tokens the API accepts (required with `auth: cognito`)."""
     group_prefixes: Mapping[str, Sequence[str]]
@@ -160,6 +195,10 @@ class GlacierRestoreArgs(TypedDict, total=False):
     """ARNs (e.g. SNS topics) notified when restore events fail or land in the dead-letter queue."""
     service_name: str
     """Name used in email subjects and descriptions (default `Archive restore service`)."""
+    web_site: WebSiteSettings
+    """Serve the web front end (browse, estimate, request, my requests, download) from CloudFront, with sign-in
+    through the hosted UI of the first of `cognito_user_pool_arns`. Needs `auth: cognito` (the default when
+    this is set). The completion emails then link to the object's page on the site."""
     tags: Mapping[str, str]
     """Tags for every taggable resource (the library adds its own)."""
     function_settings: FunctionSettings

@@ -16,6 +16,9 @@ from serverless_patterns.glacier_restore.args import (
     ACCESS_LOG_FORMAT,
     AUTH_MODES,
     BUCKET_NAME_PATTERN,
+    CLOUDFRONT_CERTIFICATE_PATTERN,
+    COGNITO_DOMAIN_PREFIX_PATTERN,
+    COGNITO_RESERVED_WORDS,
     DEFAULT_PRICES,
     DOMAIN_PATTERN,
     KMS_KEY_ARN_PATTERN,
@@ -26,6 +29,7 @@ from serverless_patterns.glacier_restore.args import (
     MAX_DOWNLOAD_URL_TTL,
     MAX_KEY_BYTES,
     MAX_RESTORE_DAYS,
+    PRICE_CLASSES,
     PRICING_REGIONS,
     SFN_LOG_DELIVERY_ACTIONS,
     SIGNER_SESSION_SECONDS,
@@ -33,6 +37,7 @@ from serverless_patterns.glacier_restore.args import (
     XRAY_ACTIONS,
     GlacierRestoreArgs,
     PriceSettings,
+    WebSiteSettings,
 )
 from serverless_patterns.glacier_restore.bulk import BulkSettings, bulk_definition
 from serverless_patterns.glacier_restore.definitions import (
@@ -42,6 +47,12 @@ from serverless_patterns.glacier_restore.definitions import (
     events_definition,
     request_definition,
 )
+from serverless_patterns.glacier_restore.site import Site, build_site
+
+#: The response header that lets the web front end read an answer (its origin, never `*`).
+CORS_ORIGIN_HEADER = "Access-Control-Allow-Origin"
+#: Seconds a browser may reuse a preflight answer (Chromium caps it at 7,200).
+CORS_MAX_AGE = 600
 
 
 class GlacierRestore(PatternComponent):
@@ -83,6 +94,16 @@ class GlacierRestore(PatternComponent):
     """Queue of restore events that could not be processed."""
     sender_identity_arn: pulumi.Output[str]
     """SES identity the emails are sent from."""
+    site_url: pulumi.Output[str] | None
+    """With `web_site`: the web front end's URL (the API's only CORS origin and the sign-in callback)."""
+    site_distribution_id: pulumi.Output[str] | None
+    """With `web_site`: the CloudFront distribution serving the pages."""
+    site_bucket_name: pulumi.Output[str] | None
+    """With `web_site`: the private bucket of the pages (read by CloudFront only)."""
+    sign_in_domain: pulumi.Output[str] | None
+    """With `web_site`: the Cognito hosted UI the pages send people to (https://<prefix>.auth.<region>...)."""
+    sign_in_client_id: pulumi.Output[str] | None
+    """With `web_site`: the pages' Cognito app client (public, authorization code with PKCE)."""
 
     def __init__(self, name: str, args: GlacierRestoreArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__(name, (args or {}).get("tags"), opts)
@@ -160,6 +181,10 @@ class GlacierRestore(PatternComponent):
                                             env.dns_suffix, "/", stage)
         self.download_endpoint = pulumi.Output.concat(self.api_url, "/download")
 
+        # --- web front end (CloudFront, private bucket, Cognito hosted UI) -------------------------------
+        self.site: Site | None = build_site(self, a, self.api, self.api_url) if a.get("web_site") else None
+        site_url = self.site.url if self.site else pulumi.Output.from_input("")
+
         # --- cost estimate Lambda ------------------------------------------------------------------------
         self.cost_function = PythonFunction(
             self.child_name("cost"),
@@ -207,13 +232,13 @@ class GlacierRestore(PatternComponent):
 
         settings = pulumi.Output.all(self.bucket_name, self.table.name, self.download_endpoint,
                                      self.cost_function.arn, self.restore_state_function.arn,
-                                     self.batches_table.name, self.work_bucket.bucket).apply(
+                                     self.batches_table.name, self.work_bucket.bucket, site_url).apply(
             lambda v: WorkflowSettings(bucket=v[0], table=v[1], sender=a["sender_email"], download_endpoint=v[2],
                                        allowed_tiers=tuple(a["allowed_tiers"]), default_tier=a["default_tier"],
                                        default_days=a["default_days"], max_days=a["max_days"],
                                        cost_function_arn=v[3], restore_state_function_arn=v[4],
                                        service_name=a["service_name"], batches_table=v[5], work_bucket=v[6],
-                                       group_prefixes=a["group_prefixes"]))
+                                       group_prefixes=a["group_prefixes"], site_url=v[7]))
 
         # --- request workflow (EXPRESS) ------------------------------------------------------------------
         request_role = self._workflow_role("request-role", "Runs the restore request workflow", [
@@ -265,6 +290,9 @@ class GlacierRestore(PatternComponent):
             "dashboardName": self.dashboard.dashboard_name,
             "deadLetterQueueUrl": self.dead_letter_queue.url,
             "senderIdentityArn": self.sender_identity_arn,
+            **({"siteUrl": self.site.url, "siteDistributionId": self.site.distribution.id,
+                "siteBucketName": self.site.bucket.bucket, "signInDomain": self.site.cognito_origin,
+                "signInClientId": self.site.client.id} if self.site else {}),
         })
 
     # --- validation ----------------------------------------------------------------------------------------
@@ -321,7 +349,11 @@ class GlacierRestore(PatternComponent):
         # At most the signer session's length less the download function's clock margin (see _download_signer).
         v.integer("download_url_ttl_seconds", a.setdefault("download_url_ttl_seconds", 900), minimum=60,
                   maximum=MAX_DOWNLOAD_URL_TTL)
-        v.choice("auth", a.setdefault("auth", "iam"), AUTH_MODES)
+        site = a.get("web_site")
+        v.choice("auth", a.setdefault("auth", "iam" if site is None else "cognito"), AUTH_MODES)
+        if site is not None and a["auth"] != "cognito":
+            v.fail("auth", a["auth"], "'cognito' with web_site: the pages sign people in through Cognito and send "
+                                      "its ID token (a browser has no IAM credentials to sign requests with)")
         pools = a.setdefault("cognito_user_pool_arns", [])
         if a["auth"] == "cognito":
             v.list_of("cognito_user_pool_arns", pools, min_items=1)
@@ -344,6 +376,8 @@ class GlacierRestore(PatternComponent):
                 v.check(f"group_prefixes.{group}[{i}]", prefix,
                         lambda p: isinstance(p, str) and 0 < len(p.encode()) <= MAX_KEY_BYTES,
                         f"a key prefix of 1 to {MAX_KEY_BYTES} bytes")
+        if site is not None:
+            a["web_site"] = self._validate_site(site)
         v.integer("browse_page_size", a.setdefault("browse_page_size", 100), minimum=1, maximum=MAX_BROWSE_PAGE_SIZE)
         v.integer("max_bulk_objects", a.setdefault("max_bulk_objects", 100_000), minimum=1, maximum=MAX_BULK_OBJECTS)
         v.integer("bulk_restore_rate", a.setdefault("bulk_restore_rate", 100), minimum=1,
@@ -372,6 +406,31 @@ class GlacierRestore(PatternComponent):
                  pattern=r"[\w .,()-]+", allowed="1-80 letters, digits, spaces and .,()- (used in email subjects)")
         a["function_settings"] = validate_settings(type(self).__name__, a.get("function_settings"))
         return a
+
+    def _validate_site(self, given: Any) -> dict[str, Any]:
+        v = self.validator
+        w = dict(v.mapping("web_site", given, known=WebSiteSettings.__annotations__))
+        prefix = v.string("web_site.cognito_domain_prefix", v.required(w, "cognito_domain_prefix", "web_site."),
+                          pattern=COGNITO_DOMAIN_PREFIX_PATTERN,
+                          allowed="1-63 lowercase letters, digits and hyphens, not starting or ending with a hyphen")
+        v.check("web_site.cognito_domain_prefix", prefix,
+                lambda p: not any(word in p for word in COGNITO_RESERVED_WORDS),
+                "a prefix without the reserved words " + ", ".join(COGNITO_RESERVED_WORDS)
+                + " (Cognito refuses them in domain prefixes)")
+        names = v.list_of("web_site.domain_names", w.setdefault("domain_names", []), unique=True)
+        for i, name in enumerate(names):
+            v.string(f"web_site.domain_names[{i}]", name, pattern=DOMAIN_PATTERN, allowed="a domain name such as "
+                     "'restores.research.example.org'")
+        if names and w.get("certificate_arn") is None:
+            v.fail("web_site.certificate_arn", None, "the ARN of an ACM certificate in us-east-1 covering "
+                   "domain_names (CloudFront serves custom domains only with one)")
+        if w.get("certificate_arn") is not None:
+            if not names:
+                v.fail("web_site.certificate_arn", w["certificate_arn"], "no value unless domain_names is set")
+            v.string("web_site.certificate_arn", w["certificate_arn"], pattern=CLOUDFRONT_CERTIFICATE_PATTERN,
+                     allowed="an ACM certificate ARN in us-east-1, the only Region CloudFront reads certificates from")
+        v.choice("web_site.price_class", w.setdefault("price_class", "PriceClass_100"), PRICE_CLASSES)
+        return w
 
     def _validate_prices(self, given: Any, classes: Sequence[str], tiers: Sequence[str]) -> dict[str, Any]:
         v = self.validator
@@ -628,30 +687,41 @@ class GlacierRestore(PatternComponent):
             request_templates={"application/json": request_template},
             opts=self.child_opts(depends_on=[post]))
         statuses = ["200", "202", "400", "403", "404", "500", "502", "503", "504"]
+        # With the web front end, every answer names its origin (and only it) as allowed to read it.
+        cors = self._cors_origin()
+        method_headers = {f"method.response.header.{CORS_ORIGIN_HEADER}": True} if cors else None
+        integration_headers = ({f"method.response.header.{CORS_ORIGIN_HEADER}": cors} if cors else None)
         method_responses = [aws.apigateway.MethodResponse(
             self.child_name(f"restores-{code}"), rest_api=api.id, resource_id=restores.id, http_method="POST",
-            status_code=code, response_models={"application/json": "Empty"}, opts=self.child_opts(depends_on=[post]))
+            status_code=code, response_models={"application/json": "Empty"}, response_parameters=method_headers,
+            opts=self.child_opts(depends_on=[post]))
             for code in statuses]
         by_code = dict(zip(statuses, method_responses, strict=True))
         integration_responses = [
             aws.apigateway.IntegrationResponse(
                 self.child_name("restores-result"), rest_api=api.id, resource_id=restores.id, http_method="POST",
                 status_code="200", response_templates={"application/json": templates.response_template()},
+                response_parameters=integration_headers,
                 opts=self.child_opts(depends_on=[post_integration, by_code["200"]])),
             aws.apigateway.IntegrationResponse(
                 self.child_name("restores-start-rejected"), rest_api=api.id, resource_id=restores.id,
                 http_method="POST", status_code="502", selection_pattern=r"4\d{2}",
+                response_parameters=integration_headers,
                 response_templates={"application/json": templates.start_failed_template()},
                 opts=self.child_opts(depends_on=[post_integration, by_code["502"]])),
             aws.apigateway.IntegrationResponse(
                 self.child_name("restores-start-failed"), rest_api=api.id, resource_id=restores.id,
                 http_method="POST", status_code="503", selection_pattern=r"5\d{2}",
+                response_parameters=integration_headers,
                 response_templates={"application/json": templates.start_failed_template()},
                 opts=self.child_opts(depends_on=[post_integration, by_code["503"]])),
         ]
         bad_body = aws.apigateway.Response(
             self.child_name("bad-body"), rest_api_id=api.id, response_type="BAD_REQUEST_BODY", status_code="400",
-            response_templates={"application/json": templates.bad_body_template()}, opts=self.child_opts())
+            response_templates={"application/json": templates.bad_body_template()},
+            response_parameters={f"gatewayresponse.header.{CORS_ORIGIN_HEADER}": cors} if cors else None,
+            opts=self.child_opts())
+        gateway_responses = [bad_body, *self._cors_gateway_responses(cors)]
 
         # GET /download → Lambda (Powertools REST handler); it signs URLs with a session of the signer role,
         # whose name is fixed here because the function's environment and policy name it before it exists.
@@ -676,6 +746,7 @@ class GlacierRestore(PatternComponent):
                 "SIGNER_SESSION_SECONDS": str(SIGNER_SESSION_SECONDS),
                 "AUTH_MODE": a["auth"],
                 "GROUP_PREFIXES": json.dumps(a["group_prefixes"], sort_keys=True),
+                "ALLOWED_ORIGIN": self.site.url if self.site else "",
             },
             settings=a["function_settings"],
             tags=a.get("tags"),
@@ -698,12 +769,14 @@ class GlacierRestore(PatternComponent):
             source_arn=pulumi.Output.concat(api.execution_arn, "/*/GET/download"))
 
         service_methods, service_integrations = self._service_routes(a, restores, authorization, authorizer_id)
+        self.cors_resources = self._preflight(cors, {"restores": (restores, "POST"), "download": (download, "GET"),
+                                                     **self.service_resources})
 
         # Deployment + stage: access logs, X-Ray, throttling
         self.methods = [post, get, *service_methods]
         fingerprint = pulumi.Output.all(request_template, self.download_function.invoke_arn,
                                         self.service_function.invoke_arn,
-                                        *[m.id for m in service_methods]).apply(
+                                        *[m.id for m in service_methods], cors or "").apply(
             lambda parts: hashlib.sha256(json.dumps([
                 *parts, templates.response_template(), templates.start_failed_template(),
                 templates.bad_body_template(), templates.REQUEST_SCHEMA, authorization]).encode()).hexdigest())
@@ -711,8 +784,8 @@ class GlacierRestore(PatternComponent):
             self.child_name("deployment"), rest_api=api.id, description=f"{a['service_name']} API",
             triggers={"configuration": fingerprint},
             opts=self.child_opts(depends_on=[post_integration, get_integration, *service_integrations,
-                                             *integration_responses,
-                                             *method_responses, bad_body, model, validator]))
+                                             *integration_responses, *gateway_responses, *self.cors_resources,
+                                             *method_responses, model, validator]))
         access_logs = aws.cloudwatch.LogGroup(
             self.child_name("api-access-logs"), name_prefix=f"/aws/apigateway/{self.component_name}-",
             retention_in_days=retention, tags=self.tags, opts=self.child_opts())
@@ -754,6 +827,7 @@ class GlacierRestore(PatternComponent):
                 # manifest is a 403, not the 404 this service answers "manifest not found" on.
                 iam.allow(["s3:ListBucket"], [inventory_arn], sid="TellMissingInventoryReportsApart"),
             ]
+        self.service_resources: dict[str, tuple[aws.apigateway.Resource, str]] = {}
         self.service_function = PythonFunction(
             self.child_name("service"),
             code="glacier_restore/cost_estimate",
@@ -786,6 +860,7 @@ class GlacierRestore(PatternComponent):
                 "GROUP_PREFIXES": json.dumps(a["group_prefixes"], sort_keys=True),
                 **inventory_environment,
                 "AUTH_MODE": a["auth"],
+                "ALLOWED_ORIGIN": self.site.url if self.site else "",
                 "PRICES": json.dumps(a["prices"], sort_keys=True),
                 "USE_PRICE_LIST": "true" if a["use_price_list"] else "false",
                 "PRICING_REGION": a["pricing_region"],
@@ -820,7 +895,57 @@ class GlacierRestore(PatternComponent):
                 f"{suffix}-permission", "apigateway.amazonaws.com",
                 source_arn=pulumi.Output.concat(api.execution_arn, f"/*/{verb}/{path}"))
             methods.append(method)
+            self.service_resources[path.replace("/", "-")] = (resource, verb)
         return methods, integrations
+
+    def _cors_origin(self) -> pulumi.Output[str] | None:
+        """The site's origin as an API Gateway header mapping value (a quoted literal), or None without a site."""
+        return pulumi.Output.concat("'", self.site.url, "'") if self.site else None
+
+    def _cors_gateway_responses(self, cors: pulumi.Input[str] | None) -> list[aws.apigateway.Response]:
+        """API Gateway's own 4xx/5xx answers (authorizer refusals, throttling) readable by the site too."""
+        if cors is None:
+            return []
+        return [aws.apigateway.Response(
+            self.child_name(f"gateway-{kind.lower().replace('_', '-')}"), rest_api_id=self.api.id, response_type=kind,
+            response_parameters={f"gatewayresponse.header.{CORS_ORIGIN_HEADER}": cors}, opts=self.child_opts())
+            for kind in ("DEFAULT_4XX", "DEFAULT_5XX")]
+
+    def _preflight(self, cors: pulumi.Input[str] | None,
+                   resources: Mapping[str, tuple[aws.apigateway.Resource, str]]) -> list[pulumi.Resource]:
+        """CORS preflight (`OPTIONS`, a MOCK integration) on every route the site calls: its origin only.
+
+        Preflights carry no credentials (Fetch standard, CORS-preflight request), so these methods have no
+        authorizer; they answer headers only and reach no backend."""
+        if cors is None:
+            return []
+        api = self.api
+        created: list[pulumi.Resource] = []
+        for suffix, (resource, verb) in sorted(resources.items()):
+            headers = {CORS_ORIGIN_HEADER: cors, "Access-Control-Allow-Methods": f"'{verb},OPTIONS'",
+                       "Access-Control-Allow-Headers": "'Authorization,Content-Type'",
+                       "Access-Control-Max-Age": f"'{CORS_MAX_AGE}'"}
+            method = aws.apigateway.Method(
+                self.child_name(f"{suffix}-preflight"), rest_api=api.id, resource_id=resource.id,
+                http_method="OPTIONS", authorization="NONE",
+                operation_name="Preflight" + suffix.title().replace("-", ""), opts=self.child_opts())
+            integration = aws.apigateway.Integration(
+                self.child_name(f"{suffix}-preflight-mock"), rest_api=api.id, resource_id=resource.id,
+                http_method="OPTIONS", type="MOCK", passthrough_behavior="NEVER",
+                request_templates={"application/json": '{"statusCode": 204}'},
+                opts=self.child_opts(depends_on=[method]))
+            answer = aws.apigateway.MethodResponse(
+                self.child_name(f"{suffix}-preflight-204"), rest_api=api.id, resource_id=resource.id,
+                http_method="OPTIONS", status_code="204",
+                response_parameters={f"method.response.header.{h}": True for h in headers},
+                opts=self.child_opts(depends_on=[method]))
+            mapped = aws.apigateway.IntegrationResponse(
+                self.child_name(f"{suffix}-preflight-headers"), rest_api=api.id, resource_id=resource.id,
+                http_method="OPTIONS", status_code="204",
+                response_parameters={f"method.response.header.{h}": v for h, v in headers.items()},
+                opts=self.child_opts(depends_on=[integration, answer]))
+            created += [method, integration, answer, mapped]
+        return created
 
     def _dashboard(self, a: Mapping[str, Any]) -> None:
         """Operators' view: requests and restores per day by tier, failures, dead letters, estimated cost."""

@@ -94,6 +94,9 @@ class WorkflowSettings:
     #: With Cognito: the key prefixes each group may restore (the request template passes the caller's
     #: groups as `,a,b,`); empty lets every caller restore any key.
     group_prefixes: Mapping[str, Sequence[str]] = field(default_factory=dict)
+    #: The web front end's URL (`https://<domain>`, no trailing slash), when the component serves one: the
+    #: emails then link to the pages instead of describing signed API calls.
+    site_url: str = ""
 
 
 def _ddb(action: str) -> str:
@@ -221,6 +224,8 @@ def request_definition(s: WorkflowSettings) -> dict[str, Any]:
     defaults = {"key": None, "email": None, "days": s.default_days, "tier": s.default_tier}
     download_hint = (f"To download it, call GET {s.download_endpoint} with the query parameter key set to the "
                      "URL-encoded object key, signed with the credentials you used for this request.")
+    if s.site_url:
+        download_hint = f"Download it from My requests on {s.site_url}/requests.html after signing in."
     restore_email_args = ["$.request.key", "$.request.tier", "$.request.days"]
     states: dict[str, Any] = {
         "WithDefaults": {
@@ -659,6 +664,16 @@ def events_definition(s: WorkflowSettings) -> dict[str, Any]:
         "restore: {} To download it, call GET " + s.download_endpoint + " with the query parameter key set "
         "to the URL-encoded object key, signed with the credentials you used for the request; the answer "
         "is a short-lived download link.")
+    ready_args = "$.key, $.expiry, $.estimate"
+    if s.site_url:
+        # One click: the object's page on the site; after sign-in the download starts. The link names the key
+        # only (percent-encoded by DecodeKey); it carries no credential, and the download route still checks
+        # the signed-in user is a requester.
+        ready_body = (
+            "The archived object {} has been restored and can be downloaded until {}. Estimated cost of this "
+            "restore: {} Download it here (you will be asked to sign in): " + s.site_url
+            + "/object.html?download=1&key={}")
+        ready_args = "$.key, $.expiry, $.estimate, $.linkKey"
     return {
         "Comment": f"{s.service_name}: handle S3 'Object Restore Completed' and 'Object Restore Expired' events.",
         "StartAt": "DecodeKey",
@@ -670,7 +685,7 @@ def events_definition(s: WorkflowSettings) -> dict[str, Any]:
                            "records are stored under the key as requested.",
                 "Parameters": {"FunctionName": s.restore_state_function_arn,
                                "Payload": {"step": "eventKey", "event.$": "$"}},
-                "ResultSelector": {"key.$": "$.Payload.key"},
+                "ResultSelector": {"key.$": "$.Payload.key", "linkKey.$": "$.Payload.linkKey"},
                 "ResultPath": "$.object",
                 "Retry": LAMBDA_RETRY,
                 "Catch": [{"ErrorEquals": ["States.ALL"], "ResultPath": "$.failure", "Next": "KeyUnreadable"}],
@@ -806,6 +821,7 @@ def events_definition(s: WorkflowSettings) -> dict[str, Any]:
                 "ItemSelector": {
                     "email.$": "$$.Map.Item.Value",
                     "key.$": "$.object.key",
+                    "linkKey.$": "$.object.linkKey",
                     "expiry.$": "$.detail.restore-expiry-time",
                     "estimate.$": "$.cost.estimate.summary",
                 },
@@ -823,8 +839,8 @@ def events_definition(s: WorkflowSettings) -> dict[str, Any]:
                                 "Content": {"Simple": {
                                     "Subject": {"Data.$": "States.Format('{} is restored', $.key)",
                                                 "Charset": "UTF-8"},
-                                    "Body": {"Text": {"Data.$": "States.Format('" + ready_body + "', $.key, "
-                                                                "$.expiry, $.estimate)", "Charset": "UTF-8"}},
+                                    "Body": {"Text": {"Data.$": "States.Format('" + ready_body + "', " + ready_args
+                                                                + ")", "Charset": "UTF-8"}},
                                 }},
                             },
                             "ResultSelector": {"messageId.$": "$.MessageId"},

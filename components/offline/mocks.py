@@ -249,6 +249,20 @@ def _user_pool_domain(ctx: Ctx) -> tuple[str, dict[str, Any]]:
                     "cloudfrontDistributionZoneId": "Z2FDTNDATAQYW2", "version": "1"}
 
 
+def _distribution(ctx: Ctx) -> tuple[str, dict[str, Any]]:
+    # CloudFront is global: ARNs have no Region (arn:aws:cloudfront::<account>:distribution/<id>).
+    dist = "E" + _token(ctx.name, 13, string.ascii_uppercase + string.digits)
+    return dist, {"arn": ctx.arn("cloudfront", f"distribution/{dist}", region=False),
+                  "domainName": f"d{_token(ctx.name + '/domain', 13)}.cloudfront.net", "hostedZoneId": "Z2FDTNDATAQYW2",
+                  "status": "Deployed", "etag": "E" + _token(ctx.name + "/etag", 13, string.ascii_uppercase),
+                  "callerReference": _digest(ctx.name)[:32]}
+
+
+def _cloudfront_id(ctx: Ctx) -> tuple[str, dict[str, Any]]:
+    return "E" + _token(ctx.typ + ctx.name, 13, string.ascii_uppercase + string.digits), {
+        "etag": "E" + _token(ctx.name + "/etag", 13, string.ascii_uppercase)}
+
+
 def _email_identity(ctx: Ctx) -> tuple[str, dict[str, Any]]:
     identity = str(ctx.inputs.get("emailIdentity") or ctx.inputs.get("email") or ctx.inputs.get("domain"))
     return identity, {"arn": ctx.arn("ses", f"identity/{identity}"), "identityType":
@@ -342,6 +356,10 @@ MAKERS: dict[str, Maker] = {
     "aws:cognito/userPool:UserPool": _user_pool,
     "aws:cognito/userPoolClient:UserPoolClient": _user_pool_client,
     "aws:cognito/userPoolDomain:UserPoolDomain": _user_pool_domain,
+    "aws:cloudfront/distribution:Distribution": _distribution,
+    "aws:cloudfront/originAccessControl:OriginAccessControl": _cloudfront_id,
+    "aws:cloudfront/responseHeadersPolicy:ResponseHeadersPolicy": _cloudfront_id,
+    "aws:s3/bucketObjectv2:BucketObjectv2": _id_from("key"),
     "aws:sesv2/emailIdentity:EmailIdentity": _email_identity,
     "aws:ses/emailIdentity:EmailIdentity": _email_identity,
     "aws:ses/domainIdentity:DomainIdentity": _email_identity,

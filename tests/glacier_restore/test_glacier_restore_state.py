@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from typing import Any
-from urllib.parse import quote_plus
+from urllib.parse import parse_qs, quote_plus
 
 import pytest
 
@@ -18,7 +18,11 @@ RESTORED = 'ongoing-request="false", expiry-date="Fri, 21 Dec 2012 00:00:00 GMT"
 def test_event_keys_are_decoded_as_s3_encodes_them(key: str) -> None:
     """S3 URL-encodes keys in event notifications ("red flower.jpg" becomes "red+flower.jpg")."""
     event = {"detail-type": "Object Restore Completed", "detail": {"object": {"key": quote_plus(key)}}}
-    assert app.handler({"step": "eventKey", "event": event}, LambdaContext()) == {"key": key}
+    answer = app.handler({"step": "eventKey", "event": event}, LambdaContext())
+    assert answer["key"] == key
+    # The email's link key reads back as the very key in a query string (as URLSearchParams reads it).
+    assert parse_qs(f"download=1&key={answer['linkKey']}")["key"] == [key]
+    assert not set(answer["linkKey"]) & set("&=+#/? ")
 
 
 @pytest.mark.parametrize(("days", "now", "extend", "requested"), [

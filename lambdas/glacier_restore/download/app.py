@@ -230,8 +230,18 @@ def aws_unavailable(error: ClientError) -> Response:
                     body={"statusCode": 503, "message": "The download service is unavailable; try again shortly."})
 
 
+def with_cors(response: dict[str, Any]) -> dict[str, Any]:
+    """Let the web front end (and only it) read the answer: `Access-Control-Allow-Origin` = its origin.
+
+    The component sets `ALLOWED_ORIGIN` to the site's URL when it serves one; without it, no CORS header."""
+    origin = os.environ.get("ALLOWED_ORIGIN", "")
+    if origin:
+        response.setdefault("multiValueHeaders", {})["Access-Control-Allow-Origin"] = [origin]
+    return response
+
+
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)
 @tracer.capture_lambda_handler
 @metrics.log_metrics
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    return app.resolve(event, context)
+    return with_cors(app.resolve(event, context))

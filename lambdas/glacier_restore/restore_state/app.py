@@ -6,7 +6,9 @@ The workflow sends `{"step": ..., ...}`:
   event notifications ("red flower.jpg" arrives as "red+flower.jpg"; S3 User Guide, "Event message
   structure": https://docs.aws.amazon.com/AmazonS3/latest/userguide/notification-content-structure.html), and
   Powertools' `S3EventBridgeNotificationEvent` decodes `detail.object.key` with `unquote_plus`, which is used
-  here. Answer: `{"key": <the key as stored and requested>}`.
+  here. Answer: `{"key": <the key as stored and requested>, "linkKey": <the key percent-encoded for a URL query
+  string>}` (the completion email's link to the object's page on the web front end; `quote` with no safe
+  characters, so `&`, `=`, `+`, `#` and `/` in keys survive the round trip through URLSearchParams).
 - `extension`: whether a new request for an already restored object extends its copy. S3 keeps a restored
   copy until its expiry date and "you can update the restoration period by reissuing the request with a new
   period. Amazon S3 updates the restoration period relative to the current time" (RestoreObject API
@@ -26,6 +28,7 @@ import re
 from datetime import UTC, datetime, timedelta
 from email.utils import parsedate_to_datetime
 from typing import Any
+from urllib.parse import quote
 
 from aws_lambda_powertools import Logger
 from aws_lambda_powertools.utilities.data_classes import S3EventBridgeNotificationEvent
@@ -48,7 +51,7 @@ def event_key(event: dict[str, Any]) -> dict[str, str]:
         raise InvalidInput(f"event: no detail.object.key in the S3 event ({error})") from None
     if not key:
         raise InvalidInput("event: detail.object.key is empty")
-    return {"key": key}
+    return {"key": key, "linkKey": quote(key, safe="")}
 
 
 def _midnight_after(moment: datetime) -> datetime:
