@@ -69,7 +69,7 @@ def content_security_policy(api_origin: str, cognito_origin: str) -> str:
     policy = "; ".join([
         "default-src 'none'", "script-src 'self'", "style-src 'self'", "img-src 'self'",
         f"connect-src {api_origin} {cognito_origin}", "form-action 'none'", "base-uri 'none'",
-        "frame-ancestors 'none'", "upgrade-insecure-requests"])
+        "frame-ancestors 'none'"])
     if len(policy) > MAX_CSP_LENGTH:
         raise ValueError(f"the Content-Security-Policy is {len(policy)} characters; CloudFront allows "
                          f"{MAX_CSP_LENGTH}")
