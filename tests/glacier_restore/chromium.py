@@ -81,15 +81,19 @@ class Page:
             if value:
                 return value
             self.pump(0.05)
-        state = self.evaluate("JSON.stringify({url: location.href, main: (document.querySelector('main') || document.body).innerText.slice(0, 600), status: (document.getElementById('status') || {})"
+        state = self.evaluate("JSON.stringify({url: location.href, main: (document.querySelector('main') || "
+                              "document.body).innerText.slice(0, 600), "
+                              "status: (document.getElementById('status') || {})"
                               ".textContent, error: (document.getElementById('error') || {}).textContent})")
         raise AssertionError(f"timed out waiting for {expression}; page: {state}; console: {self.console[-5:]}")
 
-    def wait_until(self, condition: Callable[[], bool], timeout: float = 30.0, what: str = "") -> None:
+    def wait_until(self, condition: Callable[[], bool], timeout: float = 30.0,
+                   explain: Callable[[], str] = str) -> None:
+        """Pump events until `condition()`; on timeout, fail with `explain()` and the page's last console lines."""
         deadline = time.monotonic() + timeout
         while not condition():
             if time.monotonic() > deadline:
-                raise AssertionError(f"timed out waiting for {what}; console: {self.console[-5:]}")
+                raise AssertionError(f"timed out: {explain()}; console: {self.console[-5:]}")
             self.pump(0.05)
 
     def navigate(self, url: str) -> None:

@@ -321,7 +321,8 @@ class SiteStandIn:
         return result["statusCode"], out, payload
 
     def _post_restores(self, body: str, claims: dict[str, str]) -> tuple[int, dict[str, str], bytes]:
-        integration = self.stack.one("aws:apigateway/integration:Integration", f"{self.component}-restores-integration").inputs
+        integration = self.stack.one("aws:apigateway/integration:Integration",
+                                     f"{self.component}-restores-integration").inputs
         response = next(r for r in self.stack.of_type("aws:apigateway/integrationResponse:IntegrationResponse")
                         if r.inputs["httpMethod"] == "POST" and r.inputs["statusCode"] == "200").inputs
         request_id = f"{secrets.token_hex(4)}-7b61-11e6-9a41-93e8deadbeef"

@@ -33,7 +33,7 @@ from serverless_patterns.glacier_restore import GlacierRestoreArgs
 from serverless_patterns.lambdas.glacier_restore.cost_estimate import app as cost_app
 from serverless_patterns.lambdas.glacier_restore.cost_estimate import service
 from serverless_patterns.lambdas.glacier_restore.download import app as download_app
-from serverless_patterns.offline.sfn import REGION, SfnHarness
+from serverless_patterns.offline.sfn import REGION
 
 from .chromium import Page, chromium
 from .site_standin import SiteStandIn, User
@@ -200,6 +200,7 @@ def test_sign_in_browse_estimate_request_complete_and_download(standin: SiteStan
 
         # --- one click from the email: a fresh tab signs in, then the download starts ---------------------------
         [confirmation, ready] = archive.sent()
+        assert DEEP in confirmation.subject
         assert DEEP in ready.subject
         [link] = re.findall(r"https://\S+/object\.html\?\S+", ready.body)
         real_site = standin.origins.real["site"]
@@ -212,8 +213,8 @@ def test_sign_in_browse_estimate_request_complete_and_download(standin: SiteStan
         assert len(standin.authorize_calls) == 2  # the new tab had no session: it signed in first
         target = downloads / Path(DEEP).name
         email_page.wait_until(lambda: target.exists() and target.stat().st_size == SIZES[DEEP],
-                              what=f"{target} (API: {standin.api_calls[-3:]}; S3 requests: {fetched}; files: {list(downloads.iterdir())}; page: "
-                                   f"{email_page.evaluate(STATE)})")
+                              explain=lambda: f"{target} (API: {standin.api_calls[-3:]}; S3: {fetched}; page: "
+                                              f"{email_page.evaluate(STATE)})")
         assert target.read_bytes() == b"\0" * SIZES[DEEP]
         [url] = fetched
         assert urlsplit(url).path.endswith("/" + DEEP) and "X-Amz-Signature=" in url
