@@ -771,12 +771,16 @@ class GlacierRestore(PatternComponent):
         service_methods, service_integrations = self._service_routes(a, restores, authorization, authorizer_id)
         self.cors_resources = self._preflight(cors, {"restores": (restores, "POST"), "download": (download, "GET"),
                                                      **self.service_resources})
+        # With the site (Cognito), programmatic callers keep SigV4: the same routes under /iam, AWS_IAM-authorized.
+        self.iam_resources = (self._iam_routes(start_role, validator, model)
+                              if self.site is not None else [])
 
         # Deployment + stage: access logs, X-Ray, throttling
         self.methods = [post, get, *service_methods]
         fingerprint = pulumi.Output.all(request_template, self.download_function.invoke_arn,
                                         self.service_function.invoke_arn,
-                                        *[m.id for m in service_methods], cors or "").apply(
+                                        *[m.id for m in service_methods], cors or "",
+                                        *[r.urn for r in self.iam_resources]).apply(
             lambda parts: hashlib.sha256(json.dumps([
                 *parts, templates.response_template(), templates.start_failed_template(),
                 templates.bad_body_template(), templates.REQUEST_SCHEMA, authorization]).encode()).hexdigest())
@@ -785,6 +789,7 @@ class GlacierRestore(PatternComponent):
             triggers={"configuration": fingerprint},
             opts=self.child_opts(depends_on=[post_integration, get_integration, *service_integrations,
                                              *integration_responses, *gateway_responses, *self.cors_resources,
+                                             *self.iam_resources,
                                              *method_responses, model, validator]))
         access_logs = aws.cloudwatch.LogGroup(
             self.child_name("api-access-logs"), name_prefix=f"/aws/apigateway/{self.component_name}-",
@@ -897,6 +902,73 @@ class GlacierRestore(PatternComponent):
             methods.append(method)
             self.service_resources[path.replace("/", "-")] = (resource, verb)
         return methods, integrations
+
+    def _iam_routes(self, start_role: aws.iam.Role, validator: aws.apigateway.RequestValidator,
+                    model: aws.apigateway.Model) -> list[pulumi.Resource]:
+        """`/iam/...`: every route again with AWS_IAM authorization, for programmatic callers of a site deployment.
+
+        The pages sign people in with Cognito; scripts and pipelines keep SigV4 (`execute-api:Invoke` on
+        `.../<stage>/<verb>/iam/<route>`). The same workflow and functions answer; they record and check the IAM
+        identity on these routes (the request template's principal, the functions' `/iam` resource paths)."""
+        api = self.api
+        created: list[pulumi.Resource] = []
+        root = aws.apigateway.Resource(self.child_name("iam-resource"), rest_api=api.id,
+                                       parent_id=api.root_resource_id, path_part="iam", opts=self.child_opts())
+        restores = aws.apigateway.Resource(self.child_name("iam-restores"), rest_api=api.id, parent_id=root.id,
+                                           path_part="restores", opts=self.child_opts())
+        post = aws.apigateway.Method(
+            self.child_name("iam-restores-post"), rest_api=api.id, resource_id=restores.id, http_method="POST",
+            authorization="AWS_IAM", request_validator_id=validator.id,
+            request_models={"application/json": model.name}, operation_name="RequestRestoreIam",
+            opts=self.child_opts())
+        integration = aws.apigateway.Integration(
+            self.child_name("iam-restores-integration"), rest_api=api.id, resource_id=restores.id,
+            http_method="POST", type="AWS", integration_http_method="POST",
+            uri=pulumi.Output.concat("arn:", self.env.partition, ":apigateway:", self.env.region,
+                                     ":states:action/StartSyncExecution"),
+            credentials=start_role.arn, passthrough_behavior="NEVER",
+            request_templates={"application/json": self.request_workflow.arn.apply(
+                lambda arn: templates.request_template(arn, "iam"))},
+            opts=self.child_opts(depends_on=[post]))
+        statuses = ["200", "202", "400", "404", "500", "502", "503", "504"]
+        responses = {code: aws.apigateway.MethodResponse(
+            self.child_name(f"iam-restores-{code}"), rest_api=api.id, resource_id=restores.id, http_method="POST",
+            status_code=code, response_models={"application/json": "Empty"}, opts=self.child_opts(depends_on=[post]))
+            for code in statuses}
+        for suffix, code, pattern, template in (
+                ("result", "200", None, templates.response_template()),
+                ("start-rejected", "502", r"4\d{2}", templates.start_failed_template()),
+                ("start-failed", "503", r"5\d{2}", templates.start_failed_template())):
+            created.append(aws.apigateway.IntegrationResponse(
+                self.child_name(f"iam-restores-{suffix}"), rest_api=api.id, resource_id=restores.id,
+                http_method="POST", status_code=code, selection_pattern=pattern,
+                response_templates={"application/json": template},
+                opts=self.child_opts(depends_on=[integration, responses[code]])))
+        created += [root, restores, post, integration, *responses.values()]
+        parents = {"": root, "restores": restores}
+        browse = {f"method.request.querystring.{q}": False for q in ("prefix", "cursor", "pageSize")}
+        routes: list[tuple[str, str, PythonFunction, str, dict[str, bool] | None]] = [
+            ("objects", "GET", self.service_function, "BrowseArchiveIam", browse),
+            ("restores/estimate", "POST", self.service_function, "EstimateRestoreIam", None),
+            ("restores/bulk", "POST", self.service_function, "BulkRestoreIam", None),
+            ("download", "GET", self.download_function, "DownloadRestoredObjectIam",
+             {"method.request.querystring.key": True})]
+        for path, verb, function, operation, parameters in routes:
+            parent, _, leaf = path.rpartition("/")
+            suffix = "iam-" + path.replace("/", "-")
+            resource = aws.apigateway.Resource(self.child_name(f"{suffix}-resource"), rest_api=api.id,
+                                               parent_id=parents[parent].id, path_part=leaf, opts=self.child_opts())
+            method = aws.apigateway.Method(
+                self.child_name(f"{suffix}-{verb.lower()}"), rest_api=api.id, resource_id=resource.id,
+                http_method=verb, authorization="AWS_IAM", operation_name=operation, request_parameters=parameters,
+                opts=self.child_opts())
+            created += [resource, method, aws.apigateway.Integration(
+                self.child_name(f"{suffix}-integration"), rest_api=api.id, resource_id=resource.id, http_method=verb,
+                type="AWS_PROXY", integration_http_method="POST", uri=function.invoke_arn,
+                opts=self.child_opts(depends_on=[method]))]
+            function.allow_invoke(f"{suffix}-permission", "apigateway.amazonaws.com",
+                                  source_arn=pulumi.Output.concat(api.execution_arn, f"/*/{verb}/iam/{path}"))
+        return created
 
     def _cors_origin(self) -> pulumi.Output[str] | None:
         """The site's origin as an API Gateway header mapping value (a quoted literal), or None without a site."""

@@ -51,7 +51,7 @@ logger = Logger()
 # httpx & co. on each cold start (https://docs.powertools.aws.dev/lambda/python/latest/core/tracer/).
 tracer = Tracer(patch_modules=("botocore",))
 metrics = Metrics()
-api = APIGatewayRestResolver()
+api = APIGatewayRestResolver(strip_prefixes=["/iam"])
 
 RETRIES = Config(retries={"mode": "standard", "max_attempts": 4}, connect_timeout=3, read_timeout=10)
 #: Storage classes whose objects must be restored before they can be read.
@@ -115,6 +115,18 @@ def settings() -> dict[str, Any]:
     }
 
 
+#: The AWS_IAM-authorized copies of the routes a web-front-end deployment adds for programmatic callers.
+IAM_PREFIX = "/iam"
+
+
+def auth_mode(event: Any) -> str:
+    """How API Gateway authenticated this request: `iam` on the `/iam/...` routes (AWS_IAM), else the
+    component's mode. Read from the resource path API Gateway matched (its configuration, not the caller's)."""
+    if (event.request_context.resource_path or "").startswith(IAM_PREFIX + "/"):
+        return "iam"
+    return os.environ.get("AUTH_MODE", "iam")
+
+
 # --- input checks ----------------------------------------------------------------------------------------
 
 def bad(field: str, allowed: str) -> ClientFault:
@@ -175,8 +187,8 @@ def caller_groups() -> list[str]:
 def visible_prefixes() -> list[str] | None:
     """The prefixes the caller may see, or None when the component sets no per-group limits."""
     by_group: dict[str, list[str]] = settings()["group_prefixes"]
-    if not by_group:
-        return None
+    if not by_group or auth_mode(api.current_event) == "iam":
+        return None  # group limits bind Cognito users; IAM callers are bound by their IAM policies
     return sorted({p for g in caller_groups() for p in by_group.get(g, [])})
 
 
@@ -276,7 +288,7 @@ def estimate_one() -> Response:
 def caller_principal() -> str:
     """Who asks: the Cognito user, or the IAM role (any session of it) or user."""
     context = api.current_event.request_context
-    if os.environ.get("AUTH_MODE", "iam") == "cognito":
+    if auth_mode(api.current_event) == "cognito":
         claims = (context.authorizer.claims or {}) if context.authorizer else {}
         if not claims.get("sub"):
             raise ClientFault(401, "Unauthorized", "no Cognito identity on the request")

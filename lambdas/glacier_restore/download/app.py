@@ -47,7 +47,7 @@ logger = Logger()
 # httpx & co. on each cold start (https://docs.powertools.aws.dev/lambda/python/latest/core/tracer/).
 tracer = Tracer(patch_modules=("botocore",))
 metrics = Metrics()
-app = APIGatewayRestResolver()
+app = APIGatewayRestResolver(strip_prefixes=["/iam"])
 
 RETRIES = {"mode": "standard", "max_attempts": 4}
 _ASSUMED_ROLE = re.compile(r"^arn:(?P<partition>[\w-]+):sts::(?P<account>\d{12}):assumed-role/(?P<role>[^/]+)/.+$")
@@ -124,6 +124,18 @@ def dynamodb_client() -> Any:
     return boto3.client("dynamodb", region_name=os.environ.get("AWS_REGION"), config=Config(retries=RETRIES))
 
 
+#: The AWS_IAM-authorized copies of the routes a web-front-end deployment adds for programmatic callers.
+IAM_PREFIX = "/iam"
+
+
+def auth_mode(event: Any) -> str:
+    """How API Gateway authenticated this request: `iam` on the `/iam/...` routes (AWS_IAM), else the
+    component's mode. Read from the resource path API Gateway matched (its configuration, not the caller's)."""
+    if (event.request_context.resource_path or "").startswith(IAM_PREFIX + "/"):
+        return "iam"
+    return os.environ.get("AUTH_MODE", "iam")
+
+
 def principal_key(arn: str) -> str:
     """One identity per IAM role or user: sessions of the same role count as the same caller."""
     match = _ASSUMED_ROLE.fullmatch(arn)
@@ -138,7 +150,7 @@ def principal_key(arn: str) -> str:
 def caller_identities(event: Any) -> tuple[set[str], str | None]:
     """The caller's principal keys and, for Cognito users with a verified email, that email."""
     context = event.request_context
-    if os.environ.get("AUTH_MODE", "iam") == "cognito":
+    if auth_mode(event) == "cognito":
         claims = (context.authorizer.claims or {}) if context.authorizer else {}
         sub = claims.get("sub")
         if not sub:
