@@ -77,7 +77,8 @@ def test_viewers_get_https_only_and_the_security_headers(stack: CapturedStack) -
     # The *.cloudfront.net certificate: CloudFront fixes its policy at TLSv1 whatever is set (ViewerCertificate,
     # https://docs.aws.amazon.com/cloudfront/latest/APIReference/API_ViewerCertificate.html); HSTS keeps
     # browsers on HTTPS. A custom domain gets TLS 1.2 (next test).
-    assert distribution["viewerCertificate"] == {"cloudfrontDefaultCertificate": True, "minimumProtocolVersion": "TLSv1"}
+    assert distribution["viewerCertificate"] == {"cloudfrontDefaultCertificate": True,
+                                                 "minimumProtocolVersion": "TLSv1"}
     headers = stack.one("aws:cloudfront/responseHeadersPolicy:ResponseHeadersPolicy")
     assert behavior["responseHeadersPolicyId"] == headers.id
     security = headers.inputs["securityHeadersConfig"]
@@ -175,8 +176,8 @@ def test_a_second_preview_registers_the_same_site(stack: CapturedStack) -> None:
 def test_the_api_lets_exactly_the_site_origin_read_its_answers(stack: CapturedStack) -> None:
     origin = f"'{site_url(stack)}'"
     resources = {r.id: r.inputs for r in stack.of_type("aws:apigateway/resource:Resource")}
-    preflights = {resources[m.inputs["resourceId"]]["pathPart"]: m for m in stack.of_type("aws:apigateway/method:Method")
-                  if m.inputs["httpMethod"] == "OPTIONS"}
+    preflights = {resources[m.inputs["resourceId"]]["pathPart"]: m
+                  for m in stack.of_type("aws:apigateway/method:Method") if m.inputs["httpMethod"] == "OPTIONS"}
     assert set(preflights) == {"restores", "estimate", "bulk", "objects", "download"}
     for method in preflights.values():
         assert method.inputs["authorization"] == "NONE"  # preflights carry no credentials (Fetch standard)
