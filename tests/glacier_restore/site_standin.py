@@ -203,10 +203,16 @@ class SiteStandIn:
         assert value == self.origins.real["site"]
         return {ORIGIN_HEADER: self.origins.local["site"]}
 
+    def _restores_result(self) -> dict[str, Any]:
+        """The 200 integration response of the site's `POST /restores` (not the `/iam` copy)."""
+        resource = self.stack.one("aws:apigateway/resource:Resource", f"{self.component}-restores").id
+        return next(r.inputs for r in self.stack.of_type("aws:apigateway/integrationResponse:IntegrationResponse")
+                    if r.inputs["resourceId"] == resource and r.inputs["httpMethod"] == "POST"
+                    and r.inputs["statusCode"] == "200")
+
     def _restores_headers(self) -> dict[str, str]:
-        response = next(r for r in self.stack.of_type("aws:apigateway/integrationResponse:IntegrationResponse")
-                        if r.inputs["httpMethod"] == "POST" and r.inputs["statusCode"] == "200")
-        value = self._literal(response.inputs["responseParameters"][f"method.response.header.{ORIGIN_HEADER}"])
+        response = self._restores_result()
+        value = self._literal(response["responseParameters"][f"method.response.header.{ORIGIN_HEADER}"])
         assert value == self.origins.real["site"]
         return {ORIGIN_HEADER: self.origins.local["site"]}
 
@@ -323,8 +329,7 @@ class SiteStandIn:
     def _post_restores(self, body: str, claims: dict[str, str]) -> tuple[int, dict[str, str], bytes]:
         integration = self.stack.one("aws:apigateway/integration:Integration",
                                      f"{self.component}-restores-integration").inputs
-        response = next(r for r in self.stack.of_type("aws:apigateway/integrationResponse:IntegrationResponse")
-                        if r.inputs["httpMethod"] == "POST" and r.inputs["statusCode"] == "200").inputs
+        response = self._restores_result()
         request_id = f"{secrets.token_hex(4)}-7b61-11e6-9a41-93e8deadbeef"
         start = json.loads(render(integration["requestTemplates"]["application/json"], body, claims=claims,
                                   request_id=request_id).body)

@@ -139,10 +139,11 @@ def test_sign_in_is_the_hosted_ui_with_a_public_code_flow_client(stack: Captured
     assert client["supportedIdentityProviders"] == ["COGNITO"]
     assert client["callbackUrls"] == client["logoutUrls"] == [site_url(stack) + "/"]
     assert set(client["allowedOauthScopes"]) == {"openid", "email"}
-    # The API's Cognito authorizer is the only authorization of every route the pages call.
+    # The API's Cognito authorizer is the authorization of every route the pages call (the /iam copies: SigV4).
     for method in stack.of_type("aws:apigateway/method:Method"):
         if method.inputs["httpMethod"] != "OPTIONS":
-            assert method.inputs["authorization"] == "COGNITO_USER_POOLS", method.name
+            expected = "AWS_IAM" if method.name.startswith("gr-iam-") else "COGNITO_USER_POOLS"
+            assert method.inputs["authorization"] == expected, method.name
 
 
 def test_every_page_is_uploaded_with_its_type_and_cache_control(stack: CapturedStack) -> None:
@@ -184,9 +185,13 @@ def test_the_api_lets_exactly_the_site_origin_read_its_answers(stack: CapturedSt
     mocks = [i.inputs for i in stack.of_type("aws:apigateway/integration:Integration")
              if i.inputs["httpMethod"] == "OPTIONS"]
     assert len(mocks) == 5 and all(m["type"] == "MOCK" for m in mocks)
-    answers = [r.inputs["responseParameters"] for r in stack.of_type(
-        "aws:apigateway/integrationResponse:IntegrationResponse")]
+    iam_restores = stack.one("aws:apigateway/resource:Resource", "gr-iam-restores").id
+    responses = stack.of_type("aws:apigateway/integrationResponse:IntegrationResponse")
+    answers = [r.inputs["responseParameters"] for r in responses if r.inputs["resourceId"] != iam_restores]
     assert len(answers) == 5 + 3  # five preflights, POST /restores' three
+    # The SigV4 copies under /iam are for programs, not browsers: no CORS there.
+    assert [r.inputs.get("responseParameters") for r in responses if r.inputs["resourceId"] == iam_restores] == \
+        [None, None, None]
     assert all(a["method.response.header.Access-Control-Allow-Origin"] == origin for a in answers)
     preflight = next(r.inputs for r in stack.of_type("aws:apigateway/integrationResponse:IntegrationResponse")
                      if r.inputs["httpMethod"] == "OPTIONS" and r.inputs["resourceId"] == next(

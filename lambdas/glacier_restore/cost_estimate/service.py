@@ -119,12 +119,15 @@ def settings() -> dict[str, Any]:
 IAM_PREFIX = "/iam"
 
 
+def on_iam_route(event: Any) -> bool:
+    """Whether API Gateway matched one of the `/iam/...` routes (AWS_IAM): read from the resource path it matched
+    (its configuration, not anything the caller sends)."""
+    return str((event.raw_event.get("requestContext") or {}).get("resourcePath") or "").startswith(IAM_PREFIX + "/")
+
+
 def auth_mode(event: Any) -> str:
-    """How API Gateway authenticated this request: `iam` on the `/iam/...` routes (AWS_IAM), else the
-    component's mode. Read from the resource path API Gateway matched (its configuration, not the caller's)."""
-    if (event.request_context.resource_path or "").startswith(IAM_PREFIX + "/"):
-        return "iam"
-    return os.environ.get("AUTH_MODE", "iam")
+    """How API Gateway authenticated this request: `iam` on the `/iam/...` routes, else the component's mode."""
+    return "iam" if on_iam_route(event) else os.environ.get("AUTH_MODE", "iam")
 
 
 # --- input checks ----------------------------------------------------------------------------------------
@@ -187,7 +190,7 @@ def caller_groups() -> list[str]:
 def visible_prefixes() -> list[str] | None:
     """The prefixes the caller may see, or None when the component sets no per-group limits."""
     by_group: dict[str, list[str]] = settings()["group_prefixes"]
-    if not by_group or auth_mode(api.current_event) == "iam":
+    if not by_group or on_iam_route(api.current_event):
         return None  # group limits bind Cognito users; IAM callers are bound by their IAM policies
     return sorted({p for g in caller_groups() for p in by_group.get(g, [])})
 

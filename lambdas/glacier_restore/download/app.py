@@ -128,12 +128,15 @@ def dynamodb_client() -> Any:
 IAM_PREFIX = "/iam"
 
 
+def on_iam_route(event: Any) -> bool:
+    """Whether API Gateway matched one of the `/iam/...` routes (AWS_IAM): read from the resource path it matched
+    (its configuration, not anything the caller sends)."""
+    return str((event.raw_event.get("requestContext") or {}).get("resourcePath") or "").startswith(IAM_PREFIX + "/")
+
+
 def auth_mode(event: Any) -> str:
-    """How API Gateway authenticated this request: `iam` on the `/iam/...` routes (AWS_IAM), else the
-    component's mode. Read from the resource path API Gateway matched (its configuration, not the caller's)."""
-    if (event.request_context.resource_path or "").startswith(IAM_PREFIX + "/"):
-        return "iam"
-    return os.environ.get("AUTH_MODE", "iam")
+    """How API Gateway authenticated this request: `iam` on the `/iam/...` routes, else the component's mode."""
+    return "iam" if on_iam_route(event) else os.environ.get("AUTH_MODE", "iam")
 
 
 def principal_key(arn: str) -> str:
