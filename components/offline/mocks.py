@@ -258,9 +258,22 @@ def _distribution(ctx: Ctx) -> tuple[str, dict[str, Any]]:
                   "callerReference": _digest(ctx.name)[:32]}
 
 
-def _cloudfront_id(ctx: Ctx) -> tuple[str, dict[str, Any]]:
-    return "E" + _token(ctx.typ + ctx.name, 13, string.ascii_uppercase + string.digits), {
-        "etag": "E" + _token(ctx.name + "/etag", 13, string.ascii_uppercase)}
+def _cloudfront_id(kind: str) -> Maker:
+    """Global CloudFront resources with an E… id and arn:aws:cloudfront::<account>:<kind>/<id>."""
+
+    def make(ctx: Ctx) -> tuple[str, dict[str, Any]]:
+        resource_id = "E" + _token(ctx.typ + ctx.name, 13, string.ascii_uppercase + string.digits)
+        return resource_id, {"arn": ctx.arn("cloudfront", f"{kind}/{resource_id}", region=False),
+                             "etag": "E" + _token(ctx.name + "/etag", 13, string.ascii_uppercase)}
+
+    return make
+
+
+def _bucket_object(ctx: Ctx) -> tuple[str, dict[str, Any]]:
+    key = str(ctx.inputs.get("key"))
+    bucket = str(ctx.inputs.get("bucket"))
+    return key, {"arn": ctx.arn("s3", f"{bucket}/{key}", region=False, account=False),
+                 "etag": hashlib.md5(str(ctx.inputs.get("content", "")).encode()).hexdigest(), "versionId": ""}
 
 
 def _email_identity(ctx: Ctx) -> tuple[str, dict[str, Any]]:
@@ -357,9 +370,9 @@ MAKERS: dict[str, Maker] = {
     "aws:cognito/userPoolClient:UserPoolClient": _user_pool_client,
     "aws:cognito/userPoolDomain:UserPoolDomain": _user_pool_domain,
     "aws:cloudfront/distribution:Distribution": _distribution,
-    "aws:cloudfront/originAccessControl:OriginAccessControl": _cloudfront_id,
-    "aws:cloudfront/responseHeadersPolicy:ResponseHeadersPolicy": _cloudfront_id,
-    "aws:s3/bucketObjectv2:BucketObjectv2": _id_from("key"),
+    "aws:cloudfront/originAccessControl:OriginAccessControl": _cloudfront_id("origin-access-control"),
+    "aws:cloudfront/responseHeadersPolicy:ResponseHeadersPolicy": _cloudfront_id("response-headers-policy"),
+    "aws:s3/bucketObjectv2:BucketObjectv2": _bucket_object,
     "aws:sesv2/emailIdentity:EmailIdentity": _email_identity,
     "aws:ses/emailIdentity:EmailIdentity": _email_identity,
     "aws:ses/domainIdentity:DomainIdentity": _email_identity,
