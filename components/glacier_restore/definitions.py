@@ -179,8 +179,13 @@ def _match_literally(text: str) -> str:
 
 
 def _group_prefix_rules(s: WorkflowSettings) -> list[dict[str, Any]]:
-    """One rule per (group, prefix): the caller is in the group and the key starts with the prefix."""
-    return [{"And": [{"Variable": "$.caller.groups", "StringMatches": f"*,{_match_literally(group)},*"},
+    """One rule per (group, prefix): the caller is in the group and the key starts with the prefix.
+
+    First, callers without `groups`: only the `/iam` routes' template (AWS_IAM, with the web front end) sends
+    none (the Cognito template always sends `,…,`, and the body cannot reach `caller`); group limits bind Cognito
+    users, IAM callers are bound by their IAM policies."""
+    unbound: list[dict[str, Any]] = [{"Not": {"Variable": "$.caller.groups", "IsPresent": True}, "Next": "HeadObject"}]
+    return unbound + [{"And": [{"Variable": "$.caller.groups", "StringMatches": f"*,{_match_literally(group)},*"},
                      {"Variable": "$.request.key", "StringMatches": _match_literally(prefix) + "*"}],
              "Next": "HeadObject"}
             for group, prefixes in sorted(s.group_prefixes.items()) for prefix in prefixes]
