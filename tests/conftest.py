@@ -3,6 +3,8 @@
 import os
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
+from unittest import mock
 
 import pytest
 
@@ -28,6 +30,28 @@ def _offline_session(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]
     yield
     os.environ.clear()
     os.environ.update(saved)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _one_botocore_data_loader() -> Iterator[None]:
+    """Every botocore session of the test run shares one data loader. moto sets `boto3.DEFAULT_SESSION` to None
+    whenever a mock starts (so credentials are resolved anew), and each new session's loader would parse
+    botocore's endpoint and service model JSON again (about half of a moto test's set-up). The loader only
+    reads botocore's bundled data files and caches what it parsed; within one session botocore already shares
+    it between clients, so sharing it between sessions changes no answer. Credentials are still resolved by
+    each session."""
+    import botocore.session
+    from botocore.loaders import create_loader
+
+    loaders: dict[Any, Any] = {}
+
+    def shared_loader(search_path_string: str | None = None) -> Any:
+        if search_path_string not in loaders:
+            loaders[search_path_string] = create_loader(search_path_string)
+        return loaders[search_path_string]
+
+    with mock.patch.object(botocore.session, "create_loader", shared_loader):
+        yield
 
 
 #: False while a test marked `gate_findings` runs: it builds a stack AWS would refuse on purpose.

@@ -39,7 +39,13 @@ from AWS, this harness adapts moto (never the definition):
   https://docs.aws.amazon.com/step-functions/latest/dg/input-output-itembatcher.html describes;
 - SDK clients: moto's engine builds a new boto3 client for every task (tens of milliseconds each); the
   harness reuses one client per service and Region (same settings), and parses each JSONPath once (moto
-  rebuilds a jsonpath-ng parser for every path it reads), so thousands of tasks stay cheap;
+  rebuilds a jsonpath-ng parser for every path it reads), so thousands of tasks stay cheap; the clients the
+  harness hands out (`h.s3`, and the one `wait` polls with) are likewise made once per service;
+- ASL parsing: moto parses a definition with its ANTLR grammar when the machine is created, again for each
+  static analysis and again for each execution (about a second each for a large definition in pure Python).
+  The harness keeps the parse tree of each definition that parsed without errors and builds the evaluation
+  components afresh from it every time (nothing of one execution is shared with another); a definition
+  with syntax errors is parsed and refused as before;
 - Map iterations: moto starts a worker thread per concurrent iteration (hundreds for a Distributed Map of
   Inline Maps), and its DynamoDB backend is not thread-safe (two concurrent `ADD` updates of one item can
   lose one; DynamoDB applies single-item writes atomically). The harness runs the iterations of each Map on
@@ -153,6 +159,7 @@ class SfnHarness:
         self.lambda_handlers: dict[str, LambdaHandler] = {}
         self.lambda_calls: list[tuple[str, Any]] = []
         self._stack = ExitStack()
+        self._clients: dict[str, Any] = {}
         self._count = 0
         #: ItemBatcher blocks taken out of the definitions, by Map state name (see `create`).
         self.item_batchers: dict[str, dict[str, Any]] = {}
@@ -164,6 +171,7 @@ class SfnHarness:
 
         self._stack.enter_context(mock_aws(config={"stepfunctions": {"execute_state_machine": True},
                                                    "lambda": {"use_docker": False}}))
+        self._stack.callback(self._clients.clear)
         for patch in self._patches():
             self._stack.enter_context(patch)
         if self.role_policies is not None:
@@ -178,7 +186,10 @@ class SfnHarness:
         self._stack.close()
 
     def client(self, service: str) -> Any:
-        return boto3.client(service, region_name=self.region)
+        """One boto3 client per service for the harness's lifetime (making one costs tens of milliseconds)."""
+        if service not in self._clients:
+            self._clients[service] = boto3.client(service, region_name=self.region)
+        return self._clients[service]
 
     def __getattr__(self, service: str) -> Any:
         """`h.s3`, `h.dynamodb`, `h.sesv2`…: boto3 clients against the moto account."""
@@ -208,6 +219,7 @@ class SfnHarness:
         yield _restore_expiry_at_midnight()
         yield from _shared_engine_clients()
         yield from _cached_json_paths()
+        yield from _cached_asl_trees()
         yield from _serial_maps_and_atomic_items()
         yield from self._distributed_map_patches()
         yield mock.patch.object(WaitFunction, "_wait_interval", lambda self, env, wait_seconds: None)
@@ -447,6 +459,40 @@ def _cached_json_paths() -> Iterator[Any]:
                 return _parse(path)
 
         yield mock.patch.object(module, "parse", cached)
+
+
+#: Parse trees of the definitions that parsed without errors, by definition text (see `_cached_asl_trees`).
+_ASL_TREES: dict[str, Any] = {}
+_ASL_TREES_MAX = 256
+
+
+def _cached_asl_trees() -> Iterator[Any]:
+    """Parse each definition once: the ANTLR parse tree is kept (the preprocessor only reads it), and the
+    evaluation components are built afresh from it for every caller, as moto's own parse returns them."""
+    from moto.stepfunctions.parser.asl.parse.asl_parser import AmazonStateLanguageParser
+    from moto.stepfunctions.parser.asl.parse.preprocessor import Preprocessor
+    from moto.stepfunctions.parser.asl.static_analyser.static_analyser import StaticAnalyser
+
+    original = AmazonStateLanguageParser.parse
+
+    def tree_of(definition: str) -> Any:
+        tree = _ASL_TREES.get(definition)
+        if tree is None:
+            _, tree = original(definition)  # raises ASLParserException on syntax errors: nothing is kept
+            if len(_ASL_TREES) >= _ASL_TREES_MAX:
+                _ASL_TREES.clear()
+            _ASL_TREES[definition] = tree
+        return tree
+
+    def parse(definition: str) -> tuple[Any, Any]:
+        tree = tree_of(definition)
+        return Preprocessor().visit(tree), tree
+
+    def analyse(analyser: Any, definition: str) -> None:
+        analyser.visit(tree_of(definition))
+
+    yield mock.patch.object(AmazonStateLanguageParser, "parse", staticmethod(parse))
+    yield mock.patch.object(StaticAnalyser, "analyse", analyse)
 
 
 def _serial_maps_and_atomic_items() -> Iterator[Any]:
