@@ -106,8 +106,9 @@ def run_demo(h: SfnHarness, target: ReportingTarget, connections: list[str], mon
              **kwargs: Any) -> Execution:
     arn = h.create(demo_order_workflow(target, wait_seconds=5))
     monkeypatch.setenv("STATE_MACHINE_ARN", arn)
-    execution_arn = connect_and_start(arn, connections)
+    # Before the start: the execution runs on moto's thread and may reach its first Lambda task at once.
     h.lambda_handlers.update(kwargs.get("lambda_results", {}))
+    execution_arn = connect_and_start(arn, connections)
     return h.wait(execution_arn)
 
 
