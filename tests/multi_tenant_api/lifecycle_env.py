@@ -14,6 +14,7 @@ from typing import Any
 
 import boto3
 import pytest
+import requests
 
 from serverless_patterns.lambdas.multi_tenant_api.admin import app as admin_app
 from serverless_patterns.lambdas.multi_tenant_api.authorizer.app import (
@@ -173,4 +174,7 @@ class Lifecycle:
 @contextmanager
 def lifecycle(monkeypatch: pytest.MonkeyPatch, **kwargs: Any) -> Iterator[Lifecycle]:
     with SfnHarness(region=REGION) as h:
+        # moto's seed endpoint (`/moto-api/seed?a=`, moto_api/_internal/responses.py) makes the pool id, and so
+        # the lifecycle definition that names it, the same in every test: the harness parses it once per session.
+        requests.post("http://motoapi.amazonaws.com/moto-api/seed?a=42", timeout=5)
         yield Lifecycle(h, monkeypatch, **kwargs)
