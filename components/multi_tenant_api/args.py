@@ -53,6 +53,7 @@ DEFAULT_ROTATION_OVERLAP_SECONDS = 86400
 ADMIN_ROUTES: tuple[tuple[str, str], ...] = (
     ("POST", "/admin/tenants"),
     ("GET", "/admin/tenants/{tenantId}"),
+    ("GET", "/admin/tenants/{tenantId}/machine-client"),
     ("DELETE", "/admin/tenants/{tenantId}"),
     ("PUT", "/admin/tenants/{tenantId}/tier"),
     ("POST", "/admin/tenants/{tenantId}/suspend"),

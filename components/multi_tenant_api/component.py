@@ -834,10 +834,23 @@ class MultiTenantApi(PatternComponent):
         key_name_prefix = f"{self.component_name}-"
         apikeys = self.env.arn("apigateway", "/apikeys", account=False)
         one_key = self.env.arn("apigateway", "/apikeys/*", account=False)
+        # With access tokens, onboarding can give a tenant a client-credentials app client (secret kept by Cognito).
+        machine_statements: list[Any] = []
+        machine_env: dict[str, pulumi.Input[str]] = {}
+        if self.clients_table is not None:
+            machine_statements = [
+                iam.allow(["cognito-idp:CreateUserPoolClient", "cognito-idp:DescribeUserPoolClient",
+                           "cognito-idp:ListUserPoolClients", "cognito-idp:DeleteUserPoolClient"],
+                          [self.user_pool.arn], sid="RuntimeMachineClients"),
+                iam.allow(["dynamodb:PutItem", "dynamodb:DeleteItem"], [self.clients_table.arn],
+                          sid="RegisterMachineClients")]
+            machine_env = {"USER_POOL_ID": self.user_pool.id, "MACHINE_CLIENTS_TABLE": self.clients_table.name,
+                           "MACHINE_SCOPES": json.dumps(sorted(SCOPES)), "RESOURCE_SERVER": RESOURCE_SERVER_IDENTIFIER,
+                           "ACCESS_TOKEN_MINUTES": str(self.token_minutes)}
         self.tenant_steps = PythonFunction(
             self.child_name("tenant-steps"), code=TENANT_STEPS_CODE, service="multi-tenant-api-tenant-steps",
             description="Lifecycle steps that handle API key values (never returned) and purge items",
-            statements=[
+            statements=[*machine_statements,
                 iam.allow(["dynamodb:GetItem", "dynamodb:UpdateItem"], [self.key_table.arn], sid="RecordTenantKeys"),
                 iam.allow(["dynamodb:Query", "dynamodb:BatchWriteItem"], [self.item_table.arn], sid="PurgeItems"),
                 iam.allow(["apigateway:POST"], [apikeys], sid="CreateRuntimeKeys",
@@ -847,7 +860,7 @@ class MultiTenantApi(PatternComponent):
                     "/usageplans/", plan.id, "/keys"), account=False) for plan in self.usage_plans.values()],
                     sid="JoinPlans")],
             environment={"TENANT_KEYS_TABLE": self.key_table.name, "ITEMS_TABLE": self.item_table.name,
-                         "KEY_NAME_PREFIX": key_name_prefix},
+                         "KEY_NAME_PREFIX": key_name_prefix, **machine_env},
             settings=self.function_settings, timeout_seconds=120, tags=self.user_tags, opts=self.child_opts())
 
         plans = [plan.id for plan in self.usage_plans.values()]
@@ -873,7 +886,8 @@ class MultiTenantApi(PatternComponent):
             opts=self.child_opts())
         definition = pulumi.Output.all(self.key_table.name, self.user_pool.id, self.tenant_steps.arn).apply(
             lambda v: json.dumps(lifecycle_definition(LifecycleSettings(
-                keys_table=v[0], user_pool_id=v[1], steps_function_arn=v[2], key_name_prefix=key_name_prefix)),
+                keys_table=v[0], user_pool_id=v[1], steps_function_arn=v[2], key_name_prefix=key_name_prefix,
+                machine_clients=self.clients_table is not None)),
                 separators=(",", ":"), sort_keys=True))
         logs = aws.cloudwatch.LogGroup(
             self.child_name("lifecycle-logs"), name_prefix=f"/aws/vendedlogs/states/{self.component_name}-lifecycle-",
@@ -904,13 +918,17 @@ class MultiTenantApi(PatternComponent):
                 iam.allow(["states:StartExecution"], [self.lifecycle.arn], sid="StartLifecycle"),
                 iam.allow(["apigateway:GET"], [apikeys, *[self.env.arn(
                     "apigateway", pulumi.Output.concat("/usageplans/", p, "/usage"), account=False) for p in plans]],
-                    sid="CountKeysReadUsage")],
+                    sid="CountKeysReadUsage"),
+                *([iam.allow(["cognito-idp:DescribeUserPoolClient"], [self.user_pool.arn], sid="ReadMachineClient")]
+                  if self.clients_table is not None else [])],
             environment={
                 "TENANT_KEYS_TABLE": self.key_table.name, "LIFECYCLE_MACHINE_ARN": self.lifecycle.arn,
                 "TIER_PLANS": pulumi.Output.json_dumps({tier: plan.id for tier, plan in self.usage_plans.items()}),
                 "CONFIG_TENANTS": json.dumps(sorted(self.tenants)), "RUNTIME_ID_PREFIX": a.runtime_id_prefix,
                 "API_KEY_CEILING": str(a.api_key_ceiling), "ADMIN_AUTH": a.auth,
-                "ROTATION_OVERLAP_SECONDS": str(a.rotation_overlap_seconds)},
+                "ROTATION_OVERLAP_SECONDS": str(a.rotation_overlap_seconds),
+                **({"MACHINE_SCOPES": json.dumps(sorted(SCOPES)), "USER_POOL_ID": self.user_pool.id}
+                   if self.clients_table is not None else {})},
             settings=self.function_settings, timeout_seconds=29, tags=self.user_tags, opts=self.child_opts())
         self._admin_api(a)
 

@@ -48,6 +48,8 @@ class LifecycleSettings:
     user_pool_id: str
     steps_function_arn: str
     key_name_prefix: str
+    #: Access tokens on: onboarding may create a machine client; rollback and deletion remove it.
+    machine_clients: bool = False
 
 
 def _key(tenant_path: str = "$.tenantId") -> dict[str, Any]:
@@ -177,9 +179,17 @@ def lifecycle_definition(s: LifecycleSettings) -> dict[str, Any]:
     # https://docs.aws.amazon.com/apigateway/latest/api/API_UsagePlanKey.html): plans are joined in the function.
     b.steps_function("OnboardJoinPlan", "OnboardRecordPlan", "join_plan", None, None,
                      usagePlanId="$.usagePlanId", apiKeyId="$.key.apiKeyId")
-    b.update("OnboardRecordPlan", "OnboardInvite?", "steps.usagePlan = :at, usagePlanId = :plan",
+    b.update("OnboardRecordPlan", "OnboardMachineClient?" if s.machine_clients else "OnboardInvite?",
+             "steps.usagePlan = :at, usagePlanId = :plan",
              {**b.now(), ":plan": {"S.$": "$.usagePlanId"}, ":onboarding": {"S": "onboarding"}},
              condition="#status = :onboarding", names=status)
+    if s.machine_clients:
+        # The client secret exists only in Cognito: the function creating the client returns its id alone.
+        b.add("OnboardMachineClient?", {"Type": "Choice", "Choices": [
+            {"And": [{"Variable": "$.machineClient", "IsPresent": True},
+                     {"Variable": "$.machineClient", "BooleanEquals": True}], "Next": "OnboardMachineClient"}],
+            "Default": "OnboardInvite?"})
+        b.steps_function("OnboardMachineClient", "OnboardInvite?", "create_machine_client", None, None)
     b.add("OnboardInvite?", {"Type": "Choice", "Choices": [
         {"Variable": "$.email", "IsString": True, "Next": "OnboardInviteUser"}], "Default": "OnboardActivate"})
     # The tenant attribute is set here, by the admin path, and nowhere a user could write it.
@@ -218,7 +228,11 @@ def lifecycle_definition(s: LifecycleSettings) -> dict[str, Any]:
     b.update("RollbackMark", "RollbackFindKeys", "#status = :rollingBack, steps.rollbackStarted = :at",
              {**b.now(), ":rollingBack": {"S": "rolling-back"}, ":onboarding": {"S": "onboarding"}},
              condition="#status IN (:onboarding, :rollingBack)", names=status)
-    b.delete_keys("Rollback", "RollbackReadFirstUser")
+    if s.machine_clients:
+        b.delete_keys("Rollback", "RollbackMachineClient")
+        b.steps_function("RollbackMachineClient", "RollbackReadFirstUser", "delete_machine_client", None, None)
+    else:
+        b.delete_keys("Rollback", "RollbackReadFirstUser")
     b.first_user("Rollback", "adminDeleteUser", "RollbackDeleteRow")
     b.add("RollbackDeleteRow", {
         "Type": "Task", "Resource": "arn:aws:states:::dynamodb:deleteItem",
@@ -278,7 +292,11 @@ def lifecycle_definition(s: LifecycleSettings) -> dict[str, Any]:
              {**b.now(), ":deleting": {"S": "deleting"}, ":active": {"S": "active"},
               ":suspended": {"S": "suspended"}, ":purge": {"BOOL.$": "$.purge"}},
              condition="#status IN (:active, :suspended, :deleting)", names=status)
-    b.delete_keys("Delete", "DeletePurge?")
+    if s.machine_clients:
+        b.delete_keys("Delete", "DeleteMachineClient")
+        b.steps_function("DeleteMachineClient", "DeletePurge?", "delete_machine_client", None, None)
+    else:
+        b.delete_keys("Delete", "DeletePurge?")
     b.add("DeletePurge?", {"Type": "Choice", "Choices": [
         {"Variable": "$.purge", "BooleanEquals": True, "Next": "PurgeItems"}], "Default": "KeepReadFirstUser"})
     b.steps_function("PurgeItems", "PurgeReadFirstUser", "purge_items", None, None)

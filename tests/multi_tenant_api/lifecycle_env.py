@@ -25,6 +25,7 @@ from serverless_patterns.lambdas.multi_tenant_api.authorizer.app import (
     key_hash,
 )
 from serverless_patterns.lambdas.multi_tenant_api.tenant_steps import app as steps_app
+from serverless_patterns.multi_tenant_api.args import RESOURCE_SERVER_IDENTIFIER, SCOPES
 from serverless_patterns.multi_tenant_api.lifecycle import LifecycleSettings, lifecycle_definition
 from serverless_patterns.offline.sfn import Execution, SfnHarness
 
@@ -32,6 +33,7 @@ from .test_cognito_interop import PASSWORD, fetch_with_requests
 from .tokens import ACCOUNT, EXECUTION_ARN, REGION, STAGE
 
 KEYS_TABLE = "tenant-keys"
+CLIENTS_TABLE = "machine-clients"
 ITEMS_TABLE = "tenant-items"
 KEY_PREFIX = "mta-"
 STEPS_ARN = f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:mta-tenant-steps"
@@ -89,17 +91,28 @@ class Lifecycle:
             UserPoolId=self.pool_id, ClientName="app",
             ExplicitAuthFlows=["ALLOW_ADMIN_USER_PASSWORD_AUTH", "ALLOW_REFRESH_TOKEN_AUTH"])["UserPoolClient"][
             "ClientId"]
+        # Access tokens: the resource server, the machine-clients table the pre-token trigger reads.
+        self.idp.create_resource_server(UserPoolId=self.pool_id, Identifier=RESOURCE_SERVER_IDENTIFIER, Name="api",
+                                        Scopes=[{"ScopeName": n, "ScopeDescription": d} for n, d in SCOPES.items()])
+        self.ddb.create_table(TableName=CLIENTS_TABLE, BillingMode="PAY_PER_REQUEST",
+                              AttributeDefinitions=[{"AttributeName": "clientId", "AttributeType": "S"}],
+                              KeySchema=[{"AttributeName": "clientId", "KeyType": "HASH"}])
         self.definition = lifecycle_definition(LifecycleSettings(
             keys_table=KEYS_TABLE, user_pool_id=self.pool_id, steps_function_arn=STEPS_ARN,
-            key_name_prefix=KEY_PREFIX))
+            key_name_prefix=KEY_PREFIX, machine_clients=True))
         self.machine_arn = h.create(self.definition, name="lifecycle")
-        self.steps = steps_app.Steps(KEYS_TABLE, ITEMS_TABLE, KEY_PREFIX, apigateway=self.apigw, dynamodb=self.ddb)
+        self.steps = steps_app.Steps(
+            KEYS_TABLE, ITEMS_TABLE, KEY_PREFIX, apigateway=self.apigw, dynamodb=self.ddb, cognito=self.idp,
+            machine=steps_app.MachineClients(
+                user_pool_id=self.pool_id, table=CLIENTS_TABLE, allowed_scopes=frozenset(SCOPES),
+                resource_server=RESOURCE_SERVER_IDENTIFIER, access_token_minutes=60))
         monkeypatch.setattr(steps_app, "_steps", self.steps)
         h.lambda_handlers[STEPS_ARN] = lambda payload: steps_app.handler(payload, LambdaContext())
         for name, value in {"TENANT_KEYS_TABLE": KEYS_TABLE, "LIFECYCLE_MACHINE_ARN": self.machine_arn,
                             "TIER_PLANS": json.dumps(self.plans), "CONFIG_TENANTS": json.dumps([CONFIG_TENANT]),
                             "RUNTIME_ID_PREFIX": "rt-", "API_KEY_CEILING": str(ceiling), "ADMIN_AUTH": auth,
-                            "ROTATION_OVERLAP_SECONDS": str(OVERLAP_SECONDS)}.items():
+                            "ROTATION_OVERLAP_SECONDS": str(OVERLAP_SECONDS),
+                            "MACHINE_SCOPES": json.dumps(sorted(SCOPES)), "USER_POOL_ID": self.pool_id}.items():
             monkeypatch.setenv(name, value)
         monkeypatch.setattr(admin_app, "_settings", None)
         monkeypatch.setattr(admin_app, "_clients", None)

@@ -49,7 +49,7 @@ QUOTAS_PAGE = "https://docs.aws.amazon.com/apigateway/latest/developerguide/api-
 #: Row attributes an admin may see (never apiKey, keyHash or the pending key's value).
 PUBLIC_ATTRIBUTES = ("tenantId", "tier", "status", "managedBy", "usagePlanId", "apiKeyId", "previousApiKeyId",
                      "pendingApiKeyId", "steps", "lastError", "failedOperation", "firstUser", "requestedFirstUser",
-                     "createdAt", "purge")
+                     "createdAt", "purge", "machineScopes", "machineClientIds")
 MAX_USAGE_DAYS = 90
 MAX_PAGE = 50
 BOTO_CONFIG = Config(retries={"mode": "standard"})
@@ -69,6 +69,9 @@ class Settings:
     key_ceiling: int
     auth: str
     overlap_seconds: int
+    #: Scope names a run-time machine client may hold (empty: no access tokens, no machine clients).
+    machine_scopes: frozenset[str] = frozenset()
+    user_pool_id: str = ""
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] = os.environ) -> "Settings":
@@ -76,7 +79,9 @@ class Settings:
                    tier_plans=json.loads(env["TIER_PLANS"]),
                    config_tenants=frozenset(json.loads(env["CONFIG_TENANTS"])),
                    runtime_prefix=env["RUNTIME_ID_PREFIX"], key_ceiling=int(env["API_KEY_CEILING"]),
-                   auth=env["ADMIN_AUTH"], overlap_seconds=int(env["ROTATION_OVERLAP_SECONDS"]))
+                   auth=env["ADMIN_AUTH"], overlap_seconds=int(env["ROTATION_OVERLAP_SECONDS"]),
+                   machine_scopes=frozenset(json.loads(env.get("MACHINE_SCOPES") or "[]")),
+                   user_pool_id=env.get("USER_POOL_ID", ""))
 
 
 class Clients:
@@ -84,6 +89,7 @@ class Clients:
         self.dynamodb = boto3.client("dynamodb", config=BOTO_CONFIG)
         self.apigateway = boto3.client("apigateway", config=BOTO_CONFIG)
         self.sfn = boto3.client("stepfunctions", config=BOTO_CONFIG)
+        self.cognito = boto3.client("cognito-idp", config=BOTO_CONFIG)
 
 
 _settings: Settings | None = None
@@ -114,6 +120,9 @@ class NewTenant(BaseModel):
     #: The first user's address: invited by Cognito with the tenant attribute set (optional).
     firstUserEmail: str | None = Field(default=None, max_length=254,
                                        pattern=r"^[^@\s]{1,64}@[A-Za-z0-9.-]{1,252}\.[A-Za-z]{2,63}$")
+    #: Scopes of a client-credentials app client for the tenant's machine callers (optional).
+    machineScopes: list[Annotated[str, Field(min_length=1, max_length=256)]] | None = Field(
+        default=None, min_length=1, max_length=10)
 
 
 class TierChange(BaseModel):
@@ -205,6 +214,19 @@ def plan_of(tier: str) -> str:
     return plans[tier]
 
 
+def machine_scopes(requested: list[str] | None) -> list[str]:
+    """The requested machine-client scopes, each one the resource server has: 400 otherwise."""
+    if not requested:
+        return []
+    allowed = settings().machine_scopes
+    if not allowed:
+        raise problem(400, "machineScopes need access tokens (token_use 'access'): this API has no machine clients")
+    unknown = sorted(set(requested) - allowed)
+    if unknown:
+        raise problem(400, f"unknown machineScopes {unknown}; scopes: {', '.join(sorted(allowed))}")
+    return sorted(set(requested))
+
+
 def api_keys_in_account() -> int:
     """API keys the account holds in this Region (all stacks): GetApiKeys, 500 a page."""
     count, position = 0, None
@@ -250,6 +272,7 @@ def create_tenant(body: Annotated[NewTenant, Body()]) -> Response[dict[str, Any]
         raise problem(400, f"run-time tenant ids start with {s.runtime_prefix!r} (ids without it belong to stack "
                            "config)")
     plan = plan_of(body.tier)
+    scopes = machine_scopes(body.machineScopes)
     check_key_ceiling(1, f"onboard {tenant_id}")
     item: dict[str, Any] = {"tenantId": {"S": tenant_id}, "tier": {"S": body.tier}, "status": {"S": "onboarding"},
                             "managedBy": {"S": MANAGED_BY_RUNTIME}, "usagePlanId": {"S": plan}, "steps": {"M": {}},
@@ -257,12 +280,14 @@ def create_tenant(body: Annotated[NewTenant, Body()]) -> Response[dict[str, Any]
                             "createdBy": {"S": admin}}
     if body.firstUserEmail:
         item["requestedFirstUser"] = {"S": body.firstUserEmail}
+    if scopes:
+        item["machineScopes"] = {"SS": scopes}
     try:
         clients().dynamodb.put_item(TableName=s.keys_table, Item=item,
                                     ConditionExpression="attribute_not_exists(tenantId)")
     except clients().dynamodb.exceptions.ConditionalCheckFailedException:
         raise problem(409, f"tenant {tenant_id} already exists") from None
-    return start("onboard", tenant_id, usagePlanId=plan, email=body.firstUserEmail)
+    return start("onboard", tenant_id, usagePlanId=plan, email=body.firstUserEmail, machineClient=bool(scopes))
 
 
 @app.get("/admin/tenants/<tenant_id>")
@@ -279,7 +304,28 @@ def resume_onboarding(tenant_id: str) -> Response[dict[str, Any]]:
     item = runtime_row(tenant_id)
     require_status(item, ("onboarding",), "resume the onboarding of")
     email = item.get("requestedFirstUser", {}).get("S")
-    return start("onboard", tenant_id, usagePlanId=plan_of(item["tier"]["S"]), email=email)
+    return start("onboard", tenant_id, usagePlanId=plan_of(item["tier"]["S"]), email=email,
+                 machineClient="machineScopes" in item)
+
+
+@app.get("/admin/tenants/<tenant_id>/machine-client")
+@tracer.capture_method(capture_response=False)  # the answer carries the secret: not into X-Ray
+def machine_client(tenant_id: str) -> Response[dict[str, Any]]:
+    """The tenant's machine client id and secret, read from Cognito (the only place the secret is kept)."""
+    require_admin()
+    item = runtime_row(tenant_id)
+    require_status(item, ("active", "suspended"), "read the machine client of")
+    ids = sorted(plain(item["machineClientIds"])) if "machineClientIds" in item else []
+    if not ids:
+        raise problem(404, f"tenant {tenant_id} has no machine client (onboard it with machineScopes)")
+    client = clients().cognito.describe_user_pool_client(UserPoolId=settings().user_pool_id,
+                                                         ClientId=ids[0])["UserPoolClient"]
+    logger.info("machine client read", extra={"tenant_id": tenant_id, "machine_client_id": ids[0]})
+    return Response(status_code=200, content_type=content_types.APPLICATION_JSON,
+                    headers={"Cache-Control": "no-store"},
+                    body={"tenantId": tenant_id, "clientId": client["ClientId"],
+                          "clientSecret": client["ClientSecret"], "scopes": client.get("AllowedOAuthScopes", []),
+                          "grantType": "client_credentials"})
 
 
 @app.post("/admin/tenants/<tenant_id>/onboarding/rollback")

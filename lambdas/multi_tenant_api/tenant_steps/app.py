@@ -7,6 +7,13 @@
 - `join_plan`: puts a key on a usage plan (CreateUsagePlanKey answers with the key's value, so it cannot be
   an SDK task of the workflow); a key already on the plan is done.
 - `purge_items`: deletes the tenant's items (a deletion with `purge`).
+- `create_machine_client`: the tenant's confidential client-credentials app client (scopes from its row),
+  registered in the machine-clients table (what the pre-token trigger reads) and in the row's
+  `machineClientIds` (what the authorizer accepts). Cognito generates and keeps the secret: this function
+  discards the answer that carries it and returns only the client id. Idempotent like `create_key` (a
+  recorded client, or one an earlier attempt created, found by its exact name, is reused).
+- `delete_machine_client`: the tenant's machine clients (recorded, or found by exact name) and their
+  registrations are deleted (rollback, deletion); none: nothing to do.
 
 Every row write is conditioned on `managedBy = runtime`: this function never changes a Pulumi-managed
 tenant. Key values are never logged or returned.
@@ -15,9 +22,11 @@ tenant. Key values are never logged or returned.
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import re
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
 import boto3
@@ -43,21 +52,46 @@ class NotRuntimeTenant(StepError):
     """No run-time row for this tenant (absent, or managed by Pulumi)."""
 
 
+class NoMachineClients(StepError):
+    """A machine-client step on a component without access tokens (no machine-clients table)."""
+
+
+@dataclass(frozen=True)
+class MachineClients:
+    """Where run-time machine clients live: the pool, the registration table, the scopes they may hold."""
+
+    user_pool_id: str
+    table: str
+    #: Scope names (of the resource server) a machine client may be given.
+    allowed_scopes: frozenset[str]
+    resource_server: str
+    access_token_minutes: int
+
+
 class Steps:
     """The steps over injectable clients (tests pass moto's)."""
 
     def __init__(self, keys_table: str, items_table: str, key_name_prefix: str, apigateway: Any = None,
-                 dynamodb: Any = None) -> None:
+                 dynamodb: Any = None, machine: MachineClients | None = None, cognito: Any = None) -> None:
         self.keys_table = keys_table
         self.items_table = items_table
         self.key_name_prefix = key_name_prefix
         self.apigateway = apigateway or boto3.client("apigateway", config=BOTO_CONFIG)
         self.dynamodb = dynamodb or boto3.client("dynamodb", config=BOTO_CONFIG)
+        self.machine = machine
+        self._cognito = cognito
+
+    @property
+    def cognito(self) -> Any:
+        if self._cognito is None:
+            self._cognito = boto3.client("cognito-idp", config=BOTO_CONFIG)
+        return self._cognito
 
     def _row(self, tenant_id: str) -> Mapping[str, Any]:
         item = self.dynamodb.get_item(
             TableName=self.keys_table, Key={"tenantId": {"S": tenant_id}}, ConsistentRead=True,
-            ProjectionExpression="tenantId, managedBy, apiKeyId, pendingApiKeyId, previousApiKeyId").get("Item")
+            ProjectionExpression="tenantId, managedBy, apiKeyId, pendingApiKeyId, previousApiKeyId, "
+                                 "machineClientIds, machineScopes").get("Item")
         if not item or item.get("managedBy", {}).get("S") != MANAGED_BY_RUNTIME:
             raise NotRuntimeTenant(f"tenant {tenant_id} has no run-time row")
         return item
@@ -164,6 +198,97 @@ class Steps:
                 return {"deleted": deleted}
 
 
+    # -- machine clients ----------------------------------------------------------------------------------------
+
+    def _machine(self) -> MachineClients:
+        if self.machine is None:
+            raise NoMachineClients("machine clients need access tokens (token_use 'access')")
+        return self.machine
+
+    def _client_name(self, tenant_id: str) -> str:
+        return f"{self.key_name_prefix}{tenant_id}-machine"
+
+    def _clients_named(self, tenant_id: str) -> list[str]:
+        """Ids of the pool's app clients with exactly this tenant's machine-client name."""
+        name, token, found = self._client_name(tenant_id), None, []
+        while True:
+            page = self.cognito.list_user_pool_clients(UserPoolId=self._machine().user_pool_id, MaxResults=60,
+                                                       **({"NextToken": token} if token else {}))
+            found += [c["ClientId"] for c in page.get("UserPoolClients", []) if c.get("ClientName") == name]
+            token = page.get("NextToken")
+            if not token:
+                return found
+
+    def _client_exists(self, client_id: str) -> bool:
+        try:
+            # The answer carries the secret: only its presence is used.
+            self.cognito.describe_user_pool_client(UserPoolId=self._machine().user_pool_id, ClientId=client_id)
+        except self.cognito.exceptions.ResourceNotFoundException:
+            return False
+        return True
+
+    def create_machine_client(self, tenant_id: str) -> dict[str, str]:
+        m = self._machine()
+        row = self._row(tenant_id)
+        scopes = sorted(row.get("machineScopes", {}).get("SS", []))
+        full = [f"{m.resource_server}/{scope}" for scope in scopes]
+        if not scopes or not set(scopes) <= m.allowed_scopes:
+            raise StepError(f"tenant {tenant_id} has no valid machineScopes")
+        recorded = [c for c in row.get("machineClientIds", {}).get("SS", []) if self._client_exists(c)]
+        existing = recorded or self._clients_named(tenant_id)
+        if existing:
+            client_id = existing[0]
+            logger.info("reusing the machine client of an earlier attempt", extra={"machineClientId": client_id})
+        else:
+            created = self.cognito.create_user_pool_client(
+                UserPoolId=m.user_pool_id, ClientName=self._client_name(tenant_id), GenerateSecret=True,
+                AllowedOAuthFlowsUserPoolClient=True, AllowedOAuthFlows=["client_credentials"],
+                AllowedOAuthScopes=full, SupportedIdentityProviders=["COGNITO"],
+                ExplicitAuthFlows=["ALLOW_REFRESH_TOKEN_AUTH"], PreventUserExistenceErrors="ENABLED",
+                EnableTokenRevocation=True, AccessTokenValidity=m.access_token_minutes,
+                TokenValidityUnits={"AccessToken": "minutes"})
+            client_id = str(created["UserPoolClient"]["ClientId"])  # the secret in the answer goes no further
+            del created
+        # The registration the pre-token trigger reads (never over one of Pulumi's).
+        self.dynamodb.put_item(
+            TableName=m.table, Item={"clientId": {"S": client_id}, "tenantId": {"S": tenant_id},
+                                     "status": {"S": "active"}, "managedBy": {"S": MANAGED_BY_RUNTIME}},
+            ConditionExpression="attribute_not_exists(clientId) OR (managedBy = :runtime AND tenantId = :t)",
+            ExpressionAttributeValues={":runtime": {"S": MANAGED_BY_RUNTIME}, ":t": {"S": tenant_id}})
+        self.dynamodb.update_item(
+            TableName=self.keys_table, Key={"tenantId": {"S": tenant_id}},
+            UpdateExpression="SET machineClientIds = :ids, steps.machineClient = :at",
+            ConditionExpression="managedBy = :runtime AND #status = :onboarding",
+            ExpressionAttributeNames={"#status": "status"},
+            ExpressionAttributeValues={":ids": {"SS": [client_id]}, ":at": {"S": _now()},
+                                       ":runtime": {"S": MANAGED_BY_RUNTIME}, ":onboarding": {"S": "onboarding"}})
+        return {"machineClientId": client_id}
+
+    def delete_machine_client(self, tenant_id: str) -> dict[str, int]:
+        m = self._machine()
+        row = self._row(tenant_id)
+        ids = sorted({*row.get("machineClientIds", {}).get("SS", []), *self._clients_named(tenant_id)})
+        for client_id in ids:
+            try:
+                self.cognito.delete_user_pool_client(UserPoolId=m.user_pool_id, ClientId=client_id)
+            except self.cognito.exceptions.ResourceNotFoundException:
+                logger.info("machine client already deleted", extra={"machineClientId": client_id})
+            try:
+                self.dynamodb.delete_item(
+                    TableName=m.table, Key={"clientId": {"S": client_id}},
+                    ConditionExpression="attribute_not_exists(clientId) OR (managedBy = :runtime AND tenantId = :t)",
+                    ExpressionAttributeValues={":runtime": {"S": MANAGED_BY_RUNTIME}, ":t": {"S": tenant_id}})
+            except self.dynamodb.exceptions.ConditionalCheckFailedException:
+                raise StepError(f"client {client_id} is registered for another tenant or by Pulumi") from None
+        if ids or "machineClientIds" in row:
+            self.dynamodb.update_item(
+                TableName=self.keys_table, Key={"tenantId": {"S": tenant_id}},
+                UpdateExpression="SET steps.machineClientDeleted = :at REMOVE machineClientIds",
+                ConditionExpression="managedBy = :runtime",
+                ExpressionAttributeValues={":at": {"S": _now()}, ":runtime": {"S": MANAGED_BY_RUNTIME}})
+        return {"deleted": len(ids)}
+
+
 def _now() -> str:
     from datetime import UTC, datetime
 
@@ -176,11 +301,19 @@ _steps: Steps | None = None
 def steps() -> Steps:
     global _steps
     if _steps is None:
-        _steps = Steps(os.environ["TENANT_KEYS_TABLE"], os.environ["ITEMS_TABLE"], os.environ["KEY_NAME_PREFIX"])
+        env = os.environ
+        machine = None
+        if env.get("MACHINE_CLIENTS_TABLE"):
+            machine = MachineClients(
+                user_pool_id=env["USER_POOL_ID"], table=env["MACHINE_CLIENTS_TABLE"],
+                allowed_scopes=frozenset(json.loads(env["MACHINE_SCOPES"])), resource_server=env["RESOURCE_SERVER"],
+                access_token_minutes=int(env["ACCESS_TOKEN_MINUTES"]))
+        _steps = Steps(env["TENANT_KEYS_TABLE"], env["ITEMS_TABLE"], env["KEY_NAME_PREFIX"], machine=machine)
     return _steps
 
 
-ACTIONS = ("create_key", "create_pending_key", "join_plan", "purge_items")
+ACTIONS = ("create_key", "create_pending_key", "join_plan", "purge_items", "create_machine_client",
+           "delete_machine_client")
 #: API Gateway resource ids (usage plans, API keys): lowercase letters and digits.
 RESOURCE_ID_RE = re.compile(r"^[a-z0-9]{1,32}$")
 
