@@ -68,6 +68,7 @@ from serverless_patterns.multi_tenant_api.args import (
     TierArgs,
 )
 from serverless_patterns.multi_tenant_api.lifecycle import (
+    KEY_TAG_COMPONENT,
     KEY_TAG_MANAGED_BY,
     LifecycleSettings,
     lifecycle_definition,
@@ -832,6 +833,11 @@ class MultiTenantApi(PatternComponent):
         (the admin function needs the plans' ids; the plans need the tenant API's stage).
         """
         key_name_prefix = f"{self.component_name}-"
+
+        def runtime_key_tags(kind: str) -> dict[str, str]:
+            """The tags every run-time key of this component carries (set at CreateApiKey by tenant-steps)."""
+            return {f"aws:{kind}/{KEY_TAG_MANAGED_BY}": MANAGED_BY_RUNTIME,
+                    f"aws:{kind}/{KEY_TAG_COMPONENT}": self.component_name}
         apikeys = self.env.arn("apigateway", "/apikeys", account=False)
         one_key = self.env.arn("apigateway", "/apikeys/*", account=False)
         # With access tokens, onboarding can give a tenant a client-credentials app client (secret kept by Cognito).
@@ -854,13 +860,13 @@ class MultiTenantApi(PatternComponent):
                 iam.allow(["dynamodb:GetItem", "dynamodb:UpdateItem"], [self.key_table.arn], sid="RecordTenantKeys"),
                 iam.allow(["dynamodb:Query", "dynamodb:BatchWriteItem"], [self.item_table.arn], sid="PurgeItems"),
                 iam.allow(["apigateway:POST"], [apikeys], sid="CreateRuntimeKeys",
-                          conditions={"StringEquals": {f"aws:RequestTag/{KEY_TAG_MANAGED_BY}": MANAGED_BY_RUNTIME}}),
+                          conditions={"StringEquals": runtime_key_tags("RequestTag")}),
                 iam.allow(["apigateway:GET"], [apikeys, one_key], sid="FindKeys"),
                 iam.allow(["apigateway:POST"], [self.env.arn("apigateway", pulumi.Output.concat(
                     "/usageplans/", plan.id, "/keys"), account=False) for plan in self.usage_plans.values()],
                     sid="JoinPlans")],
             environment={"TENANT_KEYS_TABLE": self.key_table.name, "ITEMS_TABLE": self.item_table.name,
-                         "KEY_NAME_PREFIX": key_name_prefix, **machine_env},
+                         "KEY_NAME_PREFIX": key_name_prefix, "COMPONENT_NAME": self.component_name, **machine_env},
             settings=self.function_settings, timeout_seconds=120, tags=self.user_tags, opts=self.child_opts())
 
         plans = [plan.id for plan in self.usage_plans.values()]
@@ -875,7 +881,12 @@ class MultiTenantApi(PatternComponent):
                           sid="TenantRows"),
                 iam.allow(["lambda:InvokeFunction"], [self.tenant_steps.arn], sid="TenantSteps"),
                 iam.allow(["apigateway:GET"], [apikeys], sid="FindTenantKeys"),
-                iam.allow(["apigateway:PATCH", "apigateway:DELETE"], [one_key], sid="EnableDisableDeleteKeys"),
+                # Only run-time keys of this component: the ApiKey resource type supports aws:ResourceTag/${TagKey}
+                # (Service Authorization Reference, "Resource types defined by Amazon API Gateway Management",
+                # https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazonapigatewaymanagement.html;
+                # ApiKey is taggable for ABAC: https://docs.aws.amazon.com/apigateway/latest/developerguide/apigateway-tagging-supported-resources.html).
+                iam.allow(["apigateway:PATCH", "apigateway:DELETE"], [one_key], sid="EnableDisableDeleteKeys",
+                          conditions={"StringEquals": runtime_key_tags("ResourceTag")}),
                 iam.allow(["apigateway:DELETE"], [self.env.arn("apigateway", pulumi.Output.concat("/usageplans/", p,
                                                                                                   "/keys/*"),
                                                                account=False) for p in plans], sid="LeavePlans"),

@@ -29,6 +29,8 @@ STATUSES = ("onboarding", "active", "suspended", "rolling-back", "deleting", "de
 #: Tag keys of run-time API keys (the lifecycle deletes only keys with both, and the exact name).
 KEY_TAG_MANAGED_BY = "managed_by"
 KEY_TAG_TENANT = "tenant"
+#: The component's name (the lifecycle role may change and delete only keys tagged runtime and with it).
+KEY_TAG_COMPONENT = "component"
 
 LAMBDA_RETRY = {"ErrorEquals": ["Lambda.ServiceException", "Lambda.AWSLambdaException", "Lambda.SdkClientException",
                                 "Lambda.TooManyRequestsException"],

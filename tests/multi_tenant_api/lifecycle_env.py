@@ -36,6 +36,7 @@ KEYS_TABLE = "tenant-keys"
 CLIENTS_TABLE = "machine-clients"
 ITEMS_TABLE = "tenant-items"
 KEY_PREFIX = "mta-"
+COMPONENT = "mta"
 STEPS_ARN = f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:mta-tenant-steps"
 CONFIG_TENANT = "acme-corp"
 CONFIG_KEY = "Ak3yV4lue0f4cme0000000000000000000000001"
@@ -103,6 +104,7 @@ class Lifecycle:
         self.machine_arn = h.create(self.definition, name="lifecycle")
         self.steps = steps_app.Steps(
             KEYS_TABLE, ITEMS_TABLE, KEY_PREFIX, apigateway=self.apigw, dynamodb=self.ddb, cognito=self.idp,
+            component=COMPONENT,
             machine=steps_app.MachineClients(
                 user_pool_id=self.pool_id, table=CLIENTS_TABLE, allowed_scopes=frozenset(SCOPES),
                 resource_server=RESOURCE_SERVER_IDENTIFIER, access_token_minutes=60))

@@ -76,7 +76,50 @@ def test_lifecycle_role_is_scoped_to_the_plans_pool_table_and_steps(admin_stack:
 
 def test_steps_function_may_create_only_runtime_tagged_keys(admin_stack: CapturedStack) -> None:
     by_sid = {s["Sid"]: s for s in statements(admin_stack, "tenant-steps-policy")}
-    assert by_sid["CreateRuntimeKeys"]["Condition"] == {"StringEquals": {"aws:RequestTag/managed_by": "runtime"}}
+    assert by_sid["CreateRuntimeKeys"]["Condition"] == {"StringEquals": {"aws:RequestTag/managed_by": "runtime",
+                                                                         "aws:RequestTag/component": "mta"}}
+
+
+def test_lifecycle_role_disables_and_deletes_only_this_components_runtime_keys(admin_stack: CapturedStack) -> None:
+    """PATCH/DELETE on /apikeys/* carry the resource-tag condition; the tags are the ones tenant-steps sets."""
+    from serverless_patterns.lambdas.multi_tenant_api.tenant_steps import app as steps_app
+
+    by_sid = {s["Sid"]: s for s in statements(admin_stack, "lifecycle-policy")}
+    destructive = [s for s in by_sid.values() if {"apigateway:PATCH", "apigateway:DELETE"} & set(
+        [s["Action"]] if isinstance(s["Action"], str) else s["Action"]) and "/apikeys/" in str(s["Resource"])]
+    assert [s["Sid"] for s in destructive] == ["EnableDisableDeleteKeys"]
+    assert destructive[0]["Condition"] == {"StringEquals": {"aws:ResourceTag/managed_by": "runtime",
+                                                            "aws:ResourceTag/component": "mta"}}
+    # The key tenant-steps creates (as the function is configured) carries exactly the tags the role requires.
+    env = admin_stack.one("aws:lambda/function:Function", "tenant-steps").inputs["environment"]["variables"]
+    created: dict[str, Any] = {}
+
+    class Gateway:
+        def get_api_keys(self, **_: Any) -> dict[str, Any]:
+            return {"items": []}
+
+        def create_api_key(self, **kwargs: Any) -> dict[str, Any]:
+            created.update(kwargs)
+            return {"id": "k1", "value": "v" * 40}
+
+    steps = steps_app.Steps("keys", "items", env["KEY_NAME_PREFIX"], apigateway=Gateway(), dynamodb=object(),
+                            component=env["COMPONENT_NAME"])
+    steps._new_key("rt-acme", set())
+    required = {k.split("/", 1)[1]: v for k, v in destructive[0]["Condition"]["StringEquals"].items()}
+    assert required.items() <= created["tags"].items()
+
+
+def test_machine_clients_steps_are_granted_on_the_pool_and_clients_table_only() -> None:
+    stack = build(token_use="access", tenant_admin={"auth": "cognito"})
+    by_sid = {s["Sid"]: s for s in statements(stack, "tenant-steps-policy")}
+    pool = stack.one("aws:cognito/userPool:UserPool").outputs["arn"]
+    assert by_sid["RuntimeMachineClients"]["Resource"] == pool
+    table = stack.one("aws:dynamodb/table:Table", "machine-clients").outputs["arn"]
+    assert by_sid["RegisterMachineClients"]["Resource"] == table
+    admin = {s["Sid"]: s for s in statements(stack, "admin-policy")}
+    assert admin["ReadMachineClient"]["Action"] == "cognito-idp:DescribeUserPoolClient"
+    definition = json.loads(stack.one("aws:sfn/stateMachine:StateMachine").inputs["definition"])
+    assert {"OnboardMachineClient", "RollbackMachineClient", "DeleteMachineClient"} <= set(definition["States"])
 
 
 @pytest.mark.parametrize(("admin", "field", "fragment"), [

@@ -13,7 +13,7 @@ import pytest
 
 from serverless_patterns.lambdas.multi_tenant_api.authorizer.app import key_hash
 
-from .lifecycle_env import CONFIG_KEY, CONFIG_TENANT, ITEMS_TABLE, OVERLAP_SECONDS, Lifecycle, lifecycle
+from .lifecycle_env import COMPONENT, CONFIG_KEY, CONFIG_TENANT, ITEMS_TABLE, OVERLAP_SECONDS, Lifecycle, lifecycle
 from .tokens import METHOD_ARN, token_event
 
 EMAIL = "ada@umbrella.example"
@@ -46,7 +46,7 @@ def test_onboarded_tenants_first_user_calls_the_api_on_its_tier_plan(env: Lifecy
     [key] = env.keys_named("rt-umbrella")
     assert key["id"] == row["apiKeyId"] and key["value"] == row["apiKey"]
     assert row["keyHash"] == hashlib.sha256(key["value"].encode()).hexdigest()
-    assert key["tags"] == {"managed_by": "runtime", "tenant": "rt-umbrella"}
+    assert key["tags"] == {"managed_by": "runtime", "tenant": "rt-umbrella", "component": COMPONENT}
     assert key["id"] in env.plan_keys("trial") and key["id"] not in env.plan_keys("business")
     # The tenant attribute was set by the admin path; the user signs in and the authorizer meters them on the key.
     user = env.idp.admin_get_user(UserPoolId=env.pool_id, Username=EMAIL)

@@ -39,6 +39,8 @@ TENANT_ID_RE = re.compile(r"^[a-z0-9][a-z0-9-]{1,62}[a-z0-9]$")
 MANAGED_BY_RUNTIME = "runtime"
 TAG_MANAGED_BY = "managed_by"
 TAG_TENANT = "tenant"
+#: The component's name: the workflow's role may disable and delete only keys tagged with it and `runtime`.
+TAG_COMPONENT = "component"
 #: CreateApiKey is limited to 5 requests per second per account: botocore's standard retries back off.
 BOTO_CONFIG = Config(retries={"mode": "standard", "total_max_attempts": 5})
 BATCH = 25
@@ -72,7 +74,9 @@ class Steps:
     """The steps over injectable clients (tests pass moto's)."""
 
     def __init__(self, keys_table: str, items_table: str, key_name_prefix: str, apigateway: Any = None,
-                 dynamodb: Any = None, machine: MachineClients | None = None, cognito: Any = None) -> None:
+                 dynamodb: Any = None, machine: MachineClients | None = None, cognito: Any = None,
+                 component: str = "") -> None:
+        self.component = component
         self.keys_table = keys_table
         self.items_table = items_table
         self.key_name_prefix = key_name_prefix
@@ -129,7 +133,8 @@ class Steps:
             return found
         return dict(self.apigateway.create_api_key(
             name=self._key_name(tenant_id), description=f"API key of run-time tenant {tenant_id}", enabled=True,
-            tags={TAG_MANAGED_BY: MANAGED_BY_RUNTIME, TAG_TENANT: tenant_id}))
+            tags={TAG_MANAGED_BY: MANAGED_BY_RUNTIME, TAG_TENANT: tenant_id,
+                  **({TAG_COMPONENT: self.component} if self.component else {})}))
 
     def create_key(self, tenant_id: str) -> dict[str, str]:
         row = self._row(tenant_id)
@@ -308,7 +313,8 @@ def steps() -> Steps:
                 user_pool_id=env["USER_POOL_ID"], table=env["MACHINE_CLIENTS_TABLE"],
                 allowed_scopes=frozenset(json.loads(env["MACHINE_SCOPES"])), resource_server=env["RESOURCE_SERVER"],
                 access_token_minutes=int(env["ACCESS_TOKEN_MINUTES"]))
-        _steps = Steps(env["TENANT_KEYS_TABLE"], env["ITEMS_TABLE"], env["KEY_NAME_PREFIX"], machine=machine)
+        _steps = Steps(env["TENANT_KEYS_TABLE"], env["ITEMS_TABLE"], env["KEY_NAME_PREFIX"], machine=machine,
+                       component=env["COMPONENT_NAME"])
     return _steps
 
 
