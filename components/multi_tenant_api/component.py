@@ -927,6 +927,9 @@ class MultiTenantApi(PatternComponent):
                 iam.allow(["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:Scan"], [self.key_table.arn],
                           sid="TenantRows"),
                 iam.allow(["states:StartExecution"], [self.lifecycle.arn], sid="StartLifecycle"),
+                # Whether the execution holding a tenant's operation lock is still running (else the lock is stale).
+                iam.allow(["states:DescribeExecution"], [self.env.arn(
+                    "states", pulumi.Output.concat("execution:", self.lifecycle.name, ":*"))], sid="LockHolders"),
                 iam.allow(["apigateway:GET"], [apikeys, *[self.env.arn(
                     "apigateway", pulumi.Output.concat("/usageplans/", p, "/usage"), account=False) for p in plans]],
                     sid="CountKeysReadUsage"),
@@ -934,6 +937,7 @@ class MultiTenantApi(PatternComponent):
                   if self.clients_table is not None else [])],
             environment={
                 "TENANT_KEYS_TABLE": self.key_table.name, "LIFECYCLE_MACHINE_ARN": self.lifecycle.arn,
+                "LIFECYCLE_MACHINE_NAME": self.lifecycle.name,
                 "TIER_PLANS": pulumi.Output.json_dumps({tier: plan.id for tier, plan in self.usage_plans.items()}),
                 "CONFIG_TENANTS": json.dumps(sorted(self.tenants)), "RUNTIME_ID_PREFIX": a.runtime_id_prefix,
                 "API_KEY_CEILING": str(a.api_key_ceiling), "ADMIN_AUTH": a.auth,

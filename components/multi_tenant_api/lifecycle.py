@@ -13,6 +13,10 @@ the key is found by its exact name and tags) and records itself in the tenant's 
 and every row write is conditioned on `managedBy = runtime`, so the workflow can never change a tenant
 that Pulumi manages. A failed step records its error name (`lastError`, never the cause) and fails the
 execution; the admin API then resumes (runs `onboard` again) or rolls back.
+
+One operation per tenant at a time: the admin function sets the row's `operation` lock (condition
+`attribute_not_exists`) before starting an execution; the operation's last row write, and RecordFailure,
+remove it (a rotation releases it when the new key is promoted, before the overlap's Wait).
 """
 
 from __future__ import annotations
@@ -31,6 +35,12 @@ KEY_TAG_MANAGED_BY = "managed_by"
 KEY_TAG_TENANT = "tenant"
 #: The component's name (the lifecycle role may change and delete only keys tagged runtime and with it).
 KEY_TAG_COMPONENT = "component"
+
+#: The row's operation lock (set by the admin function with attribute_not_exists, one operation per tenant at a
+#: time), released by the last row write of every operation and by RecordFailure.
+LOCK_ATTRIBUTES = ("operation", "operationExecution", "operationStartedAt")
+UNLOCK = "#lock, operationExecution, operationStartedAt"
+LOCK_NAMES = {"#lock": "operation"}
 
 LAMBDA_RETRY = {"ErrorEquals": ["Lambda.ServiceException", "Lambda.AWSLambdaException", "Lambda.SdkClientException",
                                 "Lambda.TooManyRequestsException"],
@@ -224,7 +234,8 @@ def lifecycle_definition(s: LifecycleSettings) -> dict[str, Any]:
              condition="#status = :onboarding", names=status)
     b.update("OnboardActivate", None, "#status = :active, steps.active = :at",
              {**b.now(), ":active": {"S": "active"}, ":onboarding": {"S": "onboarding"}},
-             condition="#status = :onboarding", names=status, remove="lastError, failedOperation")
+             condition="#status = :onboarding", names={**status, **LOCK_NAMES},
+             remove=f"lastError, failedOperation, {UNLOCK}")
 
     # -- rollback of a half-done onboarding: keys, the invited user, the row -----------------------------------
     b.update("RollbackMark", "RollbackFindKeys", "#status = :rollingBack, steps.rollbackStarted = :at",
@@ -253,19 +264,20 @@ def lifecycle_definition(s: LifecycleSettings) -> dict[str, Any]:
     b.update("TierRecord", None, "tier = :tier, usagePlanId = :plan, steps.tier = :at",
              {**b.now(), ":tier": {"S.$": "$.tier"}, ":plan": {"S.$": "$.toPlanId"}, ":active": {"S": "active"},
               ":suspended": {"S": "suspended"}},
-             condition="#status IN (:active, :suspended)", names=status)
+             condition="#status IN (:active, :suspended)", names={**status, **LOCK_NAMES}, remove=UNLOCK)
 
     # -- suspend: the authorizer denies at once (status), API Gateway refuses the key too (disabled) -------------
     b.update("SuspendMark", "SuspendDisableKey", "#status = :suspended, steps.suspended = :at",
              {**b.now(), ":suspended": {"S": "suspended"}, ":active": {"S": "active"}},
              condition="#status IN (:active, :suspended)", names=status)
-    b.sdk("SuspendDisableKey", "Done", "apigateway:updateApiKey",
+    b.sdk("SuspendDisableKey", "SuspendUnlock", "apigateway:updateApiKey",
           {"ApiKey.$": "$.apiKeyId", "PatchOperations": [{"Op": "replace", "Path": "/enabled", "Value": "false"}]})
+    b.update("SuspendUnlock", None, "steps.keyDisabled = :at", b.now(), remove=UNLOCK, names=LOCK_NAMES)
     b.sdk("ResumeEnableKey", "ResumeMark", "apigateway:updateApiKey",
           {"ApiKey.$": "$.apiKeyId", "PatchOperations": [{"Op": "replace", "Path": "/enabled", "Value": "true"}]})
     b.update("ResumeMark", None, "#status = :active, steps.resumed = :at",
              {**b.now(), ":suspended": {"S": "suspended"}, ":active": {"S": "active"}},
-             condition="#status IN (:active, :suspended)", names=status)
+             condition="#status IN (:active, :suspended)", names={**status, **LOCK_NAMES}, remove=UNLOCK)
 
     # -- rotate: new key on the plan, promoted, the old one kept for the overlap, then deleted -------------------
     b.steps_function("RotateCreateKey", "RotateJoinPlan", "create_pending_key",
@@ -278,7 +290,8 @@ def lifecycle_definition(s: LifecycleSettings) -> dict[str, Any]:
              "apiKeyId = pendingApiKeyId, apiKey = pendingApiKey, keyHash = pendingKeyHash, "
              "previousApiKeyId = apiKeyId, steps.rotated = :at",
              {**b.now(), ":pending": {"S.$": "$.rotation.pendingApiKeyId"}},
-             condition="pendingApiKeyId = :pending", remove="pendingApiKeyId, pendingApiKey, pendingKeyHash",
+             condition="pendingApiKeyId = :pending", names=LOCK_NAMES,
+             remove=f"pendingApiKeyId, pendingApiKey, pendingKeyHash, {UNLOCK}",
              catch=[{"ErrorEquals": ["DynamoDB.ConditionalCheckFailedException"], "ResultPath": None,
                      "Next": "RotateOverlap"}])
     b.add("RotateOverlap", {"Type": "Wait", "SecondsPath": "$.overlapSeconds", "Next": "RotateDeleteOldKey"})
@@ -315,16 +328,16 @@ def lifecycle_definition(s: LifecycleSettings) -> dict[str, Any]:
     # The row stays (status deleted, no key): the id stays taken, the items stay where they are.
     b.update("KeepTombstone", None, "#status = :deleted, steps.deleted = :at",
              {**b.now(), ":deleted": {"S": "deleted"}, ":deleting": {"S": "deleting"}},
-             condition="#status = :deleting", names=status,
-             remove="apiKeyId, apiKey, keyHash, previousApiKeyId, pendingApiKeyId, pendingApiKey, pendingKeyHash")
+             condition="#status = :deleting", names={**status, **LOCK_NAMES},
+             remove=f"apiKeyId, apiKey, keyHash, previousApiKeyId, pendingApiKeyId, pendingApiKey, pendingKeyHash, "
+                    f"{UNLOCK}")
 
-    b.add("Done", {"Type": "Succeed"})
     # Only the error name is recorded: causes can quote request data.
     b.add("RecordFailure", {
         "Type": "Task", "Resource": "arn:aws:states:::dynamodb:updateItem",
         "Parameters": {"TableName": s.keys_table, "Key": _key(),
-                       "UpdateExpression": "SET lastError = :error, failedOperation = :operation",
-                       "ConditionExpression": "managedBy = :runtime",
+                       "UpdateExpression": f"SET lastError = :error, failedOperation = :operation REMOVE {UNLOCK}",
+                       "ConditionExpression": "managedBy = :runtime", "ExpressionAttributeNames": LOCK_NAMES,
                        "ExpressionAttributeValues": {":runtime": {"S": MANAGED_BY_RUNTIME},
                                                      ":error": {"S.$": "$.failure.Error"},
                                                      ":operation": {"S.$": "$.operation"}}},

@@ -114,7 +114,8 @@ class Lifecycle:
                             "TIER_PLANS": json.dumps(self.plans), "CONFIG_TENANTS": json.dumps([CONFIG_TENANT]),
                             "RUNTIME_ID_PREFIX": "rt-", "API_KEY_CEILING": str(ceiling), "ADMIN_AUTH": auth,
                             "ROTATION_OVERLAP_SECONDS": str(OVERLAP_SECONDS),
-                            "MACHINE_SCOPES": json.dumps(sorted(SCOPES)), "USER_POOL_ID": self.pool_id}.items():
+                            "MACHINE_SCOPES": json.dumps(sorted(SCOPES)), "USER_POOL_ID": self.pool_id,
+                            "LIFECYCLE_MACHINE_NAME": "lifecycle"}.items():
             monkeypatch.setenv(name, value)
         monkeypatch.setattr(admin_app, "_settings", None)
         monkeypatch.setattr(admin_app, "_clients", None)

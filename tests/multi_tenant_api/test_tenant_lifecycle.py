@@ -5,16 +5,18 @@ from __future__ import annotations
 
 import hashlib
 import json
+import threading
 from collections.abc import Iterator
 from typing import Any
 from unittest import mock
 
+import boto3
 import pytest
 
 from serverless_patterns.lambdas.multi_tenant_api.authorizer.app import key_hash
 
 from .lifecycle_env import COMPONENT, CONFIG_KEY, CONFIG_TENANT, ITEMS_TABLE, OVERLAP_SECONDS, Lifecycle, lifecycle
-from .tokens import METHOD_ARN, token_event
+from .tokens import METHOD_ARN, REGION, token_event
 
 EMAIL = "ada@umbrella.example"
 
@@ -176,3 +178,76 @@ def test_the_admin_path_cannot_touch_a_pulumi_tenant(env: Lifecycle) -> None:
     row = env.row(CONFIG_TENANT)
     assert row is not None and row["apiKey"] == CONFIG_KEY and "status" not in row
     assert len(env.keys_named(CONFIG_TENANT)) == 1
+
+
+def test_a_second_operation_while_one_runs_is_409_with_the_reason_and_the_lock_is_released(env: Lifecycle) -> None:
+    """The tier change blocks in its plan step; a suspend meanwhile is refused, then accepted once it has ended."""
+    assert onboard(env).status == "SUCCEEDED"
+    from .lifecycle_env import STEPS_ARN
+
+    entered, release = threading.Event(), threading.Event()
+    steps_handler = env.h.lambda_handlers[STEPS_ARN]
+
+    def blocking(payload: Any) -> Any:
+        if payload.get("action") == "join_plan":
+            entered.set()
+            assert release.wait(60)
+        return steps_handler(payload)
+
+    env.h.lambda_handlers[STEPS_ARN] = blocking
+    status, started = env.call("PUT", "/admin/tenants/rt-umbrella/tier", {"tier": "business"})
+    assert status == 202, started
+    assert entered.wait(60)
+    row = env.row("rt-umbrella")
+    assert row is not None and (row["operation"], row["operationExecution"]) == ("change_tier",
+                                                                                 started["executionArn"])
+    for method, path, query in (("POST", "/admin/tenants/rt-umbrella/suspend", None),
+                                ("DELETE", "/admin/tenants/rt-umbrella", {"data": "purge"})):
+        status, answer = env.call(method, path, query=query)
+        assert status == 409 and "busy" in answer["message"] and "change_tier" in answer["message"], answer
+        assert started["executionArn"] in answer["message"]
+    release.set()
+    assert env.h.wait(started["executionArn"]).status == "SUCCEEDED"
+    row = env.row("rt-umbrella")
+    assert row is not None and "operation" not in row and row["tier"] == "business"
+    assert env.run("POST", "/admin/tenants/rt-umbrella/suspend").status == "SUCCEEDED"
+    row = env.row("rt-umbrella")
+    assert row is not None and "operation" not in row and row["status"] == "suspended"
+
+
+def test_a_lock_left_by_a_stopped_execution_is_taken_over(env: Lifecycle) -> None:
+    assert onboard(env).status == "SUCCEEDED"
+    from .lifecycle_env import STEPS_ARN
+
+    entered, release = threading.Event(), threading.Event()
+    steps_handler = env.h.lambda_handlers[STEPS_ARN]
+
+    def blocking(payload: Any) -> Any:
+        if payload.get("action") == "join_plan":
+            entered.set()
+            release.wait(60)
+        return steps_handler(payload)
+
+    env.h.lambda_handlers[STEPS_ARN] = blocking
+    status, started = env.call("PUT", "/admin/tenants/rt-umbrella/tier", {"tier": "business"})
+    assert status == 202 and entered.wait(60)
+    sfn = boto3.client("stepfunctions", region_name=REGION)
+    sfn.stop_execution(executionArn=started["executionArn"])
+    release.set()
+    row = env.row("rt-umbrella")
+    assert row is not None and row["operation"] == "change_tier"  # nothing released it
+    env.h.lambda_handlers[STEPS_ARN] = steps_handler
+    run = env.run("POST", "/admin/tenants/rt-umbrella/suspend")
+    assert run.status == "SUCCEEDED", run.describe()
+    row = env.row("rt-umbrella")
+    assert row is not None and "operation" not in row and row["status"] == "suspended"
+
+
+def test_a_failed_operation_releases_the_lock(env: Lifecycle) -> None:
+    env.idp.admin_create_user(UserPoolId=env.pool_id, Username="taken@other.example",
+                              UserAttributes=[{"Name": "custom:tenant_id", "Value": "rt-other"}])
+    run = onboard(env, email="taken@other.example")
+    assert run.status == "FAILED"
+    row = env.row("rt-umbrella")
+    assert row is not None and "operation" not in row and row["lastError"] == "FirstUserExists"
+    assert env.run("POST", "/admin/tenants/rt-umbrella/onboarding/rollback").status == "SUCCEEDED"

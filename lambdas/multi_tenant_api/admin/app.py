@@ -49,7 +49,11 @@ QUOTAS_PAGE = "https://docs.aws.amazon.com/apigateway/latest/developerguide/api-
 #: Row attributes an admin may see (never apiKey, keyHash or the pending key's value).
 PUBLIC_ATTRIBUTES = ("tenantId", "tier", "status", "managedBy", "usagePlanId", "apiKeyId", "previousApiKeyId",
                      "pendingApiKeyId", "steps", "lastError", "failedOperation", "firstUser", "requestedFirstUser",
-                     "createdAt", "purge", "machineScopes", "machineClientIds")
+                     "createdAt", "purge", "machineScopes", "machineClientIds",
+                     "operation", "operationExecution", "operationStartedAt")
+#: A lock whose execution never started (the admin function stopped between locking and starting) is stale after
+#: this long (the function's timeout is 29 s).
+UNSTARTED_LOCK_SECONDS = 60
 MAX_USAGE_DAYS = 90
 MAX_PAGE = 50
 BOTO_CONFIG = Config(retries={"mode": "standard"})
@@ -249,11 +253,96 @@ def check_key_ceiling(needed: int, what: str) -> None:
                            f"Region, a hard limit: {QUOTAS_PAGE}); shard tenants across accounts or Regions")
 
 
-def start(operation: str, tenant_id: str, **values: Any) -> Response[dict[str, Any]]:
-    name = f"{tenant_id[:40]}-{operation}-{uuid.uuid4().hex[:12]}"
-    started = clients().sfn.start_execution(
-        stateMachineArn=settings().machine_arn, name=name,
-        input=json.dumps({"operation": operation, "tenantId": tenant_id, **values}))
+@dataclass(frozen=True)
+class Execution:
+    """The name and ARN an operation's execution will have (the ARN is the lock's holder)."""
+
+    name: str
+    arn: str
+
+    @classmethod
+    def new(cls, operation: str, tenant_id: str) -> "Execution":
+        name = f"{tenant_id[:40]}-{operation}-{uuid.uuid4().hex[:12]}"
+        machine = settings().machine_arn
+        return cls(name, machine.replace(":stateMachine:", ":execution:", 1) + ":" + name)
+
+
+def lock_values(operation: str, execution: Execution) -> dict[str, Any]:
+    return {":op": {"S": operation}, ":exec": {"S": execution.arn},
+            ":at": {"S": datetime.now(UTC).isoformat(timespec="seconds")}}
+
+
+def finished(holder: str, started_at: str) -> bool:
+    """The lock's execution is over (or never started and never will): its lock is stale."""
+    try:
+        return str(clients().sfn.describe_execution(executionArn=holder)["status"]) != "RUNNING"
+    except clients().sfn.exceptions.ExecutionDoesNotExist:
+        try:
+            age = datetime.now(UTC) - datetime.fromisoformat(started_at)
+        except ValueError:
+            return True
+        return age.total_seconds() > UNSTARTED_LOCK_SECONDS
+
+
+def lock(tenant_id: str, operation: str, execution: Execution) -> None:
+    """Take the tenant's operation lock, or 409 with what holds it; a stale lock is taken over."""
+    table, key = settings().keys_table, {"tenantId": {"S": tenant_id}}
+    ddb = clients().dynamodb
+    try:
+        ddb.update_item(TableName=table, Key=key,
+                        UpdateExpression="SET #lock = :op, operationExecution = :exec, operationStartedAt = :at",
+                        ConditionExpression="managedBy = :runtime AND attribute_not_exists(#lock)",
+                        ExpressionAttributeNames={"#lock": "operation"},
+                        ExpressionAttributeValues={":runtime": {"S": MANAGED_BY_RUNTIME},
+                                                   **lock_values(operation, execution)})
+        return
+    except ddb.exceptions.ConditionalCheckFailedException:
+        pass
+    item = runtime_row(tenant_id)
+    held = item.get("operation", {}).get("S", "")
+    holder = item.get("operationExecution", {}).get("S", "")
+    if held and finished(holder, item.get("operationStartedAt", {}).get("S", "")):
+        try:
+            ddb.update_item(TableName=table, Key=key,
+                            UpdateExpression="SET #lock = :op, operationExecution = :exec, operationStartedAt = :at",
+                            ConditionExpression="managedBy = :runtime AND operationExecution = :holder",
+                            ExpressionAttributeNames={"#lock": "operation"},
+                            ExpressionAttributeValues={":runtime": {"S": MANAGED_BY_RUNTIME}, ":holder": {"S": holder},
+                                                       **lock_values(operation, execution)})
+            logger.info("stale lock taken over", extra={"tenant_id": tenant_id, "stale": holder})
+            return
+        except ddb.exceptions.ConditionalCheckFailedException:
+            item = runtime_row(tenant_id)
+            held, holder = item.get("operation", {}).get("S", ""), item.get("operationExecution", {}).get("S", "")
+    raise problem(409, f"tenant {tenant_id} is busy: operation {held or 'unknown'} is running ({holder}); "
+                       "one operation per tenant at a time, try again when it has ended")
+
+
+def unlock(tenant_id: str, execution: Execution) -> None:
+    """Release a lock this request took (its execution did not start)."""
+    try:
+        clients().dynamodb.update_item(
+            TableName=settings().keys_table, Key={"tenantId": {"S": tenant_id}},
+            UpdateExpression="REMOVE #lock, operationExecution, operationStartedAt",
+            ConditionExpression="operationExecution = :exec", ExpressionAttributeNames={"#lock": "operation"},
+            ExpressionAttributeValues={":exec": {"S": execution.arn}})
+    except clients().dynamodb.exceptions.ConditionalCheckFailedException:
+        pass
+
+
+def start(operation: str, tenant_id: str, *, locked: Execution | None = None,
+          **values: Any) -> Response[dict[str, Any]]:
+    """Lock the tenant (unless the row was created locked) and start the operation's execution."""
+    execution = locked or Execution.new(operation, tenant_id)
+    if locked is None:
+        lock(tenant_id, operation, execution)
+    try:
+        started = clients().sfn.start_execution(
+            stateMachineArn=settings().machine_arn, name=execution.name,
+            input=json.dumps({"operation": operation, "tenantId": tenant_id, **values}))
+    except Exception:
+        unlock(tenant_id, execution)
+        raise
     logger.info("lifecycle started", extra={"operation": operation, "tenant_id": tenant_id,
                                             "execution": started["executionArn"]})
     return Response(status_code=202, content_type=content_types.APPLICATION_JSON,
@@ -282,12 +371,16 @@ def create_tenant(body: Annotated[NewTenant, Body()]) -> Response[dict[str, Any]
         item["requestedFirstUser"] = {"S": body.firstUserEmail}
     if scopes:
         item["machineScopes"] = {"SS": scopes}
+    execution = Execution.new("onboard", tenant_id)  # the row is created holding the lock
+    item.update({k: v for k, v in zip(("operation", "operationExecution", "operationStartedAt"),
+                                      lock_values("onboard", execution).values(), strict=True)})
     try:
         clients().dynamodb.put_item(TableName=s.keys_table, Item=item,
                                     ConditionExpression="attribute_not_exists(tenantId)")
     except clients().dynamodb.exceptions.ConditionalCheckFailedException:
         raise problem(409, f"tenant {tenant_id} already exists") from None
-    return start("onboard", tenant_id, usagePlanId=plan, email=body.firstUserEmail, machineClient=bool(scopes))
+    return start("onboard", tenant_id, locked=execution, usagePlanId=plan, email=body.firstUserEmail,
+                 machineClient=bool(scopes))
 
 
 @app.get("/admin/tenants/<tenant_id>")
