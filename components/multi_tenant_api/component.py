@@ -924,8 +924,8 @@ class MultiTenantApi(PatternComponent):
             self.child_name("admin"), code=ADMIN_CODE, service="multi-tenant-api-admin",
             description="Admin API: run-time tenants and every tenant's usage",
             statements=[
-                iam.allow(["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:Scan"], [self.key_table.arn],
-                          sid="TenantRows"),
+                iam.allow(["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:Scan"],
+                          [self.key_table.arn], sid="TenantRows"),
                 iam.allow(["states:StartExecution"], [self.lifecycle.arn], sid="StartLifecycle"),
                 # Whether the execution holding a tenant's operation lock is still running (else the lock is stale).
                 iam.allow(["states:DescribeExecution"], [self.env.arn(
