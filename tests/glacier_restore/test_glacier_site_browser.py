@@ -26,6 +26,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 import requests
+from devtools import Page, chromium
 from moto.moto_api import state_manager
 from moto.s3.models import FakeKey
 
@@ -35,7 +36,6 @@ from serverless_patterns.lambdas.glacier_restore.cost_estimate import service
 from serverless_patterns.lambdas.glacier_restore.download import app as download_app
 from serverless_patterns.offline.sfn import REGION
 
-from .chromium import Page, chromium
 from .site_standin import SiteStandIn, User
 from .workflow_env import ARGS, DEEP, FLEX, SIZES, STANDARD, Archive, Deployed
 

@@ -1,7 +1,7 @@
-"""Headless Chromium over the DevTools protocol, as the ProgressTracker browser test drives it (Debian's
-`chromium`, `--remote-debugging-port=0`, a page target per test, `websockets`), plus what the site test needs:
-DevTools events (requests paused by the Fetch domain: the download from S3 is answered by moto), screenshots,
-and downloads into a folder."""
+"""Headless Chromium over the DevTools protocol, shared by the browser tests (the ProgressTracker client and
+the GlacierRestore site): Debian's `chromium` with `--remote-debugging-port=0`, a page target per tab, driven
+with `websockets`; no browser download. Pages evaluate JavaScript, wait for conditions, dispatch DevTools events
+(e.g. requests paused by the Fetch domain), take screenshots and navigate."""
 
 from __future__ import annotations
 
@@ -112,7 +112,7 @@ class Page:
 def chromium() -> Iterator[Callable[[], Page]]:
     """Start headless Chromium; yields `open_page()` (a new tab at about:blank: `navigate` it)."""
     if not Path(CHROMIUM).exists():
-        raise AssertionError("the site test needs Debian's chromium: make browser (apt-get install -y chromium)")
+        raise AssertionError("the browser tests need Debian's chromium: make browser (apt-get install -y chromium)")
     profile = tempfile.mkdtemp(prefix="chromium-")
     process = subprocess.Popen([CHROMIUM, *FLAGS, "--remote-debugging-address=127.0.0.1",
                                 "--remote-debugging-port=0", f"--user-data-dir={profile}", "about:blank"],
