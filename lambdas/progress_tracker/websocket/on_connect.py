@@ -10,8 +10,9 @@ from __future__ import annotations
 from typing import Any
 
 from aws_lambda_powertools import Logger, Tracer
+from aws_lambda_powertools.utilities.data_classes import APIGatewayWebSocketEvent, event_source
 from aws_lambda_powertools.utilities.typing import LambdaContext
-from progress_protocol import ProtocolError, connection_of, error_reply, reply, session_of
+from progress_protocol import ProtocolError, error_reply, reply, session_of
 from progress_store import shared_store
 
 logger = Logger()
@@ -22,14 +23,15 @@ tracer = Tracer(patch_modules=("botocore",))
 
 @logger.inject_lambda_context
 @tracer.capture_lambda_handler
-def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    connection_id = connection_of(event)
+@event_source(data_class=APIGatewayWebSocketEvent)
+def handler(event: APIGatewayWebSocketEvent, context: LambdaContext) -> dict[str, Any]:
+    connection_id = event.request_context.connection_id
     try:
-        session = session_of(event.get("headers"))
+        session = session_of(event.headers)
     except ProtocolError as error:
         logger.info("connection refused", extra={"reason": error.code})
         return error_reply(error)
-    authorizer = event["requestContext"].get("authorizer") or {}
+    authorizer = event.request_context.get("authorizer") or {}
     principal = str(authorizer.get("principal") or authorizer.get("principalId") or "anonymous")
     shared_store().put_connection(connection_id, session, principal)
     logger.info("connected", extra={"connection_id": connection_id, "principal": principal})

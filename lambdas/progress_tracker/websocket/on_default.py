@@ -5,16 +5,18 @@ from __future__ import annotations
 from typing import Any
 
 from aws_lambda_powertools import Logger
+from aws_lambda_powertools.utilities.data_classes import APIGatewayWebSocketEvent, event_source
 from aws_lambda_powertools.utilities.typing import LambdaContext
-from progress_protocol import VALID_ACTIONS, ProtocolError, body_of, error_reply, parse_body
+from progress_protocol import VALID_ACTIONS, ProtocolError, error_reply, parse_body
 
 logger = Logger()
 
 
 @logger.inject_lambda_context
-def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+@event_source(data_class=APIGatewayWebSocketEvent)
+def handler(event: APIGatewayWebSocketEvent, context: LambdaContext) -> dict[str, Any]:
     try:
-        data = parse_body(body_of(event))
+        data = parse_body(event.decoded_body)
         action = data.get("action")
         if action is None:
             raise ProtocolError("missing_action", "the message has no 'action'; valid actions are "

@@ -5,8 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from aws_lambda_powertools import Logger, Tracer
+from aws_lambda_powertools.utilities.data_classes import APIGatewayWebSocketEvent, event_source
 from aws_lambda_powertools.utilities.typing import LambdaContext
-from progress_protocol import connection_of
 from progress_store import shared_store
 
 logger = Logger()
@@ -17,9 +17,10 @@ tracer = Tracer(patch_modules=("botocore",))
 
 @logger.inject_lambda_context
 @tracer.capture_lambda_handler
-def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    connection_id = connection_of(event)
+@event_source(data_class=APIGatewayWebSocketEvent)
+def handler(event: APIGatewayWebSocketEvent, context: LambdaContext) -> dict[str, Any]:
+    connection_id = event.request_context.connection_id
     followed = shared_store().remove_connection(connection_id)
     logger.info("disconnected", extra={"connection_id": connection_id, "followed": followed,
-                                       "reason": event["requestContext"].get("disconnectReason")})
+                                       "reason": event.request_context.get("disconnectReason")})
     return {"statusCode": 200}

@@ -8,18 +8,9 @@ from __future__ import annotations
 from typing import Any
 
 from aws_lambda_powertools import Logger, Tracer
+from aws_lambda_powertools.utilities.data_classes import APIGatewayWebSocketEvent, event_source
 from aws_lambda_powertools.utilities.typing import LambdaContext
-from progress_protocol import (
-    ProtocolError,
-    ResumeRequest,
-    body_of,
-    connection_of,
-    error_reply,
-    execution_name,
-    parse_body,
-    reply,
-    validate,
-)
+from progress_protocol import ProtocolError, ResumeRequest, error_reply, execution_name, parse_body, reply, validate
 from progress_store import progress_message, shared_store
 
 logger = Logger()
@@ -30,10 +21,11 @@ tracer = Tracer(patch_modules=("botocore",))
 
 @logger.inject_lambda_context
 @tracer.capture_lambda_handler
-def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    connection_id = connection_of(event)
+@event_source(data_class=APIGatewayWebSocketEvent)
+def handler(event: APIGatewayWebSocketEvent, context: LambdaContext) -> dict[str, Any]:
+    connection_id = event.request_context.connection_id
     try:
-        request: ResumeRequest = validate(ResumeRequest, parse_body(body_of(event)))
+        request: ResumeRequest = validate(ResumeRequest, parse_body(event.decoded_body))
         return resume(connection_id, request)
     except ProtocolError as error:
         logger.info("resume refused", extra={"reason": error.code, "detail": error.message})

@@ -13,19 +13,10 @@ from typing import Any
 
 import boto3
 from aws_lambda_powertools import Logger, Tracer
+from aws_lambda_powertools.utilities.data_classes import APIGatewayWebSocketEvent, event_source
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from botocore.exceptions import ClientError
-from progress_protocol import (
-    ProtocolError,
-    StartRequest,
-    body_of,
-    connection_of,
-    error_reply,
-    execution_name,
-    parse_body,
-    reply,
-    validate,
-)
+from progress_protocol import ProtocolError, StartRequest, error_reply, execution_name, parse_body, reply, validate
 from progress_store import RETRIES, Store, shared_store
 
 logger = Logger()
@@ -44,10 +35,11 @@ def clients() -> tuple[Store, Any]:
 
 @logger.inject_lambda_context
 @tracer.capture_lambda_handler
-def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    connection_id = connection_of(event)
+@event_source(data_class=APIGatewayWebSocketEvent)
+def handler(event: APIGatewayWebSocketEvent, context: LambdaContext) -> dict[str, Any]:
+    connection_id = event.request_context.connection_id
     try:
-        request: StartRequest = validate(StartRequest, parse_body(body_of(event)))
+        request: StartRequest = validate(StartRequest, parse_body(event.decoded_body))
         return start(connection_id, request)
     except ProtocolError as error:
         logger.info("start refused", extra={"reason": error.code, "detail": error.message})

@@ -11,13 +11,12 @@ Server -> client:
 
 from __future__ import annotations
 
-import base64
-import binascii
 import hashlib
 import json
 import re
-from dataclasses import dataclass
-from typing import Any, Literal, cast
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 #: API Gateway's limit for one WebSocket message (also for @connections posts).
 MAX_MESSAGE_BYTES = 128 * 1024
@@ -27,12 +26,6 @@ VALID_ACTIONS = ("start", "resume")
 STATUSES = ("PENDING", "RUNNING", "SUCCEEDED", "FAILED")
 SESSION_RE = re.compile(r"^[A-Za-z0-9_-]{8,128}$")
 ID_PATTERN = r"^[A-Za-z0-9_-]{8,80}$"
-ID_RE = re.compile(ID_PATTERN)
-MAX_EXECUTION_ID = 80
-
-# The three message shapes are flat and small, so they are checked here by hand rather than with pydantic:
-# importing pydantic and building its schemas was most of these handlers' cold start (README, Benchmarks).
-# Every problem of a message is reported at once, as `field: reason`.
 
 
 class ProtocolError(ValueError):
@@ -45,118 +38,44 @@ class ProtocolError(ValueError):
         self.status = status
 
 
-class Fields:
-    """Collects the problems of one message while its fields are read."""
+class StartRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
 
-    def __init__(self, data: dict[str, Any], allowed: tuple[str, ...], forbid_extra: bool) -> None:
-        self.data = data
-        self.problems: list[str] = []
-        if forbid_extra:
-            self.problems += [f"{key}: extra fields are not permitted" for key in data if key not in allowed]
-
-    def fail(self, field: str, reason: str) -> None:
-        self.problems.append(f"{field}: {reason}")
-
-    def string(self, field: str, *, required: bool, pattern: re.Pattern[str] | None = None,
-               max_length: int | None = None, min_length: int = 0, default: str | None = None) -> str | None:
-        if field not in self.data:
-            if required:
-                self.fail(field, "field required")
-            return default
-        value = self.data[field]
-        if value is None and not required and default is None:
-            return None
-        if not isinstance(value, str):
-            self.fail(field, "must be a string")
-        elif pattern is not None and not pattern.fullmatch(value):
-            self.fail(field, f"must match pattern {pattern.pattern!r}")
-        elif len(value) < min_length or (max_length is not None and len(value) > max_length):
-            self.fail(field, f"must be {min_length} to {max_length} characters long")
-        else:
-            return value
-        return default
-
-    def literal(self, field: str, allowed: tuple[str, ...], default: str | None = None) -> str:
-        value = self.data.get(field, default)
-        if value not in allowed:
-            self.fail(field, "field required" if value is None else f"must be one of {', '.join(allowed)}")
-            return allowed[0]
-        return str(value)
-
-    def check(self) -> None:
-        if self.problems:
-            raise ProtocolError("invalid_request", "; ".join(self.problems))
-
-
-@dataclass(frozen=True)
-class StartRequest:
     action: Literal["start"]
-    requestId: str
-    order: dict[str, Any]
+    requestId: str = Field(pattern=ID_PATTERN)
+    order: dict[str, Any] = Field(default_factory=dict)
 
-    @classmethod
-    def model_validate(cls, data: dict[str, Any]) -> StartRequest:
-        fields = Fields(data, ("action", "requestId", "order"), forbid_extra=True)
-        fields.literal("action", ("start",))
-        request_id = fields.string("requestId", required=True, pattern=ID_RE)
-        order = data.get("order", {})
-        if not isinstance(order, dict):
-            fields.fail("order", "must be a JSON object")
-        elif len(json.dumps(order).encode()) > MAX_ORDER_BYTES:
-            fields.fail("order", f"order is larger than {MAX_ORDER_BYTES} bytes")
-        fields.check()
-        return cls("start", str(request_id), order)
+    @model_validator(mode="after")
+    def order_fits(self) -> StartRequest:
+        if len(json.dumps(self.order).encode()) > MAX_ORDER_BYTES:
+            raise ValueError(f"order is larger than {MAX_ORDER_BYTES} bytes")
+        return self
 
 
-@dataclass(frozen=True)
-class ResumeRequest:
+class ResumeRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
     action: Literal["resume"]
-    executionId: str | None
-    requestId: str | None
+    executionId: str | None = Field(default=None, pattern=ID_PATTERN)
+    requestId: str | None = Field(default=None, pattern=ID_PATTERN)
 
-    @classmethod
-    def model_validate(cls, data: dict[str, Any]) -> ResumeRequest:
-        fields = Fields(data, ("action", "executionId", "requestId"), forbid_extra=True)
-        fields.literal("action", ("resume",))
-        execution_id = fields.string("executionId", required=False, pattern=ID_RE)
-        request_id = fields.string("requestId", required=False, pattern=ID_RE)
-        if not fields.problems and (execution_id is None) == (request_id is None):
-            fields.fail("message", "give exactly one of executionId or requestId")
-        fields.check()
-        return cls("resume", execution_id, request_id)
+    @model_validator(mode="after")
+    def one_id(self) -> ResumeRequest:
+        if (self.executionId is None) == (self.requestId is None):
+            raise ValueError("give exactly one of executionId or requestId")
+        return self
 
 
-@dataclass(frozen=True)
-class ProgressUpdate:
-    """What a workflow reports (ReportProgress payload or the EventBridge event's detail); extra keys ignored."""
+class ProgressUpdate(BaseModel):
+    """What a workflow reports (ReportProgress payload or the EventBridge event's detail)."""
 
-    executionId: str
-    percent: int
+    model_config = ConfigDict(extra="ignore")
+
+    executionId: str = Field(min_length=1, max_length=80)
+    percent: int = Field(ge=0, le=100)
     message: str = ""
     step: str = ""
     status: Literal["PENDING", "RUNNING", "SUCCEEDED", "FAILED"] = "RUNNING"
-
-    @classmethod
-    def model_validate(cls, data: dict[str, Any]) -> ProgressUpdate:
-        fields = Fields(data, (), forbid_extra=False)
-        execution_id = fields.string("executionId", required=True, min_length=1, max_length=MAX_EXECUTION_ID)
-        percent = data.get("percent")
-        if isinstance(percent, str) and percent.strip().lstrip("-").isdigit():
-            percent = int(percent)  # a JSON path in a workflow may deliver numbers as strings
-        elif isinstance(percent, float) and percent.is_integer():
-            percent = int(percent)
-        if "percent" not in data:
-            fields.fail("percent", "field required")
-        elif isinstance(percent, bool) or not isinstance(percent, int):
-            fields.fail("percent", "must be a whole number")
-        elif not 0 <= percent <= 100:
-            fields.fail("percent", "must be from 0 to 100")
-        message = fields.string("message", required=False, default="")
-        step = fields.string("step", required=False, default="")
-        status = fields.literal("status", STATUSES, default="RUNNING")
-        fields.check()
-        return cls(str(execution_id), cast(int, percent), str(message), str(step),
-                   cast(Literal["PENDING", "RUNNING", "SUCCEEDED", "FAILED"], status))
 
 
 def parse_body(body: str | None) -> dict[str, Any]:
@@ -174,25 +93,14 @@ def parse_body(body: str | None) -> dict[str, Any]:
     return data
 
 
-def validate(model: type[StartRequest] | type[ResumeRequest] | type[ProgressUpdate], data: dict[str, Any]) -> Any:
-    """`model` built from `data`, or a ProtocolError (`invalid_request`) listing each invalid or missing field."""
-    return model.model_validate(data)
-
-
-def body_of(event: dict[str, Any]) -> str | None:
-    """The message text of a WebSocket route event (API Gateway base64-encodes binary frames)."""
-    body = event.get("body")
-    if body is None or not event.get("isBase64Encoded"):
-        return cast(str | None, body)
+def validate(model: type[BaseModel], data: dict[str, Any]) -> Any:
+    """`model` built from `data`, or a ProtocolError listing each invalid or missing field."""
     try:
-        return base64.b64decode(body, validate=True).decode()
-    except (binascii.Error, UnicodeDecodeError):
-        raise ProtocolError("malformed_message", "the message is not valid base64-encoded UTF-8 text") from None
-
-
-def connection_of(event: dict[str, Any]) -> str:
-    """The id API Gateway gave the calling connection."""
-    return str(event["requestContext"]["connectionId"])
+        return model.model_validate(data)
+    except ValidationError as error:
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in e['loc']) or 'message'}: {e['msg']}" for e in error.errors())
+        raise ProtocolError("invalid_request", problems) from None
 
 
 def session_of(headers: dict[str, str] | None) -> str:
