@@ -3,7 +3,7 @@
 import hashlib
 import json
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, cast
 
@@ -676,33 +676,10 @@ class MultiTenantApi(PatternComponent):
         self.backend.allow_invoke(f"{prefix}-invoke", "apigateway.amazonaws.com",
                                   pulumi.Output.concat(api.execution_arn, "/", self.stage_name, "/*/*"))
 
-        resources: dict[str, pulumi.Input[str]] = {"/": api.root_resource_id}
-        route_resources: list[pulumi.Resource] = []
         # Everything a deployment snapshots, as passed to the resources: any change must redeploy the stage.
         snapshot: dict[str, Any] = {"authorizer": authorizer_args, "routes": []}
-        for method, path in ROUTES:
-            parent_path = "/"
-            for part in [p for p in path.split("/") if p]:
-                current = parent_path.rstrip("/") + "/" + part
-                if current not in resources:
-                    resource = aws.apigateway.Resource(
-                        self.child_name(f"{prefix}-res-{self._slug(current)}"),
-                        rest_api=api.id, parent_id=resources[parent_path], path_part=part,
-                        opts=self.child_opts())
-                    resources[current] = resource.id
-                    route_resources.append(resource)
-                parent_path = current
-            slug = f"{method.lower()}-{self._slug(path)}"
-            method_args, integration_args = self._route_args(method, path, authorizer)
-            method_resource = aws.apigateway.Method(
-                self.child_name(f"{prefix}-{slug}"), rest_api=api.id, resource_id=resources[path],
-                http_method=method, **method_args, opts=self.child_opts())
-            integration = aws.apigateway.Integration(
-                self.child_name(f"{prefix}-{slug}-integration"), rest_api=api.id, resource_id=resources[path],
-                http_method=method_resource.http_method, **integration_args, opts=self.child_opts())
-            route_resources += [method_resource, integration]
-            snapshot["routes"].append({"route": f"{method} {path}", "resource": resources[path],
-                                       "method": method_args, "integration": integration_args})
+        route_resources = self._rest_routes(api, prefix, ROUTES, lambda method, path: self._route_args(
+            method, path, authorizer), snapshot)
 
         fingerprint = pulumi.Output.from_input(snapshot).apply(
             lambda values: hashlib.sha256(json.dumps(values, sort_keys=True).encode()).hexdigest())
@@ -749,6 +726,38 @@ class MultiTenantApi(PatternComponent):
                     # Requests without a well-formed bearer token get a 401 without invoking (or billing) Lambda.
                     "identity_validation_expression": r"^Bearer [-0-9A-Za-z_]+\.[-0-9A-Za-z_]+\.[-0-9A-Za-z_]+$"}
         return {**common, "type": "REQUEST", "identity_source": f"method.request.querystring.{self.query_parameter}"}
+
+    def _rest_routes(self, api: aws.apigateway.RestApi, prefix: str, routes: Sequence[tuple[str, str]],
+                     args_for: Callable[[str, str], tuple[dict[str, Any], dict[str, Any]]],
+                     snapshot: dict[str, Any]) -> list[pulumi.Resource]:
+        """The path resources, methods and integrations of `routes` on `api`, each route's arguments recorded in
+        `snapshot["routes"]` (what the deployment's fingerprint covers); returns what the deployment depends on."""
+        resources: dict[str, pulumi.Input[str]] = {"/": api.root_resource_id}
+        route_resources: list[pulumi.Resource] = []
+        for method, path in routes:
+            parent_path = "/"
+            for part in [p for p in path.split("/") if p]:
+                current = parent_path.rstrip("/") + "/" + part
+                if current not in resources:
+                    resource = aws.apigateway.Resource(
+                        self.child_name(f"{prefix}-res-{self._slug(current)}"),
+                        rest_api=api.id, parent_id=resources[parent_path], path_part=part,
+                        opts=self.child_opts())
+                    resources[current] = resource.id
+                    route_resources.append(resource)
+                parent_path = current
+            slug = f"{method.lower()}-{self._slug(path)}"
+            method_args, integration_args = args_for(method, path)
+            method_resource = aws.apigateway.Method(
+                self.child_name(f"{prefix}-{slug}"), rest_api=api.id, resource_id=resources[path],
+                http_method=method, **method_args, opts=self.child_opts())
+            integration = aws.apigateway.Integration(
+                self.child_name(f"{prefix}-{slug}-integration"), rest_api=api.id, resource_id=resources[path],
+                http_method=method_resource.http_method, **integration_args, opts=self.child_opts())
+            route_resources += [method_resource, integration]
+            snapshot["routes"].append({"route": f"{method} {path}", "resource": resources[path],
+                                       "method": method_args, "integration": integration_args})
+        return route_resources
 
     def _route_args(self, method: str, path: str, authorizer: aws.apigateway.Authorizer
                     ) -> tuple[dict[str, Any], dict[str, Any]]:
@@ -983,33 +992,15 @@ class MultiTenantApi(PatternComponent):
             snapshot["authorizer"] = authorizer_args
         self.admin_function.allow_invoke("admin-api-invoke", "apigateway.amazonaws.com",
                                          pulumi.Output.concat(api.execution_arn, "/", self.stage_name, "/*/admin/*"))
-        resources: dict[str, pulumi.Input[str]] = {"/": api.root_resource_id}
-        route_resources: list[pulumi.Resource] = []
-        for method, path in ADMIN_ROUTES:
-            parent_path = "/"
-            for part in [p for p in path.split("/") if p]:
-                current = parent_path.rstrip("/") + "/" + part
-                if current not in resources:
-                    resource = aws.apigateway.Resource(
-                        self.child_name(f"admin-api-res-{self._slug(current)}"), rest_api=api.id,
-                        parent_id=resources[parent_path], path_part=part, opts=self.child_opts())
-                    resources[current] = resource.id
-                    route_resources.append(resource)
-                parent_path = current
-            slug = f"{method.lower()}-{self._slug(path)}"
+        integration_args: dict[str, Any] = {"type": "AWS_PROXY", "integration_http_method": "POST",
+                                            "uri": self.admin_function.invoke_arn, "timeout_milliseconds": 29000}
+
+        def admin_route_args(method: str, path: str) -> tuple[dict[str, Any], dict[str, Any]]:
             parameters = {f"method.request.path.{p}": True for p in re.findall(r"\{(\w+)\}", path)}
-            method_args = {**method_auth, "api_key_required": False, "request_parameters": parameters or None}
-            integration_args: dict[str, Any] = {"type": "AWS_PROXY", "integration_http_method": "POST",
-                                "uri": self.admin_function.invoke_arn, "timeout_milliseconds": 29000}
-            method_resource = aws.apigateway.Method(
-                self.child_name(f"admin-api-{slug}"), rest_api=api.id, resource_id=resources[path],
-                http_method=method, **method_args, opts=self.child_opts())
-            integration = aws.apigateway.Integration(
-                self.child_name(f"admin-api-{slug}-integration"), rest_api=api.id, resource_id=resources[path],
-                http_method=method_resource.http_method, **integration_args, opts=self.child_opts())
-            route_resources += [method_resource, integration]
-            snapshot["routes"].append({"route": f"{method} {path}", "resource": resources[path],
-                                       "method": method_args, "integration": integration_args})
+            return {**method_auth, "api_key_required": False, "request_parameters": parameters or None}, \
+                integration_args
+
+        route_resources = self._rest_routes(api, "admin-api", ADMIN_ROUTES, admin_route_args, snapshot)
         fingerprint = pulumi.Output.from_input(snapshot).apply(
             lambda values: hashlib.sha256(json.dumps(values, sort_keys=True).encode()).hexdigest())
         deployment = aws.apigateway.Deployment(
