@@ -81,7 +81,7 @@ TARGETS: tuple[Target, ...] = (
     Target("core-iam", "components/core/iam.py", ("tests/core/test_iam.py",)),
     Target("core-args", "components/core/args.py", ("tests/core/test_args.py",)),
     Target("core-config", "components/core/config.py",
-           ("tests/core/test_stack_config.py", "tests/offline/test_config.py")),
+           ("tests/core/test_stack_config.py", "tests/core/test_config_loader.py", "tests/offline/test_config.py")),
     Target("multi-tenant-authorizer", "lambdas/multi_tenant_api/authorizer/app.py",
            ("tests/multi_tenant_api/test_authorizer.py",)),
     Target("progress-authorizer", "lambdas/progress_tracker/authorizer/app.py",

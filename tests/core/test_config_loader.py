@@ -30,16 +30,44 @@ def test_every_args_field_is_a_config_key_except_the_stack_wide_ones() -> None:
                     load_args("p", {camel(field): {}}, args_type)
 
 
-@pytest.mark.parametrize(("section", "path", "allowed"), [
-    ({**API, "tiers": {"standard": {"rateLimt": 1}}}, "p.tiers.standard.rateLimt", "no such key"),
-    ({**API, "tiers": {"standard": {"burstLimit": "20"}}}, "p.tiers.standard.burstLimit", "a whole number"),
-    ({**API, "tenants": [{"id": "a", "tier": "standard"}, {"id": 7}]}, "p.tenants[1].id", "a string"),
-    ({**API, "tenants": {"id": "a"}}, "p.tenants", "a list"),
-    ({k: v for k, v in API.items() if k != "domainPrefix"}, "p.domainPrefix", "a value is required"),
-    ({**API, "queryStringKeys": "yes"}, "p.queryStringKeys", "true or false"),
+MAPPING = "an object (a mapping of keys to values)"
+
+
+@pytest.mark.parametrize(("section", "path", "value", "allowed"), [
+    ({**API, "tiers": {"standard": {"rateLimt": 1}}}, "p.tiers.standard.rateLimt", 1,
+     "no such key; known keys are burstLimit, description, methodThrottles, quota, rateLimit"),
+    ({**API, "tiers": {"standard": {"burstLimit": "20"}}}, "p.tiers.standard.burstLimit", "20", "a whole number"),
+    ({**API, "tiers": {"standard": {"rateLimit": "fast"}}}, "p.tiers.standard.rateLimit", "fast", "a number"),
+    ({**API, "tiers": ["standard"]}, "p.tiers", ["standard"], MAPPING),
+    ({**API, "tenants": [{"id": "a", "tier": "standard"}, {"id": 7}]}, "p.tenants[1].id", 7, "a string"),
+    ({**API, "tenants": {"id": "a"}}, "p.tenants", {"id": "a"}, "a list"),
+    ({k: v for k, v in API.items() if k != "domainPrefix"}, "p.domainPrefix", None, "a value is required"),
+    ({**API, "queryStringKeys": "yes"}, "p.queryStringKeys", "yes", "true or false"),
 ])
-def test_errors_name_the_config_path(section: dict, path: str, allowed: str) -> None:
+def test_errors_name_the_config_path_the_value_and_what_is_allowed(section: dict, path: str, value: object,
+                                                                   allowed: str) -> None:
     with pytest.raises(ConfigError) as error:
         load_args("p", section, MultiTenantApiArgs)
-    assert error.value.field == path
-    assert allowed in error.value.allowed
+    assert (error.value.field, error.value.value, error.value.allowed) == (path, value, allowed)
+
+
+@pytest.mark.parametrize(("section", "path", "value", "allowed"), [
+    # pulumi.Input[str] (a Union with Awaitable and Output): config gives the plain string, checked as one.
+    ({"workflowArn": 7}, "p.workflowArn", 7, "a string"),
+    ({"throttlingRateLimit": "x"}, "p.throttlingRateLimit", "x", "a number"),
+    ({"requireToken": "yes"}, "p.requireToken", "yes", "true or false"),
+])
+def test_input_typed_and_scalar_fields_are_checked_as_their_plain_type(section: dict, path: str, value: object,
+                                                                       allowed: str) -> None:
+    with pytest.raises(ConfigError) as error:
+        load_args("p", section, ProgressTrackerArgs)
+    assert (error.value.field, error.value.value, error.value.allowed) == (path, value, allowed)
+
+
+def test_an_absent_section_is_empty_args_and_a_non_mapping_section_is_refused_at_its_path() -> None:
+    assert load_args("p", None, ProgressTrackerArgs) == {}
+    assert load_args("p", {"workflowArn": "arn:aws:states:eu-west-1:111111111111:stateMachine:w"},
+                     ProgressTrackerArgs) == {"workflow_arn": "arn:aws:states:eu-west-1:111111111111:stateMachine:w"}
+    with pytest.raises(ConfigError) as error:
+        load_args("p", ["workflowArn"], ProgressTrackerArgs)
+    assert (error.value.field, error.value.value, error.value.allowed) == ("p", ["workflowArn"], MAPPING)
