@@ -83,7 +83,7 @@ TARGETS: tuple[Target, ...] = (
     Target("core-config", "components/core/config.py",
            ("tests/core/test_stack_config.py", "tests/core/test_config_loader.py", "tests/offline/test_config.py")),
     Target("multi-tenant-authorizer", "lambdas/multi_tenant_api/authorizer/app.py",
-           ("tests/multi_tenant_api/test_authorizer.py",)),
+           ("tests/multi_tenant_api/test_authorizer.py", "tests/multi_tenant_api/test_admin_authorizer.py")),
     Target("progress-authorizer", "lambdas/progress_tracker/authorizer/app.py",
            ("tests/progress_tracker/test_progress_authorizer.py",)),
     Target("glacier-validation", "components/glacier_restore/definitions.py",

@@ -311,6 +311,21 @@ OTHER_QUEUE = f"arn:aws:sqs:{REGION}:{ACCOUNT}:renamed"
     ("arn:aws:states:::aws-sdk:sesv2:sendEmail", {"FromEmailAddress": "Restores <restores@mail.example.org>"},
      [("ses:SendEmail", f"{SES}:identity/restores@mail.example.org", (f"{SES}:identity/mail.example.org",))]),
     ("arn:aws:states:::aws-sdk:sesv2:sendEmail", {"FromEmailAddress": "no-address"}, [("ses:SendEmail", None, ())]),
+    # RFC 5322 3.4: a quoted display name may hold "<"; the address is the last angle-bracketed part.
+    ("arn:aws:states:::aws-sdk:sesv2:sendEmail", {"FromEmailAddress": '"Ops <night>" <ops@example.org>'},
+     [("ses:SendEmail", f"{SES}:identity/ops@example.org", (f"{SES}:identity/example.org",))]),
+    ("arn:aws:states:::aws-sdk:sesv2:sendEmail", {"FromEmailAddress": "Box Office <tickets@EXAMPLE.BOX>"},
+     [("ses:SendEmail", f"{SES}:identity/tickets@EXAMPLE.BOX", (f"{SES}:identity/EXAMPLE.BOX",))]),
+    # API Gateway management calls: an HTTP verb on the resource path, no account in the ARN (IAM Service
+    # Authorization Reference, Amazon API Gateway Management: resource types are paths like /apikeys/{ApiKeyId}).
+    ("arn:aws:states:::aws-sdk:apigateway:updateApiKey", {"ApiKey": "abc123", "PatchOperations": []},
+     [("apigateway:PATCH", f"arn:aws:apigateway:{REGION}::/apikeys/abc123", ())]),
+    # Not a Step Functions integration nor a Lambda function: an unknown integration of this state, never granted.
+    ("arn:aws:glue:eu-west-1:111111111111:job/nightly", {},
+     [("unknown-integration:arn:aws:glue:eu-west-1:111111111111:job/nightly", None, ())]),
+    # ListUserPools has no resource type (Service Authorization Reference, Amazon Cognito User Pools): no pool ARN.
+    ("arn:aws:states:::aws-sdk:cognitoidentityprovider:listUserPools", {"MaxResults": 10},
+     [("cognito-idp:ListUserPools", None, ())]),
     ("arn:aws:states:::aws-sdk:lambda:invoke", {"FunctionName": "label"}, [("lambda:InvokeFunction", FN, ())]),
     ("arn:aws:states:::aws-sdk:lambda:invoke", {"FunctionName": "label:3"},
      [("lambda:InvokeFunction", FN + ":3", ())]),
@@ -429,9 +444,12 @@ def test_an_unreadable_policy_is_named_and_grants_nothing() -> None:
     found = [m for _, m in stack_by_hand(RULE, stack)]
     assert any("lacks lambda:InvokeFunction" in m for m in found)
     assert any("RolePolicy 'sm-policy' cannot be read: the policy is not valid JSON" in m for m in found)
-    stack[0].props["inlinePolicies"] = [{"name": "tasks", "policy": doc(*exact_statements())}]
-    found = [m for _, m in stack_by_hand(RULE, stack)]  # the readable policy after the unreadable one still counts
-    assert not any("lacks" in m for m in found) and any("cannot be read" in m for m in found)
+    # Inline policies are read first: an unreadable one there must not hide the readable RolePolicy after it.
+    stack[0].props["inlinePolicies"] = [{"name": "tasks", "policy": '{"Statement": ['}]
+    stack[1].props["policy"] = doc(*exact_statements())
+    found = [m for _, m in stack_by_hand(RULE, stack)]
+    assert not any("lacks" in m for m in found)
+    assert any("inline policy #1 cannot be read: the policy is not valid JSON" in m for m in found)
 
 
 @pytest.mark.parametrize("known", ["id", "name"])
@@ -651,3 +669,45 @@ def test_optimised_integrations_need_exactly_these_permissions(resource_arn: str
         "Type": "Task", "Resource": resource_arn, "Parameters": params, "End": True}}})
     assert [(n.action, n.resource) for n in needs] == expected
     assert {n.state for n in needs} == {"T"}
+
+
+def _one_machine(definition_text: str, statements: list[dict[str, Any]], *extra: Any) -> list[Any]:
+    """Role, its inline policy, the given resources and one state machine (ARN `OWN`) running `definition_text`."""
+    role = resource("aws:iam/role:Role", "sm-role", {"id": "sm-role-1", "name": "sm-role-1",
+                                                     "arn": f"arn:aws:iam::{ACCOUNT}:role/sm-role-1"})
+    policy = resource("aws:iam/rolePolicy:RolePolicy", "sm-policy", {"role": "sm-role-1", "policy": doc(*statements)},
+                      {"role": [role]})
+    machine = resource("aws:sfn/stateMachine:StateMachine", "orders-sm", {
+        "arn": OWN, "roleArn": role.props["arn"], "definition": definition_text}, {"roleArn": [role]})
+    return [role, policy, *extra, machine]
+
+
+def test_a_distributed_map_needs_to_start_its_own_state_machine_from_the_stack() -> None:
+    """A Distributed Map runs child executions of its own state machine: states:StartExecution on the state
+    machine, DescribeExecution/StopExecution on its executions (Step Functions Developer Guide, "IAM policies
+    for using Distributed Map states": https://docs.aws.amazon.com/step-functions/latest/dg/iam-policies-eg-dist-map.html)."""
+    definition_text = json.dumps({"StartAt": "Big", "States": {"Big": {
+        "Type": "Map", "End": True, "ItemProcessor": {
+            "ProcessorConfig": {"Mode": "DISTRIBUTED", "ExecutionType": "STANDARD"}, "StartAt": "P",
+            "States": {"P": {"Type": "Pass", "End": True}}}}}})
+    runs = OWN.replace(":stateMachine:", ":execution:") + "/*"
+    exact = [{"Sid": "Self", "Effect": "Allow", "Action": "states:StartExecution", "Resource": OWN},
+             {"Sid": "Runs", "Effect": "Allow", "Action": ["states:DescribeExecution", "states:StopExecution"],
+              "Resource": runs}, LOG_DELIVERY, XRAY]
+    assert stack_by_hand(RULE, _one_machine(definition_text, exact)) == []
+    [(name, message)] = stack_by_hand(RULE, _one_machine(definition_text, exact[1:]))
+    assert name == "orders-sm" and f"lacks states:StartExecution on {OWN} (state 'Big')" in message
+
+
+def test_a_queue_whose_url_is_not_known_yet_leaves_the_other_queues_resolvable() -> None:
+    """An unknown output only hides that one resource's name; later resources of the same type still resolve."""
+    from pulumi_policy.proxy import UNKNOWN_STRING_VALUE
+
+    definition_text = json.dumps({"StartAt": "T", "States": {"T": {
+        "Type": "Task", "Resource": "arn:aws:states:::sqs:sendMessage", "End": True,
+        "Parameters": {"QueueUrl": "https://queue.local/renamed", "MessageBody": "x"}}}})
+    pending = resource("aws:sqs/queue:Queue", "pending", {"url": UNKNOWN_STRING_VALUE, "arn": QUEUE})
+    renamed = resource("aws:sqs/queue:Queue", "renamed", {"url": "https://queue.local/renamed", "arn": OTHER_QUEUE})
+    wrong = [{"Sid": "Send", "Effect": "Allow", "Action": "sqs:SendMessage", "Resource": QUEUE}, LOG_DELIVERY, XRAY]
+    found = stack_by_hand(RULE, _one_machine(definition_text, wrong, pending, renamed))
+    assert any(f"lacks sqs:SendMessage on {OTHER_QUEUE} (state 'T')" in m for _, m in found), found
