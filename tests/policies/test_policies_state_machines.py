@@ -657,6 +657,7 @@ CHILD_RUNS = f"arn:aws:states:{REGION}:{ACCOUNT}:execution:child:*"
     ("arn:aws:states:::states:startExecution.waitForTaskToken", {"StateMachineArn": CHILD},
      [("states:StartExecution", CHILD)]),
     (FN, {}, [("lambda:InvokeFunction", FN)]),
+    ("arn:aws:states:::states:startSyncExecution", {"StateMachineArn": CHILD}, [("states:StartSyncExecution", CHILD)]),
     ("arn:aws:states:::events:putEvents", {"Entries": [{"EventBusName.$": "$.bus"}, {"EventBusName": "audit"}]},
      [("events:PutEvents", None), ("events:PutEvents", f"arn:aws:events:{REGION}:{ACCOUNT}:event-bus/audit")]),
 ])
@@ -711,3 +712,30 @@ def test_a_queue_whose_url_is_not_known_yet_leaves_the_other_queues_resolvable()
     wrong = [{"Sid": "Send", "Effect": "Allow", "Action": "sqs:SendMessage", "Resource": QUEUE}, LOG_DELIVERY, XRAY]
     found = stack_by_hand(RULE, _one_machine(definition_text, wrong, pending, renamed))
     assert any(f"lacks sqs:SendMessage on {OTHER_QUEUE} (state 'T')" in m for _, m in found), found
+
+
+def test_an_integration_without_a_resource_mapping_needs_its_action_on_any_resource() -> None:
+    """Optimised integrations the rule has no ARN mapping for (here AWS Batch SubmitJob) still need their IAM action
+    (service prefix + PascalCase action); the resource is left open, so any grant of that action satisfies it."""
+    ctx = Context("aws", REGION, ACCOUNT, {}, {}, {}, {}, OWN)
+    needs = definition_needs(ctx, {"StartAt": "T", "States": {"T": {
+        "Type": "Task", "Resource": "arn:aws:states:::batch:submitJob.sync", "End": True,
+        "Parameters": {"JobName": "n", "JobQueue": "q", "JobDefinition": "d"}}}})
+    assert [(n.action, n.resource, n.state) for n in needs] == [("batch:SubmitJob", None, "T")]
+
+
+def test_tasks_inside_maps_resolve_names_and_odd_states_or_arguments_do_not_stop_the_scan() -> None:
+    """A Map's tasks resolve table names through the stack like top-level ones; a state that is not an object is
+    skipped without hiding the states after it; JSONata `Arguments` may be one expression string (Step Functions
+    developer guide, "Transforming data with JSONata"), whose values are then known only at run time."""
+    renamed = f"arn:aws:dynamodb:{REGION}:{ACCOUNT}:table/orders-1a2b"
+    ctx = Context("aws", REGION, ACCOUNT, {"orders": renamed}, {}, {}, {}, OWN)
+    needs = definition_needs(ctx, {"StartAt": "Odd", "States": {
+        "Odd": "not a state",
+        "Each": {"Type": "Map", "Next": "Whole", "ItemProcessor": {"StartAt": "Get", "States": {"Get": {
+            "Type": "Task", "Resource": "arn:aws:states:::dynamodb:getItem", "End": True,
+            "Parameters": {"TableName": "orders", "Key": {}}}}}},
+        "Whole": {"Type": "Task", "Resource": "arn:aws:states:::dynamodb:putItem", "End": True,
+                  "QueryLanguage": "JSONata", "Arguments": "{% $states.input.request %}"}}})
+    assert [(n.action, n.resource, n.state) for n in needs] == [
+        ("dynamodb:GetItem", renamed, "Get"), ("dynamodb:PutItem", None, "Whole")]
