@@ -739,3 +739,9 @@ def test_tasks_inside_maps_resolve_names_and_odd_states_or_arguments_do_not_stop
                   "QueryLanguage": "JSONata", "Arguments": "{% $states.input.request %}"}}})
     assert [(n.action, n.resource, n.state) for n in needs] == [
         ("dynamodb:GetItem", renamed, "Get"), ("dynamodb:PutItem", None, "Whole")]
+    reader = definition_needs(ctx, {"StartAt": "Big", "States": {"Big": {
+        "Type": "Map", "End": True, "QueryLanguage": "JSONata",
+        "ItemReader": {"Resource": "arn:aws:states:::s3:getObject", "Arguments": "{% $states.input.reader %}"},
+        "ItemProcessor": {"StartAt": "P", "States": {"P": {"Type": "Pass", "End": True}}}}}})
+    assert [(n.action, n.resource, n.state) for n in reader] == [
+        ("s3:GetObject", None, "Big.ItemReader"), ("s3:ListBucket", None, "Big.ItemReader")]
