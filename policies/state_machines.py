@@ -244,7 +244,7 @@ def _ses_needs(ctx: Context, state: str, params: Mapping[str, Any]) -> list[Need
     elif sender and "@" in sender:
         address = sender.rsplit("<", 1)[-1].rstrip(">").strip()
         needs.append(Need("ses:SendEmail", ctx.arn("ses", f"identity/{address}"), state,
-                          (ctx.arn("ses", f"identity/{address.split('@', 1)[1]}"),)))
+                          (ctx.arn("ses", f"identity/{address.rsplit('@', 1)[1]}"),)))  # RFC 5321 4.1.2
     else:
         needs.append(Need("ses:SendEmail", None, state))
     configuration_set = _static(params, "ConfigurationSetName")

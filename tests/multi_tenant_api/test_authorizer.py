@@ -348,6 +348,28 @@ class TestQueryStringAuthorizer:
         with pytest.raises(Exception, match=r"^Unauthorized$"):
             self.call(query_event(api_key))
 
+    @pytest.mark.parametrize("status", ["suspended", "onboarding", "deleting"])
+    def test_a_key_of_a_tenant_that_is_not_active_is_denied_for_the_whole_stage(
+            self, status: str, monkeypatch: pytest.MonkeyPatch) -> None:
+        """A suspended (or half-onboarded, or departing) tenant's legacy key gets an explicit Deny, so API Gateway
+        answers 403 rather than metering it; the tenant's row, and so its data, is left as it is."""
+        presented = "S" * 40
+        boto3.client("dynamodb", region_name=REGION).put_item(TableName=KEYS_TABLE, Item={
+            "tenantId": {"S": "rt-paused"}, "tier": {"S": "trial"}, "apiKey": {"S": presented},
+            "keyHash": {"S": key_hash(presented)}, "status": {"S": status}})
+        logged: list[dict[str, Any]] = []
+        monkeypatch.setattr(app.logger, "info", lambda message, *a, extra=None, **k: logged.append(
+            {"message": message, **(extra or {})}))
+        response = self.call(query_event(presented))
+        assert response["principalId"] == "tenant:rt-paused"
+        assert response["policyDocument"]["Statement"] == [
+            {"Action": "execute-api:Invoke", "Effect": "Deny", "Resource": STAGE_RESOURCE}]
+        assert "usageIdentifierKey" not in response
+        assert {"message": "denied: tenant not active", "tenant_id": "rt-paused", "status": status} in logged
+        row = boto3.client("dynamodb", region_name=REGION).get_item(
+            TableName=KEYS_TABLE, Key={"tenantId": {"S": "rt-paused"}})["Item"]
+        assert row["apiKey"] == {"S": presented} and row["status"] == {"S": status}
+
     def test_the_key_must_be_in_the_configured_parameter(self) -> None:
         with pytest.raises(Exception, match=r"^Unauthorized$"):
             self.call(query_event(ACME_KEY, parameter="apiKey"))

@@ -314,6 +314,9 @@ OTHER_QUEUE = f"arn:aws:sqs:{REGION}:{ACCOUNT}:renamed"
     # RFC 5322 3.4: a quoted display name may hold "<"; the address is the last angle-bracketed part.
     ("arn:aws:states:::aws-sdk:sesv2:sendEmail", {"FromEmailAddress": '"Ops <night>" <ops@example.org>'},
      [("ses:SendEmail", f"{SES}:identity/ops@example.org", (f"{SES}:identity/example.org",))]),
+    # RFC 5321 4.1.2: a quoted local part may hold "@"; the domain follows the last "@".
+    ("arn:aws:states:::aws-sdk:sesv2:sendEmail", {"FromEmailAddress": '"ops@night"@example.org'},
+     [("ses:SendEmail", f'{SES}:identity/"ops@night"@example.org', (f"{SES}:identity/example.org",))]),
     ("arn:aws:states:::aws-sdk:sesv2:sendEmail", {"FromEmailAddress": "Box Office <tickets@EXAMPLE.BOX>"},
      [("ses:SendEmail", f"{SES}:identity/tickets@EXAMPLE.BOX", (f"{SES}:identity/EXAMPLE.BOX",))]),
     # API Gateway management calls: an HTTP verb on the resource path, no account in the ARN (IAM Service
