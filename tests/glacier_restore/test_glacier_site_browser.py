@@ -21,14 +21,11 @@ import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
-from unittest import mock
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
 import requests
 from devtools import Page, chromium
-from moto.moto_api import state_manager
-from moto.s3.models import FakeKey
 
 from serverless_patterns.glacier_restore import GlacierRestoreArgs
 from serverless_patterns.lambdas.glacier_restore.cost_estimate import app as cost_app
@@ -37,7 +34,7 @@ from serverless_patterns.lambdas.glacier_restore.download import app as download
 from serverless_patterns.offline.sfn import REGION
 
 from .site_standin import SiteStandIn, User
-from .workflow_env import ARGS, DEEP, FLEX, SIZES, STANDARD, Archive, Deployed
+from .workflow_env import ARGS, DEEP, FLEX, SIZES, STANDARD, Archive, Deployed, restores_held_in_progress
 
 POOL = "arn:aws:cognito-idp:us-east-1:123456789012:userpool/us-east-1_Rs7hQ2abc"
 SITE_ARGS: GlacierRestoreArgs = {**ARGS, "cognito_user_pool_arns": [POOL],
@@ -64,22 +61,11 @@ def standin(deployed: Deployed, monkeypatch: pytest.MonkeyPatch) -> Iterator[Sit
     for module in (service, download_app):
         module.s3_client.cache_clear()
         module.dynamodb_client.cache_clear()
-    # Restores stay in progress until the test finishes them (moto otherwise advances them on reads): S3 takes
-    # hours; `Archive.finish_restore` completes one.
-    state_manager.set_transition(model_name="s3::keyrestore", transition={"progression": "manual", "times": 10**6})
     try:
-        with deployed.harness() as h:
-            started = FakeKey.restore
-
-            def restore(key: FakeKey, days: int) -> None:
-                started(key, days)
-                key.status = "IN_PROGRESS"
-
-            with mock.patch.object(FakeKey, "restore", restore), \
-                    SiteStandIn(deployed.stack, Archive(h, deployed).setup(), ALICE) as s:
-                yield s
+        with restores_held_in_progress(), deployed.harness() as h, \
+                SiteStandIn(deployed.stack, Archive(h, deployed).setup(), ALICE) as s:
+            yield s
     finally:
-        state_manager.unset_transition("s3::keyrestore")
         for module in (service, download_app):
             module.s3_client.cache_clear()
             module.dynamodb_client.cache_clear()

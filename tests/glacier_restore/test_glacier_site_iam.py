@@ -7,11 +7,8 @@ import importlib
 import json
 from collections.abc import Iterator
 from typing import Any
-from unittest import mock
 
 import pytest
-from moto.moto_api import state_manager
-from moto.s3.models import FakeKey
 
 from serverless_patterns.glacier_restore import GlacierRestoreArgs
 from serverless_patterns.lambdas.glacier_restore.cost_estimate import app as cost_app
@@ -21,7 +18,7 @@ from serverless_patterns.offline.sfn import REGION
 
 from .apigateway_vtl import render
 from .service_env import call, proxy_event
-from .workflow_env import ALICE, ARGS, DEEP, Archive, Deployed
+from .workflow_env import ALICE, ARGS, DEEP, Archive, Deployed, restores_held_in_progress
 
 POOL = "arn:aws:cognito-idp:us-east-1:123456789012:userpool/us-east-1_Rs7hQ2abc"
 SITE_ARGS: GlacierRestoreArgs = {**ARGS, "cognito_user_pool_arns": [POOL], "group_prefixes": {"genomics": ["x/"]},
@@ -42,20 +39,8 @@ def archive(deployed: Deployed, monkeypatch: pytest.MonkeyPatch) -> Iterator[Arc
         monkeypatch.setenv(name, value)
     for module in (cost_app, service, download_app):
         importlib.reload(module)
-    # S3 holds a restore in progress until the test finishes it (`Archive.finish_restore`).
-    state_manager.set_transition(model_name="s3::keyrestore", transition={"progression": "manual", "times": 10**6})
-    try:
-        with deployed.harness() as h:
-            started = FakeKey.restore
-
-            def restore(key: FakeKey, days: int) -> None:
-                started(key, days)
-                key.status = "IN_PROGRESS"
-
-            with mock.patch.object(FakeKey, "restore", restore):
-                yield Archive(h, deployed).setup()
-    finally:
-        state_manager.unset_transition("s3::keyrestore")
+    with restores_held_in_progress(), deployed.harness() as h:
+        yield Archive(h, deployed).setup()
     for module in (service, download_app):
         module.s3_client.cache_clear()
         module.dynamodb_client.cache_clear()

@@ -10,6 +10,8 @@ from __future__ import annotations
 import json
 import threading
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 from unittest import mock
@@ -19,7 +21,8 @@ import xmltodict
 from moto.core import DEFAULT_ACCOUNT_ID
 from moto.dynamodb.models import DynamoDBBackend
 from moto.events.models import EventPattern
-from moto.s3.models import s3_backends
+from moto.moto_api import state_manager
+from moto.s3.models import FakeKey, s3_backends
 from moto.ses.models import ses_backends
 
 from serverless_patterns.glacier_restore import GlacierRestore, GlacierRestoreArgs
@@ -29,6 +32,24 @@ from serverless_patterns.offline import CapturedStack, run_callable
 from serverless_patterns.offline.sfn import REGION, Execution, SfnHarness
 
 from .conftest import policy_of_role
+
+
+@contextmanager
+def restores_held_in_progress() -> Iterator[None]:
+    """S3 takes hours over a restore: hold each one in progress until the test finishes it
+    (`Archive.finish_restore`), instead of moto advancing it on reads."""
+    state_manager.set_transition(model_name="s3::keyrestore", transition={"progression": "manual", "times": 10**6})
+    started = FakeKey.restore
+
+    def restore(key: FakeKey, days: int) -> None:
+        started(key, days)
+        key.status = "IN_PROGRESS"
+
+    try:
+        with mock.patch.object(FakeKey, "restore", restore):
+            yield
+    finally:
+        state_manager.unset_transition("s3::keyrestore")
 
 SENDER = "restores@research.example.org"
 ALICE = f"arn:aws:sts::{DEFAULT_ACCOUNT_ID}:assumed-role/Researchers/alice"
