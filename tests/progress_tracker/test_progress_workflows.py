@@ -8,6 +8,7 @@ adapted in `progress_emulator.py` (the emulator, never the definitions).
 from __future__ import annotations
 
 import json
+import threading
 from collections.abc import Iterator
 from typing import Any
 
@@ -106,9 +107,23 @@ def run_demo(h: SfnHarness, target: ReportingTarget, connections: list[str], mon
              **kwargs: Any) -> Execution:
     arn = h.create(demo_order_workflow(target, wait_seconds=5))
     monkeypatch.setenv("STATE_MACHINE_ARN", arn)
-    # Before the start: the execution runs on moto's thread and may reach its first Lambda task at once.
-    h.lambda_handlers.update(kwargs.get("lambda_results", {}))
-    execution_arn = connect_and_start(arn, connections)
+    # The execution runs on moto's thread and may reach its first Lambda task at once, before the later
+    # connections have joined as followers: the handlers are registered before the start, and each waits until
+    # every connection has joined (a browser that joins late rightly misses the reports sent before it joined).
+    joined = threading.Event()
+
+    def after_joining(handler: Any) -> Any:
+        def handle(payload: Any) -> Any:
+            assert joined.wait(30), "the connections never joined"
+            return handler(payload)
+        return handle
+
+    h.lambda_handlers.update({arn_: after_joining(handler)
+                              for arn_, handler in kwargs.get("lambda_results", {}).items()})
+    try:
+        execution_arn = connect_and_start(arn, connections)
+    finally:
+        joined.set()
     return h.wait(execution_arn)
 
 
