@@ -109,6 +109,7 @@ class GlacierRestore(PatternComponent):
         super().__init__(name, (args or {}).get("tags"), opts)
         a = self._validate(dict(args or {}))
         self.args = a
+        self._workflow_policies: dict[aws.iam.Role, aws.iam.RolePolicy] = {}
         env = self.env
         retention = a["function_settings"]["log_retention_days"]
 
@@ -543,7 +544,9 @@ class GlacierRestore(PatternComponent):
             self.child_name(suffix), description=description,
             assume_role_policy=iam.service_trust("states.amazonaws.com", source_account=self.env.account_id),
             tags=self.tags, opts=self.child_opts())
-        aws.iam.RolePolicy(
+        # The state machine waits for this policy: CreateStateMachine checks that the role may deliver logs
+        # (AccessDeniedException otherwise; https://docs.aws.amazon.com/step-functions/latest/dg/cw-logs.html).
+        self._workflow_policies[role] = aws.iam.RolePolicy(
             self.child_name(f"{suffix}-policy"), role=role.id,
             policy=iam.document(*statements, iam.allow(XRAY_ACTIONS, ["*"], sid="XRayTracing"),
                                 iam.allow(SFN_LOG_DELIVERY_ACTIONS, ["*"], sid="LogDelivery")),
@@ -561,7 +564,7 @@ class GlacierRestore(PatternComponent):
                                    "log_destination": pulumi.Output.concat(logs.arn, ":*")},
             tracing_configuration={"enabled": True},
             tags=self.tags,
-            opts=self.child_opts(depends_on=[logs]))
+            opts=self.child_opts(depends_on=[logs, self._workflow_policies[role]]))
 
     def _event_rules(self, a: Mapping[str, Any]) -> None:
         """Restore events → the STANDARD workflow, with retries, a dead-letter queue and alarms."""

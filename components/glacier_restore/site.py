@@ -101,11 +101,12 @@ class Site:
 
 
 def private_bucket(c: GlacierRestore, suffix: str, *, ownership: str = "BucketOwnerEnforced",
-                   expire_days: int | None = None) -> tuple[aws.s3.Bucket, aws.s3.BucketPublicAccessBlock]:
+                   expire_days: int | None = None
+                   ) -> tuple[aws.s3.Bucket, aws.s3.BucketPublicAccessBlock, aws.s3.BucketOwnershipControls]:
     """An encrypted bucket with every public access blocked (the caller adds the policy, TLS-only included)."""
     bucket = aws.s3.Bucket(c.child_name(suffix), force_destroy=True, tags=c.tags, opts=c.child_opts())
-    aws.s3.BucketOwnershipControls(c.child_name(f"{suffix}-ownership"), bucket=bucket.id,
-                                   rule={"object_ownership": ownership}, opts=c.child_opts())
+    controls = aws.s3.BucketOwnershipControls(c.child_name(f"{suffix}-ownership"), bucket=bucket.id,
+                                              rule={"object_ownership": ownership}, opts=c.child_opts())
     aws.s3.BucketServerSideEncryptionConfiguration(
         c.child_name(f"{suffix}-encryption"), bucket=bucket.id,
         rules=[{"apply_server_side_encryption_by_default": {"sse_algorithm": "AES256"}, "bucket_key_enabled": True}],
@@ -121,7 +122,7 @@ def private_bucket(c: GlacierRestore, suffix: str, *, ownership: str = "BucketOw
                 filter=aws.s3.BucketLifecycleConfigurationRuleFilterArgs(prefix=""),
                 expiration=aws.s3.BucketLifecycleConfigurationRuleExpirationArgs(days=expire_days))],
             opts=c.child_opts())
-    return bucket, block
+    return bucket, block, controls
 
 
 def build_site(c: GlacierRestore, a: Mapping[str, Any], api: aws.apigateway.RestApi,
@@ -141,10 +142,13 @@ def build_site(c: GlacierRestore, a: Mapping[str, Any], api: aws.apigateway.Rest
     api_origin = pulumi.Output.concat("https://", api.id, ".execute-api.", env.region, ".", env.dns_suffix)
 
     # --- buckets -------------------------------------------------------------------------------------------
-    bucket, block = private_bucket(c, "site")
+    bucket, block, _ = private_bucket(c, "site")
     # CloudFront's legacy standard logging writes through an ACL grant to its log-delivery account, so the log
-    # bucket keeps ACLs (BucketOwnerPreferred); public ACLs stay blocked.
-    log_bucket, log_block = private_bucket(c, "site-logs", ownership="BucketOwnerPreferred", expire_days=retention)
+    # bucket keeps ACLs (BucketOwnerPreferred); public ACLs stay blocked. The distribution waits for that
+    # setting: CreateDistribution refuses a log bucket whose ACLs are disabled, as a new bucket's are
+    # (BucketOwnerEnforced) until its ownership controls apply.
+    log_bucket, log_block, log_acls = private_bucket(c, "site-logs", ownership="BucketOwnerPreferred",
+                                                     expire_days=retention)
     aws.s3.BucketPolicy(c.child_name("site-logs-tls-only"), bucket=log_bucket.id,
                         policy=pulumi.Output.json_dumps(tls_only_policy(log_bucket.arn)),
                         opts=c.child_opts(depends_on=[log_block]))
@@ -195,7 +199,7 @@ def build_site(c: GlacierRestore, a: Mapping[str, Any], api: aws.apigateway.Rest
         logging_config=aws.cloudfront.DistributionLoggingConfigArgs(
             bucket=log_bucket.bucket_domain_name, include_cookies=False, prefix="cloudfront/"),
         tags=c.tags,
-        opts=c.child_opts(depends_on=[log_block]))
+        opts=c.child_opts(depends_on=[log_block, log_acls]))
     url = (pulumi.Output.from_input(f"https://{aliases[0]}") if aliases
            else pulumi.Output.concat("https://", distribution.domain_name))
 

@@ -883,7 +883,9 @@ class MultiTenantApi(PatternComponent):
             self.child_name("lifecycle-role"), description="Runs the run-time tenant lifecycle workflow",
             assume_role_policy=iam.service_trust("states.amazonaws.com", source_account=self.env.account_id),
             tags=self.tags, opts=self.child_opts())
-        aws.iam.RolePolicy(
+        # The state machine waits for this policy: CreateStateMachine checks that the role may deliver logs
+        # (AccessDeniedException otherwise; https://docs.aws.amazon.com/step-functions/latest/dg/cw-logs.html).
+        policy = aws.iam.RolePolicy(
             self.child_name("lifecycle-policy"), role=role.id,
             policy=iam.document(
                 iam.allow(["dynamodb:GetItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem"], [self.key_table.arn],
@@ -918,7 +920,7 @@ class MultiTenantApi(PatternComponent):
             logging_configuration=aws.sfn.StateMachineLoggingConfigurationArgs(
                 level="ALL", include_execution_data=True, log_destination=pulumi.Output.concat(logs.arn, ":*")),
             tracing_configuration=aws.sfn.StateMachineTracingConfigurationArgs(enabled=True),
-            tags=self.tags, opts=self.child_opts(depends_on=[logs]))
+            tags=self.tags, opts=self.child_opts(depends_on=[logs, policy]))
         # A failed lifecycle execution leaves a tenant half-done (its lastError says where): someone must act.
         aws.cloudwatch.MetricAlarm(
             self.child_name("lifecycle-failed-alarm"),

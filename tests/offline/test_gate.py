@@ -33,6 +33,8 @@ DEFECTS = [
     ("'fn-async'", "maximumEventAgeInSeconds", "must be at most 21600"),
     ("'head-object'", "role", "does not grant s3:ListBucket"),
     ("'consumer-fn'", "dependsOn", "must depend on the repository policy 'images-policy'"),
+    ("'logged'", "dependsOn", "must depend on 'logged-policy'"),
+    ("'cdn'", "dependsOn", "must depend on ownership controls of 'cdn-logs'"),
 ]
 
 
@@ -58,7 +60,7 @@ def test_the_same_resources_built_right_pass(capsys: pytest.CaptureFixture[str])
     gate = data["gate"]
     assert gate["findings"] == []
     counts = gate["counts"]
-    assert counts["state machines"] == 3 and counts["tasks"] == 2 and counts["orderings"] == 1
+    assert counts["state machines"] == 4 and counts["tasks"] == 2 and counts["orderings"] == 3
     assert counts["resources"] >= 15 and counts["statements"] >= 9 and counts["limits"] >= 5
     assert set(gate["sources"]) == {"botocore", "policy_sentry", "pulumi_aws"}
 
