@@ -253,6 +253,40 @@ def test_values_unknown_at_preview_are_reported_unchecked_not_passed() -> None:
 
 
 @pytest.mark.gate_findings
+def test_model_limits_enums_and_patterns_apply_to_the_site_and_signer_resource_types() -> None:
+    """IAM CreateRole MaxSessionDuration is 3600..43200, a Cognito domain prefix matches
+    `^[a-z0-9](?:[a-z0-9\\-]{0,61}[a-z0-9])?$` (CreateUserPoolDomain, Domain), an origin access control signs
+    `always`, `never`, `no-override` or `always-amz-auth`: botocore's models, read by the gate, say so."""
+    trust = json.dumps({"Version": "2012-10-17", "Statement": [{
+        "Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"}, "Action": "sts:AssumeRole"}]})
+
+    def program() -> None:
+        aws.iam.Role("long-session", assume_role_policy=trust, max_session_duration=1800)
+        aws.cognito.UserPoolDomain("signin", domain="Research_Restores", user_pool_id="eu-west-1_Abc123")
+        aws.cloudfront.OriginAccessControl("oac", name="site", origin_access_control_origin_type="s3",
+                                           signing_behavior="sometimes", signing_protocol="sigv4")
+
+    rules = {(f.resource_name, f.path): f.rule for f in run_gate(run_callable(program)).findings}
+    assert rules == {
+        ("long-session", "maxSessionDuration"): "must be at least 3600",
+        ("signin", "domain"): "must match the pattern ^[a-z0-9](?:[a-z0-9\\-]{0,61}[a-z0-9])?$ (DomainType)",
+        ("oac", "signingBehavior"): "must be one of never, always, no-override, always-amz-auth "
+                                    "(OriginAccessControlSigningBehaviors)"}
+
+
+def test_java_only_patterns_are_skipped_and_unanchored_ones_searched() -> None:
+    from serverless_patterns.offline.gate import shapes
+
+    model = {"shapes": {"Java": {"type": "string", "pattern": "[\\p{L}\\p{N}]+"},
+                        "Loose": {"type": "string", "pattern": "[a-z]+"},
+                        "Exact": {"type": "string", "pattern": "^[a-z]+$"}}}
+    assert list(shapes.check(model, "Java", "!!", "p")) == []
+    assert list(shapes.check(model, "Loose", "A-b", "p")) == []
+    assert [r for _, _, r in shapes.check(model, "Exact", "A-b", "p")] == ["must match the pattern ^[a-z]+$ (Exact)"]
+    assert [r for _, _, r in shapes.check(model, "Loose", "AB", "p")] == ["must match the pattern [a-z]+ (Loose)"]
+
+
+@pytest.mark.gate_findings
 def test_a_check_that_cannot_finish_is_a_finding_not_a_traceback(monkeypatch: pytest.MonkeyPatch) -> None:
     from serverless_patterns.offline import gate
 

@@ -93,6 +93,10 @@ API_MEMBERS: dict[str, dict[str, tuple[str, str, str]]] = {
         "refreshTokenValidity": ("cognito-idp", "CreateUserPoolClient", "RefreshTokenValidity"),
         "preventUserExistenceErrors": ("cognito-idp", "CreateUserPoolClient", "PreventUserExistenceErrors"),
         "authSessionValidity": ("cognito-idp", "CreateUserPoolClient", "AuthSessionValidity"),
+        "name": ("cognito-idp", "CreateUserPoolClient", "ClientName"),
+        "callbackUrls": ("cognito-idp", "CreateUserPoolClient", "CallbackURLs"),
+        "logoutUrls": ("cognito-idp", "CreateUserPoolClient", "LogoutURLs"),
+        "allowedOauthScopes": ("cognito-idp", "CreateUserPoolClient", "AllowedOAuthScopes"),
     },
     "aws:apigateway/usagePlan:UsagePlan": {
         "quotaSettings.period": ("apigateway", "CreateUsagePlan", "quota.period"),
@@ -105,6 +109,47 @@ API_MEMBERS: dict[str, dict[str, tuple[str, str, str]]] = {
     },
     "aws:sqs/queue:Queue": {
         "name": ("sqs", "CreateQueue", "QueueName"),
+    },
+    "aws:iam/role:Role": {
+        "name": ("iam", "CreateRole", "RoleName"),
+        "description": ("iam", "CreateRole", "Description"),
+        "maxSessionDuration": ("iam", "CreateRole", "MaxSessionDuration"),
+    },
+    "aws:cognito/userPoolDomain:UserPoolDomain": {
+        "domain": ("cognito-idp", "CreateUserPoolDomain", "Domain"),
+    },
+    "aws:apigateway/response:Response": {
+        "responseType": ("apigateway", "PutGatewayResponse", "responseType"),
+    },
+    "aws:apigateway/integration:Integration": {
+        "type": ("apigateway", "PutIntegration", "type"),
+    },
+    "aws:s3/bucketOwnershipControls:BucketOwnershipControls": {
+        "rule.objectOwnership": ("s3", "PutBucketOwnershipControls", "OwnershipControls.Rules.ObjectOwnership"),
+    },
+    "aws:cloudfront/originAccessControl:OriginAccessControl": {
+        "originAccessControlOriginType": (
+            "cloudfront", "CreateOriginAccessControl", "OriginAccessControlConfig.OriginAccessControlOriginType"),
+        "signingBehavior": ("cloudfront", "CreateOriginAccessControl", "OriginAccessControlConfig.SigningBehavior"),
+        "signingProtocol": ("cloudfront", "CreateOriginAccessControl", "OriginAccessControlConfig.SigningProtocol"),
+    },
+    "aws:cloudfront/distribution:Distribution": {
+        "priceClass": ("cloudfront", "CreateDistribution", "DistributionConfig.PriceClass"),
+        "httpVersion": ("cloudfront", "CreateDistribution", "DistributionConfig.HttpVersion"),
+        "defaultCacheBehavior.viewerProtocolPolicy": (
+            "cloudfront", "CreateDistribution", "DistributionConfig.DefaultCacheBehavior.ViewerProtocolPolicy"),
+        "viewerCertificate.minimumProtocolVersion": (
+            "cloudfront", "CreateDistribution", "DistributionConfig.ViewerCertificate.MinimumProtocolVersion"),
+        "viewerCertificate.sslSupportMethod": (
+            "cloudfront", "CreateDistribution", "DistributionConfig.ViewerCertificate.SSLSupportMethod"),
+    },
+    "aws:cloudfront/responseHeadersPolicy:ResponseHeadersPolicy": {
+        "securityHeadersConfig.frameOptions.frameOption": (
+            "cloudfront", "CreateResponseHeadersPolicy",
+            "ResponseHeadersPolicyConfig.SecurityHeadersConfig.FrameOptions.FrameOption"),
+        "securityHeadersConfig.referrerPolicy.referrerPolicy": (
+            "cloudfront", "CreateResponseHeadersPolicy",
+            "ResponseHeadersPolicyConfig.SecurityHeadersConfig.ReferrerPolicy.ReferrerPolicy"),
     },
 }
 TYPES_SOURCE = "pulumi-aws {version} input types ({cls})"

@@ -5,6 +5,7 @@ Works on the raw service model (see `sources`). Values that are only known at ru
 """
 
 import re
+from functools import cache
 from collections.abc import Iterator, Mapping
 from typing import Any
 
@@ -68,6 +69,9 @@ def check(model: Mapping[str, Any], shape_name: str, value: Any, path: str, *,
         if enum and value not in enum:
             yield path, value, f"must be one of {', '.join(enum)} ({shape_name})"
         yield from _length(shape, len(value), path, value, "characters")
+        pattern = _pattern(shape.get("pattern"))
+        if pattern is not None and not pattern.search(value):
+            yield path, value, f"must match the pattern {pattern.pattern} ({shape_name})"
     elif kind in ("integer", "long"):
         if isinstance(value, bool) or not (isinstance(value, int) or (isinstance(value, float) and value.is_integer())):
             yield path, value, f"must be an integer ({shape_name})"
@@ -109,6 +113,20 @@ def _structure(model: Mapping[str, Any], shape_name: str, shape: Mapping[str, An
             yield path or "(parameters)", None, f"{shape_name} requires {required!r}"
     if shape.get("union") and len(given) > 1:
         yield path, sorted(given), f"{shape_name} takes exactly one of its members"
+
+
+@cache
+def _pattern(text: str | None) -> re.Pattern[str] | None:
+    """A shape's `pattern`, where Python's `re` reads it the same way (Java-only syntax such as `\\p{L}` is
+    skipped). Smithy patterns are not implicitly anchored (Smithy IDL, "pattern trait":
+    https://smithy.io/2.0/spec/constraint-traits.html#pattern-trait), so they are searched, not fully matched:
+    a model's own `^...$` makes the check exact."""
+    if not text:
+        return None
+    try:
+        return re.compile(text)
+    except re.error:
+        return None
 
 
 def documented_values(shape: Mapping[str, Any]) -> frozenset[int]:
