@@ -950,7 +950,10 @@ class MultiTenantApi(PatternComponent):
                 "TENANT_KEYS_TABLE": self.key_table.name, "LIFECYCLE_MACHINE_ARN": self.lifecycle.arn,
                 "LIFECYCLE_MACHINE_NAME": self.lifecycle.name,
                 "TIER_PLANS": pulumi.Output.json_dumps({tier: plan.id for tier, plan in self.usage_plans.items()}),
-                "CONFIG_TENANTS": json.dumps(sorted(self.tenants)), "RUNTIME_ID_PREFIX": a.runtime_id_prefix,
+                # No list of the config tenants: their ids lack the run-time prefix (validated above), and a list
+                # of thousands would outgrow Lambda's 4 KB of environment variables
+                # (https://docs.aws.amazon.com/lambda/latest/dg/gettingstarted-limits.html).
+                "RUNTIME_ID_PREFIX": a.runtime_id_prefix,
                 "API_KEY_CEILING": str(a.api_key_ceiling), "ADMIN_AUTH": a.auth,
                 "ROTATION_OVERLAP_SECONDS": str(a.rotation_overlap_seconds),
                 **({"MACHINE_SCOPES": json.dumps(sorted(SCOPES)), "USER_POOL_ID": self.user_pool.id}

@@ -111,7 +111,7 @@ class Lifecycle:
         monkeypatch.setattr(steps_app, "_steps", self.steps)
         h.lambda_handlers[STEPS_ARN] = lambda payload: steps_app.handler(payload, LambdaContext())
         for name, value in {"TENANT_KEYS_TABLE": KEYS_TABLE, "LIFECYCLE_MACHINE_ARN": self.machine_arn,
-                            "TIER_PLANS": json.dumps(self.plans), "CONFIG_TENANTS": json.dumps([CONFIG_TENANT]),
+                            "TIER_PLANS": json.dumps(self.plans),
                             "RUNTIME_ID_PREFIX": "rt-", "API_KEY_CEILING": str(ceiling), "ADMIN_AUTH": auth,
                             "ROTATION_OVERLAP_SECONDS": str(OVERLAP_SECONDS),
                             "MACHINE_SCOPES": json.dumps(sorted(SCOPES)), "USER_POOL_ID": self.pool_id,

@@ -47,7 +47,7 @@ def test_iam_mode_needs_a_signed_caller(monkeypatch: pytest.MonkeyPatch) -> None
     ({"tenantId": "rt-umbrella", "tier": "platinum"}, 400, "unknown tier 'platinum'; tiers: business, trial"),
     ({"tenantId": "RT_Umbrella", "tier": "trial"}, 400, "is malformed"),
     ({"tenantId": "umbrella", "tier": "trial"}, 400, "start with 'rt-'"),
-    ({"tenantId": CONFIG_TENANT, "tier": "trial"}, 409, "reserved: Pulumi manages it"),
+    ({"tenantId": CONFIG_TENANT, "tier": "trial"}, 400, "ids without it belong to stack config"),
     ({"tenantId": "rt-umbrella"}, 400, "Bad request"),
     ({"tenantId": "rt-umbrella", "tier": "trial", "firstUserEmail": "not-an-address"}, 400, "Bad request"),
     ({"tenantId": "rt-umbrella", "tier": "trial", "apiKey": "chosen-by-me-000000000"}, 400, "Bad request"),

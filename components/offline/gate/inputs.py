@@ -9,6 +9,7 @@ must fit that member's shape in botocore's model (enums, minimums, maximums, len
 """
 
 import inspect
+import json
 import sys
 import typing
 from collections.abc import Iterator, Mapping, Sequence
@@ -153,6 +154,11 @@ API_MEMBERS: dict[str, dict[str, tuple[str, str, str]]] = {
     },
 }
 TYPES_SOURCE = "pulumi-aws {version} input types ({cls})"
+#: Lambda quotas, "Function environment variables": 4 KB for all of a function's variables in aggregate (keys,
+#: values and encoding count; measured here as the compact JSON of the map). No model carries it.
+LAMBDA_ENVIRONMENT_BYTES = 4096
+LAMBDA_QUOTAS = ("Lambda developer guide, Lambda quotas, function environment variables (4 KB in aggregate), "
+                 "https://docs.aws.amazon.com/lambda/latest/dg/gettingstarted-limits.html")
 
 
 @cache
@@ -370,3 +376,22 @@ def check(stack: CapturedStack, report: GateReport) -> None:
         typed = _Typed(resource, report, version)
         typed.check_object(resource.inputs, cls, "")
         check_limits(resource, report)
+        if resource.type == "aws:lambda/function:Function":
+            check_environment_size(resource, report)
+
+
+def check_environment_size(resource: CapturedResource, report: GateReport) -> None:
+    """A function's environment variables within Lambda's 4 KB (the known part: a value only known at deploy
+    time can only add to it)."""
+    variables = secret_value((secret_value(resource.inputs.get("environment")) or {}).get("variables")) or {}
+    if not isinstance(variables, dict):
+        return
+    known = {str(k): secret_value(v) for k, v in variables.items() if not is_unknown(secret_value(v))}
+    size = len(json.dumps(known, separators=(",", ":"), ensure_ascii=False).encode())
+    report.counts["limits"] += 1
+    if size > LAMBDA_ENVIRONMENT_BYTES:
+        biggest = max(known, key=lambda k: len(str(known[k])))
+        report.findings.append(Finding(
+            resource.type, resource.name, "environment.variables", f"{size} bytes (largest: {biggest})",
+            f"Lambda allows {LAMBDA_ENVIRONMENT_BYTES} bytes of environment variables in aggregate; CreateFunction "
+            "and UpdateFunctionConfiguration refuse more", LAMBDA_QUOTAS))

@@ -68,7 +68,6 @@ class Settings:
     keys_table: str
     machine_arn: str
     tier_plans: Mapping[str, str]
-    config_tenants: frozenset[str]
     runtime_prefix: str
     key_ceiling: int
     auth: str
@@ -81,7 +80,6 @@ class Settings:
     def from_env(cls, env: Mapping[str, str] = os.environ) -> "Settings":
         return cls(keys_table=env["TENANT_KEYS_TABLE"], machine_arn=env["LIFECYCLE_MACHINE_ARN"],
                    tier_plans=json.loads(env["TIER_PLANS"]),
-                   config_tenants=frozenset(json.loads(env["CONFIG_TENANTS"])),
                    runtime_prefix=env["RUNTIME_ID_PREFIX"], key_ceiling=int(env["API_KEY_CEILING"]),
                    auth=env["ADMIN_AUTH"], overlap_seconds=int(env["ROTATION_OVERLAP_SECONDS"]),
                    machine_scopes=frozenset(json.loads(env.get("MACHINE_SCOPES") or "[]")),
@@ -355,8 +353,8 @@ def create_tenant(body: Annotated[NewTenant, Body()]) -> Response[dict[str, Any]
     admin = require_admin()
     s = settings()
     tenant_id = valid_tenant_id(body.tenantId)
-    if tenant_id in s.config_tenants:
-        raise problem(409, f"tenant id {tenant_id} is reserved: Pulumi manages it (stack config)")
+    # Config tenant ids never start with the run-time prefix (checked at construction), so this also keeps every
+    # id Pulumi manages out; no list of them is passed (it would outgrow Lambda's 4 KB of environment variables).
     if not tenant_id.startswith(s.runtime_prefix):
         raise problem(400, f"run-time tenant ids start with {s.runtime_prefix!r} (ids without it belong to stack "
                            "config)")
