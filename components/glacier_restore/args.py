@@ -22,6 +22,10 @@ SIGNER_SESSION_SECONDS = 3600
 #: token, then the URL expires when the token expires"), with the download function's 60 s clock margin.
 MAX_DOWNLOAD_URL_TTL = SIGNER_SESSION_SECONDS - 60
 AUTH_MODES = ("iam", "cognito")
+#: `group_prefixes` travel as JSON in the environment of the service and download functions, and Lambda allows
+#: 4 KB of environment variables per function in aggregate (Lambda quotas:
+#: https://docs.aws.amazon.com/lambda/latest/dg/gettingstarted-limits.html); half of it is left to the rest.
+MAX_GROUP_PREFIXES_BYTES = 2048
 #: ListObjectsV2 answers at most 1,000 keys per page (MaxKeys).
 MAX_BROWSE_PAGE_SIZE = 1000
 #: S3 object keys (and so prefixes) are at most 1,024 bytes of UTF-8.

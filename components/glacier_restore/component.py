@@ -27,6 +27,7 @@ from serverless_patterns.glacier_restore.args import (
     MAX_BULK_OBJECTS,
     MAX_BULK_RESTORE_RATE,
     MAX_DOWNLOAD_URL_TTL,
+    MAX_GROUP_PREFIXES_BYTES,
     MAX_KEY_BYTES,
     MAX_RESTORE_DAYS,
     PRICE_CLASSES,
@@ -377,6 +378,10 @@ class GlacierRestore(PatternComponent):
                 v.check(f"group_prefixes.{group}[{i}]", prefix,
                         lambda p: isinstance(p, str) and 0 < len(p.encode()) <= MAX_KEY_BYTES,
                         f"a key prefix of 1 to {MAX_KEY_BYTES} bytes")
+        size = len(json.dumps(groups, sort_keys=True).encode())
+        if size > MAX_GROUP_PREFIXES_BYTES:
+            v.fail("group_prefixes", f"{size} bytes as JSON", f"at most {MAX_GROUP_PREFIXES_BYTES} bytes as JSON "
+                   "(it is passed in the functions' environment, which Lambda limits to 4 KB in aggregate)")
         if site is not None:
             a["web_site"] = self._validate_site(site)
         v.integer("browse_page_size", a.setdefault("browse_page_size", 100), minimum=1, maximum=MAX_BROWSE_PAGE_SIZE)

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from serverless_patterns.core.args import ComponentArgsError
+from serverless_patterns.glacier_restore.args import MAX_GROUP_PREFIXES_BYTES
 from serverless_patterns.offline import CapturedStack
 
 from .conftest import ARGS, build, policy_of_role, statements
@@ -95,3 +98,28 @@ def test_an_inventory_bucket_grants_reading_only_the_archives_reports() -> None:
     plain = build({**ARGS, "bucket_name": "institute-archive"})
     assert "INVENTORY_BUCKET" not in plain.one("aws:lambda/function:Function", "gr-service").inputs["environment"][
         "variables"]
+
+
+def _group_prefixes(size: int) -> dict[str, list[str]]:
+    """Group prefixes whose JSON is exactly `size` bytes."""
+    groups = {f"group-{i:02d}": [f"projects/{i:02d}/" + "x" * 70] for i in range(20)}
+    text = json.dumps(groups, sort_keys=True)
+    groups["group-19"][0] += "y" * (size - len(text))
+    assert len(json.dumps(groups, sort_keys=True)) == size
+    return groups
+
+
+def test_group_prefixes_fit_the_functions_environment() -> None:
+    """Lambda allows 4 KB of environment variables per function in aggregate (Lambda quotas,
+    https://docs.aws.amazon.com/lambda/latest/dg/gettingstarted-limits.html); GROUP_PREFIXES goes to the service and
+    download functions. At the budget the stack builds and the gate (tests/conftest.py) finds both within 4 KB;
+    one byte over is refused at construction, naming the field."""
+    cognito = {"auth": "cognito",
+               "cognito_user_pool_arns": ["arn:aws:cognito-idp:eu-west-1:111111111111:userpool/eu-west-1_Ab"]}
+    stack = build({**ARGS, **cognito, "group_prefixes": _group_prefixes(MAX_GROUP_PREFIXES_BYTES)})  # type: ignore[typeddict-item]
+    for function in ("gr-service", "gr-download"):
+        variables = stack.one("aws:lambda/function:Function", f"{function}-fn").inputs["environment"]["variables"]
+        assert len(json.dumps(variables, separators=(",", ":"))) <= 4096
+    with pytest.raises(ComponentArgsError) as caught:
+        build({**ARGS, **cognito, "group_prefixes": _group_prefixes(MAX_GROUP_PREFIXES_BYTES + 1)})  # type: ignore[typeddict-item]
+    assert caught.value.field == "group_prefixes"

@@ -274,6 +274,24 @@ def test_model_limits_enums_and_patterns_apply_to_the_site_and_signer_resource_t
                                     "(OriginAccessControlSigningBehaviors)"}
 
 
+@pytest.mark.gate_findings
+def test_a_functions_environment_over_4_kb_is_a_finding() -> None:
+    """Lambda quotas: 4 KB of environment variables per function, in aggregate
+    (https://docs.aws.amazon.com/lambda/latest/dg/gettingstarted-limits.html); no botocore model says so."""
+    trust = json.dumps({"Version": "2012-10-17", "Statement": [{
+        "Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"}, "Action": "sts:AssumeRole"}]})
+
+    def program() -> None:
+        role = aws.iam.Role("fn-role", assume_role_policy=trust)
+        for name, size in (("fits", 4000), ("too-big", 4100)):
+            aws.lambda_.Function(name, role=role.arn, package_type="Image",
+                                 image_uri="111111111111.dkr.ecr.eu-west-1.amazonaws.com/app:1",
+                                 environment=aws.lambda_.FunctionEnvironmentArgs(variables={"TENANTS": "x" * size}))
+
+    findings = [f for f in run_gate(run_callable(program)).findings if f.path == "environment.variables"]
+    assert [(f.resource_name, f.value) for f in findings] == [("too-big", "4114 bytes (largest: TENANTS)")]
+
+
 def test_java_only_patterns_are_skipped_and_unanchored_ones_searched() -> None:
     from serverless_patterns.offline.gate import shapes
 

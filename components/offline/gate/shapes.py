@@ -5,8 +5,8 @@ Works on the raw service model (see `sources`). Values that are only known at ru
 """
 
 import re
-from functools import cache
 from collections.abc import Iterator, Mapping
+from functools import cache
 from typing import Any
 
 from serverless_patterns.offline.gate.sources import POSSIBLE_VALUES
