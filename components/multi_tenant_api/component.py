@@ -870,6 +870,14 @@ class MultiTenantApi(PatternComponent):
                 iam.allow(["dynamodb:Query", "dynamodb:BatchWriteItem"], [self.item_table.arn], sid="PurgeItems"),
                 iam.allow(["apigateway:POST"], [apikeys], sid="CreateRuntimeKeys",
                           conditions={"StringEquals": runtime_key_tags("RequestTag")}),
+                # Tag-on-create: API Gateway authorizes a new resource's tags as apigateway:PUT on
+                # /tags/<the resource's URL-encoded ARN, id *> ("Using tags to control access to API Gateway REST
+                # API resources": https://docs.aws.amazon.com/apigateway/latest/developerguide/apigateway-tagging-iam-policy.html);
+                # without it CreateApiKey with tags is AccessDenied. Same request-tag conditions.
+                iam.allow(["apigateway:PUT"], [self.env.arn("apigateway", pulumi.Output.concat(
+                    "/tags/arn%3A", self.env.partition, "%3Aapigateway%3A", self.env.region, "%3A%3A%2Fapikeys%2F*"),
+                    account=False)], sid="TagRuntimeKeysOnCreate",
+                    conditions={"StringEquals": runtime_key_tags("RequestTag")}),
                 iam.allow(["apigateway:GET"], [apikeys, one_key], sid="FindKeys"),
                 iam.allow(["apigateway:POST"], [self.env.arn("apigateway", pulumi.Output.concat(
                     "/usageplans/", plan.id, "/keys"), account=False) for plan in self.usage_plans.values()],

@@ -88,6 +88,15 @@ def test_steps_function_may_create_only_runtime_tagged_keys(admin_stack: Capture
     by_sid = {s["Sid"]: s for s in statements(admin_stack, "tenant-steps-policy")}
     assert by_sid["CreateRuntimeKeys"]["Condition"] == {"StringEquals": {"aws:RequestTag/managed_by": "runtime",
                                                                          "aws:RequestTag/component": "mta"}}
+    # CreateApiKey with tags is also authorized as tagging: apigateway:PUT on /tags/<URL-encoded ARN of the new key,
+    # id *> (API Gateway developer guide, "Using tags to control access to API Gateway REST API resources"; an
+    # AccessDenied on `/tags/arn%3Aaws%3Aapigateway%3Aus-east-1%3A%3A%2Frestapis%2F*` is what creating a tagged
+    # REST API without it answers: mattclay/aws-terminator pull request 284). Nothing else may be tagged.
+    tagging = by_sid["TagRuntimeKeysOnCreate"]
+    region = admin_stack.one("aws:apigateway/restApi:RestApi", "admin-api").outputs["executionArn"].split(":")[3]
+    assert (tagging["Action"], tagging["Resource"]) == (
+        "apigateway:PUT", f"arn:aws:apigateway:{region}::/tags/arn%3Aaws%3Aapigateway%3A{region}%3A%3A%2Fapikeys%2F*")
+    assert tagging["Condition"] == by_sid["CreateRuntimeKeys"]["Condition"]
 
 
 def test_lifecycle_role_disables_and_deletes_only_this_components_runtime_keys(admin_stack: CapturedStack) -> None:
