@@ -50,6 +50,10 @@ from serverless_patterns.glacier_restore.definitions import (
 )
 from serverless_patterns.glacier_restore.site import Site, build_site
 
+#: CloudFront: an origin access control's name is "up to 64 characters" (OriginAccessControlConfig.Name); API
+#: Gateway REST API ids are 10 characters.
+OAC_NAME_MAX = 64
+API_ID_LENGTH = 10
 #: The response header that lets the web front end read an answer (its origin, never `*`).
 CORS_ORIGIN_HEADER = "Access-Control-Allow-Origin"
 #: Seconds a browser may reuse a preflight answer (Chromium caps it at 7,200).
@@ -436,6 +440,12 @@ class GlacierRestore(PatternComponent):
             v.string("web_site.certificate_arn", w["certificate_arn"], pattern=CLOUDFRONT_CERTIFICATE_PATTERN,
                      allowed="an ACM certificate ARN in us-east-1, the only Region CloudFront reads certificates from")
         v.choice("web_site.price_class", w.setdefault("price_class", "PriceClass_100"), PRICE_CLASSES)
+        # The origin access control is named `<component name>-site-<API id (10 characters)>`, and CloudFront allows
+        # "up to 64 characters" (CreateOriginAccessControl, OriginAccessControlConfig.Name, botocore's model).
+        longest = OAC_NAME_MAX - len("-site-") - API_ID_LENGTH
+        if len(self.component_name) > longest:
+            v.fail("web_site", self.component_name, f"a component name of at most {longest} characters with web_site "
+                   f"(it names the CloudFront origin access control, at most {OAC_NAME_MAX} characters)")
         return w
 
     def _validate_prices(self, given: Any, classes: Sequence[str], tiers: Sequence[str]) -> dict[str, Any]:

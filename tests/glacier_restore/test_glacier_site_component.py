@@ -254,3 +254,15 @@ def test_the_site_defaults_auth_to_cognito() -> None:
     args = {k: v for k, v in SITE.items() if k != "auth"}
     stack = build(args)  # type: ignore[arg-type]
     assert stack.one("aws:apigateway/authorizer:Authorizer").inputs["providerArns"] == [POOL]
+
+
+def test_the_component_name_fits_the_origin_access_controls_name() -> None:
+    """CreateOriginAccessControl: OriginAccessControlConfig.Name is "up to 64 characters" (botocore's model of
+    CloudFront); the component names it `<name>-site-<10-character API id>`, so a 48-character component name is
+    the longest that fits, and a longer one is refused at construction instead of failing the deploy."""
+    longest = "r" * 48
+    stack = build(SITE, name=longest)
+    assert len(stack.one("aws:cloudfront/originAccessControl:OriginAccessControl").inputs["name"]) == 64
+    with pytest.raises(ComponentArgsError) as raised:
+        build(SITE, name=longest + "r")
+    assert raised.value.field == "web_site" and "at most 48 characters" in str(raised.value)
