@@ -13,16 +13,8 @@ import threading
 from dataclasses import dataclass, field
 from typing import Any
 
-from progress_protocol import (
-    SESSION_RE,
-    ProtocolError,
-    ResumeRequest,
-    StartRequest,
-    error_message,
-    execution_name,
-    parse_body,
-    validate,
-)
+from progress_messages import ResumeRequest, StartRequest, validate
+from progress_protocol import SESSION_RE, ProtocolError, error_message, execution_name, parse_body
 from websockets.asyncio.server import ServerConnection, serve
 
 from serverless_patterns.progress_tracker.reporting import DEMO_POINTS

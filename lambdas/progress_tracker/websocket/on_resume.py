@@ -10,7 +10,8 @@ from typing import Any
 from aws_lambda_powertools import Logger, Tracer
 from aws_lambda_powertools.utilities.data_classes import APIGatewayWebSocketEvent, event_source
 from aws_lambda_powertools.utilities.typing import LambdaContext
-from progress_protocol import ProtocolError, ResumeRequest, error_reply, execution_name, parse_body, reply, validate
+from progress_messages import ResumeRequest, validate
+from progress_protocol import ProtocolError, error_reply, execution_name, parse_body, reply
 from progress_store import progress_message, shared_store
 
 logger = Logger()

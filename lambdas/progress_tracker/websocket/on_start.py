@@ -16,7 +16,8 @@ from aws_lambda_powertools import Logger, Tracer
 from aws_lambda_powertools.utilities.data_classes import APIGatewayWebSocketEvent, event_source
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from botocore.exceptions import ClientError
-from progress_protocol import ProtocolError, StartRequest, error_reply, execution_name, parse_body, reply, validate
+from progress_messages import StartRequest, validate
+from progress_protocol import ProtocolError, error_reply, execution_name, parse_body, reply
 from progress_store import RETRIES, Store, shared_store
 
 logger = Logger()

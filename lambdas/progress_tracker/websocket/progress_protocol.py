@@ -7,6 +7,9 @@ Server -> client:
   {"type": "started", "executionId", "requestId", "alreadyStarted"}
   {"type": "progress", "executionId", "percent", "message", "step", "status", "updatedAt"}
   {"type": "error", "error": "<code>", "message": "<what is wrong>", "validActions": [...]}
+
+No pydantic here: `$connect` and `$default` use only this module, so their cold start does not import
+pydantic; the validated messages are in `progress_messages`.
 """
 
 from __future__ import annotations
@@ -14,18 +17,14 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-from typing import Any, Literal
-
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from typing import Any
 
 #: API Gateway's limit for one WebSocket message (also for @connections posts).
 MAX_MESSAGE_BYTES = 128 * 1024
 #: The largest `order` a client may submit: Step Functions inputs are capped at 256 KiB.
 MAX_ORDER_BYTES = 32 * 1024
 VALID_ACTIONS = ("start", "resume")
-STATUSES = ("PENDING", "RUNNING", "SUCCEEDED", "FAILED")
 SESSION_RE = re.compile(r"^[A-Za-z0-9_-]{8,128}$")
-ID_PATTERN = r"^[A-Za-z0-9_-]{8,80}$"
 
 
 class ProtocolError(ValueError):
@@ -36,46 +35,6 @@ class ProtocolError(ValueError):
         self.code = code
         self.message = message
         self.status = status
-
-
-class StartRequest(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    action: Literal["start"]
-    requestId: str = Field(pattern=ID_PATTERN)
-    order: dict[str, Any] = Field(default_factory=dict)
-
-    @model_validator(mode="after")
-    def order_fits(self) -> StartRequest:
-        if len(json.dumps(self.order).encode()) > MAX_ORDER_BYTES:
-            raise ValueError(f"order is larger than {MAX_ORDER_BYTES} bytes")
-        return self
-
-
-class ResumeRequest(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    action: Literal["resume"]
-    executionId: str | None = Field(default=None, pattern=ID_PATTERN)
-    requestId: str | None = Field(default=None, pattern=ID_PATTERN)
-
-    @model_validator(mode="after")
-    def one_id(self) -> ResumeRequest:
-        if (self.executionId is None) == (self.requestId is None):
-            raise ValueError("give exactly one of executionId or requestId")
-        return self
-
-
-class ProgressUpdate(BaseModel):
-    """What a workflow reports (ReportProgress payload or the EventBridge event's detail)."""
-
-    model_config = ConfigDict(extra="ignore")
-
-    executionId: str = Field(min_length=1, max_length=80)
-    percent: int = Field(ge=0, le=100)
-    message: str = ""
-    step: str = ""
-    status: Literal["PENDING", "RUNNING", "SUCCEEDED", "FAILED"] = "RUNNING"
 
 
 def parse_body(body: str | None) -> dict[str, Any]:
@@ -91,16 +50,6 @@ def parse_body(body: str | None) -> dict[str, Any]:
     if not isinstance(data, dict):
         raise ProtocolError("malformed_message", "the message must be a JSON object with an 'action'")
     return data
-
-
-def validate(model: type[BaseModel], data: dict[str, Any]) -> Any:
-    """`model` built from `data`, or a ProtocolError listing each invalid or missing field."""
-    try:
-        return model.model_validate(data)
-    except ValidationError as error:
-        problems = "; ".join(
-            f"{'.'.join(str(p) for p in e['loc']) or 'message'}: {e['msg']}" for e in error.errors())
-        raise ProtocolError("invalid_request", problems) from None
 
 
 def session_of(headers: dict[str, str] | None) -> str:

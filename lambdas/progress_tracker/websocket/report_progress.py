@@ -20,7 +20,8 @@ from aws_lambda_powertools import Logger, Metrics, Tracer
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from botocore.exceptions import ClientError
-from progress_protocol import MAX_MESSAGE_BYTES, ProgressUpdate, ProtocolError, encode, validate
+from progress_messages import ProgressUpdate, validate
+from progress_protocol import MAX_MESSAGE_BYTES, ProtocolError, encode
 from progress_store import RETRIES, Store, shared_store
 
 logger = Logger()
