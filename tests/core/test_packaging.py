@@ -338,3 +338,37 @@ def test_functions_with_the_same_pins_share_one_dependency_build(monkeypatch: py
     shared = {name for name, path in first.items() if built[0] in path.parents}
     assert "jwt/__init__.py" in shared
     assert {name: first[name] for name in shared} == {name: second[name] for name in shared}
+
+
+def test_each_distinct_pin_set_is_built_once_on_a_cold_cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """On an empty build cache, the two authorizers (the same pins in files of their own) run the installer once
+    between them and share its folder; a function with other pins gets a build of its own. The installer is
+    replaced by one that records each call, so the count is of builds, not of cache hits."""
+    from serverless_patterns.core.function import DEFAULT_RUNTIME
+
+    monkeypatch.setenv("SERVERLESS_PATTERNS_BUILD_DIR", str(tmp_path / "build"))
+    installs: list[list[str]] = []
+
+    def recording(requirements: Path, target: Path, python_version: str, architecture: str) -> list[str]:
+        installs.append(packaging.requirement_lines(requirements))
+        return [sys.executable, "-c", "import pathlib, sys; pathlib.Path(sys.argv[1], 'dep.py').write_text('X = 1')",
+                str(target)]
+
+    monkeypatch.setattr(packaging, "installer_command", recording)
+    authorizers = ("multi_tenant_api/authorizer", "progress_tracker/authorizer")
+    pins = [sorted(packaging.requirement_lines(packaging.LAMBDAS_DIR / name / "requirements.txt"))
+            for name in authorizers]
+    assert pins[0] == pins[1] and pins[0]
+    archives = [packaging.package_files(name, runtime=DEFAULT_RUNTIME, architecture="arm64") for name in authorizers]
+    assert len(installs) == 1
+    assert archives[0]["dep.py"] == archives[1]["dep.py"]
+
+    other = make_function(tmp_path / "other")
+    (other / "requirements.txt").write_text("six==1.17.0\n")
+    third = packaging.package_files(other, runtime=DEFAULT_RUNTIME, architecture="arm64")
+    assert installs == [installs[0], ["six==1.17.0"]]
+    assert third["dep.py"] != archives[0]["dep.py"]
+    # Every later build of any of the three is a cache hit.
+    for name in (*authorizers, other):
+        packaging.package_files(name, runtime=DEFAULT_RUNTIME, architecture="arm64")
+    assert len(installs) == 2
