@@ -376,3 +376,36 @@ def test_stale_report_does_not_overwrite_newer_progress(handlers: Any, context: 
 def test_report_bad_input_is_answered_not_raised(handlers: Any, context: Any, event: dict[str, Any]) -> None:
     result = handlers.report_progress.handler(event, context)
     assert result["delivered"] == 0 and result["refused"]
+
+
+def test_only_the_handlers_that_validate_a_message_import_pydantic() -> None:
+    """`$connect`, `$disconnect` and `$default` never build a pydantic model, so their cold start must not import
+    pydantic (it is most of what start and resume import beyond boto3 and Powertools): each is imported in a fresh
+    interpreter, and `$connect` and `$default` also answer a malformed request there, still without it."""
+    import subprocess
+    import sys
+
+    from progress_support import WEBSOCKET_DIR
+
+    script = f"""
+import json, sys
+sys.path.insert(0, {str(WEBSOCKET_DIR)!r})
+sys.path.insert(0, {str(WEBSOCKET_DIR.parents[2] / "tests" / "progress_tracker")!r})
+from progress_support import Context, ws_event
+import on_connect, on_default, on_disconnect
+loaded = {{"import": "pydantic" in sys.modules}}
+connect = on_connect.handler(ws_event("$connect", "conn-1", headers={{}}), Context())
+default = on_default.handler(ws_event("$default", "conn-1", body={{"action": "dance"}}), Context())
+loaded["requests"] = "pydantic" in sys.modules
+import on_start
+loaded["start"] = "pydantic" in sys.modules
+print(json.dumps({{"loaded": loaded, "statuses": [connect["statusCode"], default["statusCode"]],
+                  "errors": [json.loads(r["body"])["error"] for r in (connect, default)]}}))
+"""
+    env = {"PATH": "/usr/bin:/bin", "AWS_DEFAULT_REGION": REGION, "POWERTOOLS_TRACE_DISABLED": "1",
+           "POWERTOOLS_SERVICE_NAME": "progress-tracker", "TABLE_NAME": TABLE}
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, env=env, timeout=120)
+    assert done.returncode == 0, done.stderr[-2000:]
+    result = json.loads(done.stdout.strip().splitlines()[-1])
+    assert result["statuses"] == [400, 400] and result["errors"] == ["missing_session", "unknown_action"]
+    assert result["loaded"] == {"import": False, "requests": False, "start": True}
