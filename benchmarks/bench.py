@@ -12,7 +12,9 @@ Then every `benchmarks/<pattern>.py` that defines `figures()` adds its own.
 cancels out, and each is printed as median (min-max, ±half-range), for wall time and for CPU time (user +
 sys of the process itself, which a loaded machine disturbs much less). The machine's load is printed with
 the figures. Every process runs with bytecode caching on (a warm-up run writes what is missing), as a
-developer's and Lambda's own interpreter would, so no figure includes compiling the project's sources.
+developer's and Lambda's own interpreter would, so no figure includes compiling the project's sources, except
+a handler's own modules: Lambda compiles those on every cold start (the archive holds no bytecode), so each
+handler is imported from a copy of its folder without caches, whatever the checkout's `__pycache__` holds.
 """
 
 from __future__ import annotations
@@ -22,8 +24,10 @@ import json
 import logging
 import os
 import pkgutil
+import shutil
 import statistics
 import sys
+import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
@@ -31,7 +35,7 @@ import yaml
 
 import benchmarks
 from benchmarks.timing import RUNS, Paired, Spread, load, paired, repeated, run
-from serverless_patterns.core.packaging import LAMBDAS_DIR, zip_bytes
+from serverless_patterns.core.packaging import LAMBDAS_DIR, collect_files, zip_bytes
 from serverless_patterns.offline import CapturedStack, run_program
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -164,8 +168,24 @@ def lambda_environment(fn_environment: dict[str, str]) -> dict[str, str]:
     return env
 
 
+def staged_code(folder: Path, into: Path) -> Path:
+    """A copy of the function's own files as its archive holds them: no bytecode, so each import compiles the
+    handler's modules as Lambda does (the archive has no .pyc and /var/task is read-only), whatever caches the
+    checkout holds. Third-party modules come from this environment, compiled, as the Powertools layer's do."""
+    target = into / folder.relative_to(LAMBDAS_DIR).as_posix().replace("/", "-")
+    for name, path in collect_files(folder).items():
+        (target / name).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(path, target / name)
+    return target
+
+
 def handler_figures(stack: CapturedStack) -> Figures:
     """Cold import of each handler module vs `import boto3`, both in the function's Lambda-like environment."""
+    with tempfile.TemporaryDirectory(prefix="bench-handlers-") as staging:
+        return _handler_figures(stack, Path(staging))
+
+
+def _handler_figures(stack: CapturedStack, staging: Path) -> Figures:
     figures: Figures = []
     seen: set[str] = set()
     for fn in stack.of_type("aws:lambda/function:Function"):
@@ -184,7 +204,8 @@ def handler_figures(stack: CapturedStack) -> Figures:
         seen.add(label)
         variables = {k: str(v) for k, v in (fn.inputs.get("environment") or {}).get("variables", {}).items()}
         env = lambda_environment(variables)
-        path = f"import sys; sys.path.insert(0, {str(source.parent)!r}); "
+        code = staged_code(source.parent, staging)
+        path = f"import sys; sys.path.insert(0, {str(code)!r}); "
         result = paired([sys.executable, "-c", path + f"import {handler_module}"],
                         [sys.executable, "-c", path + "import boto3"], env_a=env, env_b=env, cwd=ROOT)
         size = len(zip_bytes({name: Path(a.path) for name, a in assets.items()}))
