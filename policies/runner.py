@@ -95,7 +95,7 @@ def run(stack: CapturedStack, config: Mapping[str, Any] | None = None,
 
     started = time.perf_counter()
     by_urn = {r.urn: r for r in stack.resources}
-    with converted_once(share_conversions):
+    with converted_once(share_conversions, servicer) as shared:
         for resource in stack.resources:
             response = servicer.Analyze(analyze_request(resource, by_urn), None)
             for diagnostic in response.diagnostics:
@@ -106,7 +106,7 @@ def run(stack: CapturedStack, config: Mapping[str, Any] | None = None,
         started = time.perf_counter()
         stack_request = proto.AnalyzeStackRequest(resources=[stack_resource_message(r, by_urn)
                                                              for r in stack.resources])
-        response = servicer.AnalyzeStack(stack_request, None)
+        response = servicer.AnalyzeStack(shared.stack_request(stack_request), None)
     for diagnostic in response.diagnostics:
         target = by_urn.get(diagnostic.urn)
         if target is not None:
@@ -118,17 +118,56 @@ def run(stack: CapturedStack, config: Mapping[str, Any] | None = None,
     return analysis
 
 
+class _ReadOnce:
+    """A protobuf message whose fields are read from it once and then kept (a read-only view).
+
+    pulumi-policy's `AnalyzeStack` reads every resource's fields (type, URN, name, options, parent,
+    dependencies, property dependencies) once per stack policy; through this view each is read from the
+    message once. Methods (`HasField`) go to the message itself.
+    """
+
+    def __init__(self, message: Any, **fields: Any) -> None:
+        self.__dict__.update(fields)
+        self.__dict__["_message"] = message
+
+    def __getattr__(self, name: str) -> Any:  # only for names not read yet
+        value = getattr(self.__dict__["_message"], name)
+        if not callable(value):
+            self.__dict__[name] = value
+        return value
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        raise AttributeError(f"a read-only view of a {type(self.__dict__['_message']).__name__}")
+
+
+@dataclass(frozen=True)
+class _Sharing:
+    """What `converted_once` shares; `stack_request` is the stack request as the servicer should read it."""
+
+    enabled: bool
+
+    def stack_request(self, request: proto.AnalyzeStackRequest) -> Any:
+        if not self.enabled:
+            return request
+        resources = tuple(_ReadOnce(r, propertyDependencies=dict(r.propertyDependencies),
+                                    dependencies=tuple(r.dependencies)) for r in request.resources)
+        return _ReadOnce(request, resources=resources)
+
+
 @contextmanager
-def converted_once(enabled: bool = True) -> Iterator[None]:
+def converted_once(enabled: bool = True, servicer: _PolicyAnalyzerServicer | None = None) -> Iterator[_Sharing]:
     """Convert each resource's protobuf properties once, not once per policy.
 
     pulumi-policy's servicer converts the same message inside its loop over policies: 29 policies run
     `json_format.MessageToDict(request.properties)`, `deserialize_properties` over that dict and
-    `unknown_checking_proxy` over the result 29 times each, for every resource. Here each step runs once
-    per message and the policies share its result. The proxies are read-only (a `Sequence` and a `Mapping`
-    whose items are checked for unknown values on access), so no policy can see what another did. The
-    findings are identical with and without this (tests/policies/conftest.py compares them on every
-    analysis the policy tests run). Guarded: if pulumi-policy stops calling these names, nothing changes.
+    `unknown_checking_proxy` over the result 29 times each, for every resource; and, given the `servicer`,
+    its `_get_resource_options` and `_get_provider_resource` too. Here each step runs once per message and
+    the policies share its result; `AnalyzeStack` also reads each resource's fields once (`_ReadOnce`)
+    instead of once per stack policy. The proxies are read-only (a `Sequence` and a `Mapping` whose items
+    are checked for unknown values on access), the options and provider objects are only read by the
+    policies, so no policy can see what another did. The findings are identical with and without this
+    (tests/policies/conftest.py compares them on every analysis the policy tests run). Guarded: if
+    pulumi-policy stops calling these names, nothing changes.
     """
     from pulumi_policy import policy as servicer_module
 
@@ -137,7 +176,7 @@ def converted_once(enabled: bool = True) -> Iterator[None]:
     deserialize = getattr(servicer_module, "deserialize_properties", None)
     proxy = getattr(servicer_module, "unknown_checking_proxy", None)
     if not enabled or convert is None or not callable(deserialize) or not callable(proxy):
-        yield
+        yield _Sharing(False)
         return
 
     def once(function: Callable[..., Any]) -> Callable[..., Any]:
@@ -161,11 +200,18 @@ def converted_once(enabled: bool = True) -> Iterator[None]:
     saved = {name: getattr(servicer_module, name) for name in patched}
     for name, value in patched.items():
         setattr(servicer_module, name, value)
+    # The servicer's own per-message readers, on this servicer only (instance attributes shadow its methods).
+    readers = [name for name in ("_get_resource_options", "_get_provider_resource")
+               if servicer is not None and callable(getattr(servicer, name, None))]
+    for name in readers:
+        setattr(servicer, name, once(getattr(servicer, name)))
     try:
-        yield
+        yield _Sharing(True)
     finally:
         for name, value in saved.items():
             setattr(servicer_module, name, value)
+        for name in readers:
+            delattr(servicer, name)
 
 
 def configure_request(policies: list[Policy], config: Mapping[str, Any] | None

@@ -248,8 +248,105 @@ def _one_future_outputs() -> Iterator[None]:
         setattr(rpc, "transfer_properties", original)  # noqa: B010
 
 
-#: The engine's shortcuts around the SDK's own bookkeeping (stack traces, per-property tasks); tests switch
-#: them off to prove a stack is the same without them.
+def _code_of_nested(function: Any, name: str) -> Any:
+    """The code object of the function `name` defined inside `function`, or None."""
+    for const in getattr(getattr(function, "__code__", None), "co_consts", ()):
+        if getattr(const, "co_name", None) == name:
+            return const
+    return None
+
+
+def _unused_mock_urn(original: Callable[..., Any], do_register: Any) -> Callable[..., Any]:
+    """`create_urn` that skips the URN `register_resource` computes only for when there is no monitor.
+
+    After preparing a resource, the SDK's `do_register` computes `mock_urn = await create_urn(name, ty,
+    parent_urn).future()` (an `Output.all(...).apply(...)` chain: three `Output`s, their tasks and loop
+    turns) and reads it only when no monitor is attached; the engine always attaches one. Called from
+    `do_register` while a monitor is set, with plain strings (as `do_register` passes them), this returns the
+    same URN string at once, wrapped so `.future()` still awaits. Every other caller (aliases, programs) gets
+    the SDK's own function.
+    """
+    import sys
+
+    from pulumi.runtime import settings as sdk_settings
+
+    class _Ready:
+        __slots__ = ("urn",)
+
+        def __init__(self, urn: str) -> None:
+            self.urn = urn
+
+        async def future(self) -> str:
+            return self.urn
+
+    def create_urn(name: Any, type_: Any, parent: Any = None, project: Any = None, stack: Any = None) -> Any:
+        if (sys._getframe(1).f_code is do_register and sdk_settings.get_monitor() is not None
+                and isinstance(name, str) and isinstance(type_, str) and project is None and stack is None
+                and (parent is None or isinstance(parent, str))):
+            prefix = (parent[:parent.rfind("::")] + "$" if parent is not None
+                      else f"urn:pulumi:{sdk_settings.get_stack()}::{sdk_settings.get_project()}::")
+            return _Ready(f"{prefix}{type_}::{name}")
+        return original(name, type_, parent, project, stack)
+
+    return create_urn
+
+
+def _cached_by_class(original: Callable[[type], Any]) -> Callable[[type], Any]:
+    """`pulumi._types.resource_types`, once per resource class instead of once per resource.
+
+    The SDK caches the types it reads from a class's property getters, but not those from its annotations
+    (`_types_from_annotations`, a `get_type_hints` over a class built for the purpose), and it asks for them
+    again for every resource it registers. Classes do not change during a run; callers only read the dict.
+    """
+    cache: dict[type, Any] = {}
+
+    def resource_types(resource_cls: type) -> Any:
+        found = cache.get(resource_cls)
+        if found is None:
+            found = cache[resource_cls] = original(resource_cls)
+        return found
+
+    return resource_types
+
+
+@contextmanager
+def _fewer_sdk_steps() -> Iterator[list[str]]:
+    """Swap in `_unused_mock_urn` and `_cached_by_class` while a program runs offline.
+
+    Guarded: each swap happens only when the SDK still has the function with the same parameters and, for
+    the URN, a `do_register` inside `register_resource` that names `create_urn` and keeps a `mock_urn`;
+    otherwise that part of the SDK runs as it is. Yields the names it swapped. tests/offline/test_engine.py
+    checks every stack it builds is identical either way, and that a changed SDK falls back.
+    """
+    from pulumi import _types as sdk_types
+    from pulumi.runtime import resource as sdk_resource
+    from pulumi.runtime import rpc
+
+    swaps: list[tuple[Any, str, Any]] = []
+    if _SDK_SHORTCUTS["enabled"]:
+        create_urn = getattr(sdk_resource, "create_urn", None)
+        do_register = _code_of_nested(getattr(sdk_resource, "register_resource", None), "do_register")
+        if (callable(create_urn) and do_register is not None and "create_urn" in do_register.co_names
+                and "mock_urn" in (*do_register.co_varnames, *do_register.co_cellvars)
+                and list(inspect.signature(create_urn).parameters) == ["name", "type_", "parent", "project",
+                                                                        "stack"]):
+            swaps.append((sdk_resource, "create_urn", _unused_mock_urn(create_urn, do_register)))
+        resource_types = getattr(sdk_types, "resource_types", None)
+        if (callable(resource_types) and getattr(rpc, "_types", None) is sdk_types
+                and list(inspect.signature(resource_types).parameters) == ["resource_cls"]):
+            swaps.append((sdk_types, "resource_types", _cached_by_class(resource_types)))
+    saved = [(module, name, getattr(module, name)) for module, name, _ in swaps]
+    for module, name, value in swaps:
+        setattr(module, name, value)
+    try:
+        yield [name for _, name, _ in swaps]
+    finally:
+        for module, name, value in saved:
+            setattr(module, name, value)
+
+
+#: The engine's shortcuts around the SDK's own bookkeeping (stack traces, per-property tasks, the unused mock
+#: URN, per-resource type lookups); tests switch them off to prove a stack is the same without them.
 _SDK_SHORTCUTS = {"enabled": True}
 
 
@@ -339,7 +436,7 @@ def run_callable(program: Callable[[], Any], *, project: str = "test", stack: st
         outputs.update(await pulumi.Output.from_input(exported).future() or {})
 
     try:
-        with _without_stack_traces(), _one_future_outputs():
+        with _without_stack_traces(), _one_future_outputs(), _fewer_sdk_steps():
             _sync_await(run_pulumi_func(main))
     finally:
         loop.run_until_complete(loop.shutdown_asyncgens())

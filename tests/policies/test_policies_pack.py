@@ -351,3 +351,24 @@ def test_every_unknown_key_and_every_non_text_id_is_reported() -> None:
     problems_found = [v.message for v in run(_stack(), config).violations if v.policy_name == "policy-config-valid"]
     for key in ("strict", "quiet", "verbose", "silent"):
         assert any(f"has an unknown key {key!r}" in m for m in problems_found), (key, problems_found)
+
+
+def test_shared_conversions_fall_back_when_pulumi_policy_changes(monkeypatch: pytest.MonkeyPatch) -> None:
+    """If pulumi-policy's servicer module no longer has the names `converted_once` replaces, the servicer runs
+    as it ships: nothing is patched, the stack request is handed over as it is, and the findings are the same."""
+    from pulumi.runtime.proto import analyzer_pb2
+    from pulumi_policy import policy as servicer_module
+    from pulumi_policy.policy import _PolicyAnalyzerServicer
+
+    from serverless_patterns.policies import runner
+    from serverless_patterns.policies.pack import PACK_ENFORCEMENT_LEVEL, PACK_NAME, PACK_VERSION, POLICIES
+
+    servicer = _PolicyAnalyzerServicer(PACK_NAME, PACK_VERSION, POLICIES, PACK_ENFORCEMENT_LEVEL)
+    with runner.converted_once(True, servicer) as shared:
+        assert "_get_resource_options" in vars(servicer) and shared.enabled
+    assert "_get_resource_options" not in vars(servicer)
+    monkeypatch.delattr(servicer_module, "unknown_checking_proxy")
+    request = analyzer_pb2.AnalyzeStackRequest()
+    with runner.converted_once(True, servicer) as shared:
+        assert not shared.enabled and shared.stack_request(request) is request
+        assert "_get_resource_options" not in vars(servicer)
