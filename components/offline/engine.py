@@ -309,9 +309,25 @@ def _cached_by_class(original: Callable[[type], Any]) -> Callable[[type], Any]:
     return resource_types
 
 
+def _debug_when_logged(original: Callable[..., None], logger: Any) -> Callable[..., None]:
+    """`pulumi.log.debug` that does nothing while the mock engine's logger drops debug messages.
+
+    The SDK sends several debug messages per resource; under mocks each becomes an `engine_pb2.LogRequest`
+    (and, for messages about a resource, a task awaiting its URN) handed to the mock engine, whose logger
+    then drops it below its level. Checked per call, so a program that turns debug logging on gets them all.
+    """
+    import logging
+
+    def debug(msg: str, resource: Any = None, stream_id: Any = None, ephemeral: Any = None) -> None:
+        if logger.isEnabledFor(logging.DEBUG):
+            original(msg, resource, stream_id, ephemeral)
+
+    return debug
+
+
 @contextmanager
 def _fewer_sdk_steps() -> Iterator[list[str]]:
-    """Swap in `_unused_mock_urn` and `_cached_by_class` while a program runs offline.
+    """Swap in `_unused_mock_urn`, `_debug_when_logged` and `_cached_by_class` while a program runs offline.
 
     Guarded: each swap happens only when the SDK still has the function with the same parameters and, for
     the URN, a `do_register` inside `register_resource` that names `create_urn` and keeps a `mock_urn`;
@@ -319,8 +335,10 @@ def _fewer_sdk_steps() -> Iterator[list[str]]:
     checks every stack it builds is identical either way, and that a changed SDK falls back.
     """
     from pulumi import _types as sdk_types
+    from pulumi import log as sdk_log
     from pulumi.runtime import resource as sdk_resource
     from pulumi.runtime import rpc
+    from pulumi.runtime.mocks import MockEngine
 
     swaps: list[tuple[Any, str, Any]] = []
     if _SDK_SHORTCUTS["enabled"]:
@@ -331,6 +349,12 @@ def _fewer_sdk_steps() -> Iterator[list[str]]:
                 and list(inspect.signature(create_urn).parameters) == ["name", "type_", "parent", "project",
                                                                         "stack"]):
             swaps.append((sdk_resource, "create_urn", _unused_mock_urn(create_urn, do_register)))
+        debug = getattr(sdk_log, "debug", None)
+        logger = getattr(runtime_settings.get_engine(), "logger", None)
+        if (callable(debug) and callable(getattr(logger, "isEnabledFor", None))
+                and isinstance(runtime_settings.get_engine(), MockEngine)
+                and list(inspect.signature(debug).parameters) == ["msg", "resource", "stream_id", "ephemeral"]):
+            swaps.append((sdk_log, "debug", _debug_when_logged(debug, logger)))
         resource_types = getattr(sdk_types, "resource_types", None)
         if (callable(resource_types) and getattr(rpc, "_types", None) is sdk_types
                 and list(inspect.signature(resource_types).parameters) == ["resource_cls"]):

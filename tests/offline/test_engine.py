@@ -195,23 +195,31 @@ def test_stack_lookups_are_indexed_and_follow_changes() -> None:
 
 
 def test_sdk_shortcuts_are_in_place_with_this_sdk() -> None:
-    """With the SDK this library pins, every guarded shortcut recognises the SDK and is used."""
+    """With the SDK this library pins, every guarded shortcut recognises the SDK and is used while a program
+    runs, and the SDK is as it shipped afterwards."""
+    from pulumi import _types as sdk_types
+    from pulumi import log as sdk_log
     from pulumi.runtime import resource as sdk_resource
     from pulumi.runtime import rpc
 
     from serverless_patterns.offline import engine
 
-    shipped = (sdk_resource._get_stack_trace, rpc.transfer_properties)
-    with engine._without_stack_traces(), engine._one_future_outputs(), engine._fewer_sdk_steps() as swapped:
-        assert sdk_resource._get_stack_trace is not shipped[0]
-        assert rpc.transfer_properties is engine._one_future_per_property
-        assert swapped == ["create_urn", "resource_types"]
-    assert (sdk_resource._get_stack_trace, rpc.transfer_properties) == shipped
+    def current() -> list[object]:
+        return [sdk_resource._get_stack_trace, rpc.transfer_properties, sdk_resource.create_urn, sdk_log.debug,
+                sdk_types.resource_types]
+
+    shipped = current()
+    during: list[object] = []
+    run_callable(lambda: during.extend(current()))
+    assert [a is b for a, b in zip(during, shipped, strict=True)] == [False] * len(shipped)
+    assert during[1] is engine._one_future_per_property
+    assert current() == shipped
 
 
 def test_sdk_shortcuts_fall_back_when_the_sdk_changes(monkeypatch: pytest.MonkeyPatch) -> None:
     """An SDK whose internals no longer look as the shortcuts expect runs as it is, and the stack is the same."""
     from pulumi import _types as sdk_types
+    from pulumi import log as sdk_log
     from pulumi.runtime import resource as sdk_resource
     from pulumi.runtime import rpc
 
@@ -220,6 +228,7 @@ def test_sdk_shortcuts_fall_back_when_the_sdk_changes(monkeypatch: pytest.Monkey
     with engine.sdk_shortcuts(False):
         as_shipped = run_program(FIXTURE, "dev")
     register, transfer, types = sdk_resource.register_resource, rpc.transfer_properties, sdk_types.resource_types
+    debug = sdk_log.debug
     calls = {"create_urn": 0}
     create_urn = sdk_resource.create_urn
 
@@ -228,12 +237,13 @@ def test_sdk_shortcuts_fall_back_when_the_sdk_changes(monkeypatch: pytest.Monkey
         calls["create_urn"] += 1
         return create_urn(name, type_, parent, project, stack)  # type: ignore[arg-type]
 
-    # A register_resource without a nested do_register, a transfer_properties and a resource_types with other
-    # parameters, and no _get_stack_trace: what a changed SDK could look like to the guards.
+    # A register_resource without a nested do_register, a transfer_properties, a resource_types and a log.debug
+    # with other parameters, and no _get_stack_trace: what a changed SDK could look like to the guards.
     monkeypatch.setattr(sdk_resource, "register_resource", lambda *args, **kwargs: register(*args, **kwargs))
     monkeypatch.setattr(sdk_resource, "create_urn", counted_create_urn)
     monkeypatch.setattr(rpc, "transfer_properties", lambda *args: transfer(*args))
     monkeypatch.setattr(sdk_types, "resource_types", lambda cls, *rest: types(cls))
+    monkeypatch.setattr(sdk_log, "debug", lambda *args: debug(*args))
     changed = (sdk_resource.register_resource, rpc.transfer_properties, sdk_types.resource_types)
     with engine._one_future_outputs(), engine._fewer_sdk_steps() as swapped:
         assert swapped == []
