@@ -280,7 +280,19 @@ def _valid_level(level: Any) -> bool:
 
 
 def _struct(values: Mapping[str, Any]) -> struct_pb2.Struct:
-    return json_format.ParseDict(serialize_properties(dict(values)), struct_pb2.Struct())
+    """`values` as the engine sends them: pulumi-policy's wire form (assets, secrets, unknowns) in a `Struct`.
+
+    `Struct.update` builds the same message as `json_format.ParseDict` from the JSON values `serialize_properties`
+    returns, without ParseDict's per-value bookkeeping (tests/policies/test_policies_pack.py compares both on
+    every resource of the `dev` and `example` stacks); anything it refuses goes through ParseDict, which names
+    what is wrong."""
+    wire = serialize_properties(dict(values))
+    message = struct_pb2.Struct()
+    try:
+        message.update(wire)
+    except (ValueError, TypeError, AttributeError):
+        return json_format.ParseDict(wire, struct_pb2.Struct())
+    return message
 
 
 def _options(resource: CapturedResource) -> proto.AnalyzerResourceOptions:

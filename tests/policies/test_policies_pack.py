@@ -372,3 +372,26 @@ def test_shared_conversions_fall_back_when_pulumi_policy_changes(monkeypatch: py
     with runner.converted_once(True, servicer) as shared:
         assert not shared.enabled and shared.stack_request(request) is request
         assert "_get_resource_options" not in vars(servicer)
+
+
+@pytest.mark.parametrize("stack_name", ["dev", "example"])
+def test_structs_are_built_as_parse_dict_builds_them(stack_name: str) -> None:
+    """The runner's `Struct`s (inputs for Analyze, outputs for AnalyzeStack, provider inputs) are byte for byte
+    what `json_format.ParseDict` makes of the same wire values."""
+    from pathlib import Path
+
+    from google.protobuf import json_format, struct_pb2
+    from pulumi_policy.deserialize import serialize_properties
+
+    from serverless_patterns.offline import run_program
+    from serverless_patterns.policies import runner
+
+    stack = run_program(Path(__file__).resolve().parents[2], stack_name)
+    for resource in stack.resources:
+        for values in (resource.inputs, resource.outputs, resource.component_outputs):
+            wire = serialize_properties(dict(values))
+            updated = struct_pb2.Struct()
+            updated.update(wire)  # the runner's way, which must not have to fall back here
+            parsed = json_format.ParseDict(wire, struct_pb2.Struct()).SerializeToString(deterministic=True)
+            assert updated.SerializeToString(deterministic=True) == parsed, resource.urn
+            assert runner._struct(values).SerializeToString(deterministic=True) == parsed, resource.urn
