@@ -14,6 +14,7 @@ still appears.
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
@@ -220,8 +221,14 @@ def action_matches(granted: str, needed: str) -> bool:
 
 def wildcard_match(pattern: str, value: str) -> bool:
     """IAM-style glob: `*` any run, `?` one character; everything else literal."""
-    regex = "".join(".*" if c == "*" else "." if c == "?" else re.escape(c) for c in pattern)
-    return re.fullmatch(regex, value, flags=re.DOTALL) is not None
+    return _wildcard_regex(pattern).fullmatch(value) is not None
+
+
+@functools.lru_cache(maxsize=4096)
+def _wildcard_regex(pattern: str) -> re.Pattern[str]:
+    """The regex of an IAM-style glob, built once per pattern (the pack matches the same actions and ARNs
+    against many statements)."""
+    return re.compile("".join(".*" if c == "*" else "." if c == "?" else re.escape(c) for c in pattern), re.DOTALL)
 
 
 # --------------------------------------------------------------------------- suppressions
