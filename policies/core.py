@@ -365,6 +365,13 @@ def _check_config(rule_id: str, config: Mapping[str, Any] | None, schema: Policy
                                               f"(known: {allowed}); it is ignored")
 
 
+class TypedResourcePolicy(ResourceValidationPolicy):
+    """A resource policy that reports only on `resource_types` (None: on every type); for any other type its
+    validation only checks its config (`_check_config`), so a runner that has checked the config once may skip it."""
+
+    resource_types: frozenset[str] | None = None
+
+
 def resource_rule(rule_id: str, description: str, check: ResourceCheck, *, types: Iterable[str] | None = None,
                   enforcement_level: EnforcementLevel = EnforcementLevel.MANDATORY,
                   severity: Severity = Severity.HIGH, cdk_nag: str = "—", remediation: str = "",
@@ -384,9 +391,11 @@ def resource_rule(rule_id: str, description: str, check: ResourceCheck, *, types
             report_violation(message, None)
 
     RULES[rule_id] = RuleInfo(rule_id, "resource", enforcement_level, cdk_nag, description)
-    return ResourceValidationPolicy(name=rule_id, description=description, validate=validate,
-                                    enforcement_level=enforcement_level, severity=severity,
-                                    remediation_steps=remediation or None, config_schema=config_schema)
+    policy = TypedResourcePolicy(name=rule_id, description=description, validate=validate,
+                                 enforcement_level=enforcement_level, severity=severity,
+                                 remediation_steps=remediation or None, config_schema=config_schema)
+    policy.resource_types = wanted
+    return policy
 
 
 def stack_rule(rule_id: str, description: str, check: StackCheck, *,

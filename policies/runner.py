@@ -27,7 +27,7 @@ from pulumi_policy import EnforcementLevel, Policy
 from pulumi_policy.deserialize import serialize_properties
 from pulumi_policy.policy import _PolicyAnalyzerServicer
 
-from serverless_patterns.policies.core import STATE, SuppressedFinding
+from serverless_patterns.policies.core import STATE, SuppressedFinding, TypedResourcePolicy
 from serverless_patterns.policies.pack import PACK_ENFORCEMENT_LEVEL, PACK_NAME, PACK_VERSION, POLICIES
 from serverless_patterns.policies.suppressions import CONFIG_POLICY, SUPPRESSION_POLICY
 
@@ -96,8 +96,8 @@ def run(stack: CapturedStack, config: Mapping[str, Any] | None = None,
     started = time.perf_counter()
     by_urn = {r.urn: r for r in stack.resources}
     with converted_once(share_conversions, servicer) as shared:
-        for resource in stack.resources:
-            response = servicer.Analyze(analyze_request(resource, by_urn), None)
+        for index, resource in enumerate(stack.resources):
+            response = shared.analyze(servicer, analyze_request(resource, by_urn), every_policy=index == 0)
             for diagnostic in response.diagnostics:
                 analysis.violations.append(_violation(diagnostic, resource.urn, resource.type, resource.name))
 
@@ -142,9 +142,34 @@ class _ReadOnce:
 
 @dataclass(frozen=True)
 class _Sharing:
-    """What `converted_once` shares; `stack_request` is the stack request as the servicer should read it."""
+    """What `converted_once` shares; `stack_request` is the stack request as the servicer should read it, and
+    `analyze` runs `Analyze` with the policies that can report on the request's resource type."""
 
     enabled: bool
+    _by_type: dict[str, list[Policy]] = field(default_factory=dict)
+
+    def analyze(self, servicer: _PolicyAnalyzerServicer, request: proto.AnalyzeRequest, *,
+                every_policy: bool = False) -> proto.AnalyzeResponse:
+        """`servicer.Analyze(request)`, past the policies that report only on other types.
+
+        A `TypedResourcePolicy` does nothing for another type but check its config, which records the same
+        config problems on every call; so the first call (`every_policy`) runs every policy, and each later call
+        only the policies that can report on its type, in the pack's order. Guarded: the servicer's list of
+        policies is swapped only while it is the list it was built with.
+        """
+        policies = getattr(servicer, "_PolicyAnalyzerServicer__policies", None)
+        if not self.enabled or every_policy or not isinstance(policies, list):
+            return servicer.Analyze(request, None)
+        subset = self._by_type.get(request.type)
+        if subset is None:
+            subset = self._by_type[request.type] = [
+                p for p in policies if not isinstance(p, TypedResourcePolicy) or p.resource_types is None
+                or request.type in p.resource_types]
+        servicer._PolicyAnalyzerServicer__policies = subset  # type: ignore[attr-defined]
+        try:
+            return servicer.Analyze(request, None)
+        finally:
+            servicer._PolicyAnalyzerServicer__policies = policies  # type: ignore[attr-defined]
 
     def stack_request(self, request: proto.AnalyzeStackRequest) -> Any:
         if not self.enabled:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from typing import Any
 
 import pulumi
 import pulumi_aws as aws
@@ -395,3 +396,39 @@ def test_structs_are_built_as_parse_dict_builds_them(stack_name: str) -> None:
             parsed = json_format.ParseDict(wire, struct_pb2.Struct()).SerializeToString(deterministic=True)
             assert updated.SerializeToString(deterministic=True) == parsed, resource.urn
             assert runner._struct(values).SerializeToString(deterministic=True) == parsed, resource.urn
+
+
+def test_typed_rules_run_on_every_type_once_then_only_on_their_own(dev: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The runner's first Analyze call runs every rule (each checks its config there); after it, a rule with
+    resource types runs only on resources of those types. Unknown config keys of rules whose types are not in
+    the stack's first resource are still reported (the conftest compares every finding with the servicer run
+    as it ships)."""
+    from collections import Counter
+
+    from pulumi_policy import ResourceValidationPolicy
+
+    from serverless_patterns.policies import runner
+    from serverless_patterns.policies.core import TypedResourcePolicy
+    from serverless_patterns.policies.pack import POLICIES
+
+    calls: Counter[tuple[str, str]] = Counter()
+    real = ResourceValidationPolicy.validate
+
+    def counted(self: ResourceValidationPolicy, args: Any, report: Any) -> Any:
+        calls[(self.name, args.urn)] += 1
+        return real(self, args, report)
+
+    monkeypatch.setattr(TypedResourcePolicy, "validate", counted)
+    typed = [p for p in POLICIES if isinstance(p, TypedResourcePolicy) and p.resource_types is not None]
+    rule = next(p for p in typed if dev.resources[0].type not in (p.resource_types or ()))
+    violations = runner.analyze(dev, {rule.name: {"noSuchSetting": 1}})
+    assert any(v.policy_name == "policy-config-valid" and "noSuchSetting" in v.message for v in violations)
+    # The conftest analyzes twice: once through the servicer as it ships (every rule on every resource), then as
+    # the plan does; what the plan's run added is the count less one.
+    first = dev.resources[0].urn
+    for policy in typed:
+        assert calls[(policy.name, first)] - 1 == 1
+        expected = {r.urn for r in dev.resources[1:] if r.type in (policy.resource_types or ())}
+        ran = {urn for (name, urn), count in calls.items() if name == policy.name and urn != first and count - 1}
+        assert ran == expected, policy.name
+        assert all(calls[(policy.name, r.urn)] == 1 for r in dev.resources[1:] if r.urn not in expected)
