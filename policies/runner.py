@@ -304,14 +304,31 @@ def _valid_level(level: Any) -> bool:
     return level in {e.value for e in EnforcementLevel}
 
 
+_PLAIN = (str, bool, int, float, type(None))
+
+
+def _wire(value: Any) -> Any:
+    """pulumi-policy's `serialize_properties`, with plain values (exactly `dict`, `list`, `str`, numbers, booleans,
+    None) copied as it copies them, without its dozen `isinstance` checks each; anything else (assets, archives,
+    secrets, proxies, subclasses) goes to pulumi-policy itself."""
+    kind = type(value)
+    if kind in _PLAIN:
+        return value
+    if kind is dict:
+        return {key: _wire(item) for key, item in value.items()}
+    if kind is list:
+        return [_wire(item) for item in value]
+    return serialize_properties(value)
+
+
 def _struct(values: Mapping[str, Any]) -> struct_pb2.Struct:
-    """`values` as the engine sends them: pulumi-policy's wire form (assets, secrets, unknowns) in a `Struct`.
+    """`values` as the engine sends them: pulumi-policy's wire form (assets, secrets, unknowns; `_wire`) in a `Struct`.
 
     `Struct.update` builds the same message as `json_format.ParseDict` from the JSON values `serialize_properties`
     returns, without ParseDict's per-value bookkeeping (tests/policies/test_policies_pack.py compares both on
     every resource of the `dev` and `example` stacks); anything it refuses goes through ParseDict, which names
     what is wrong."""
-    wire = serialize_properties(dict(values))
+    wire = _wire(dict(values))
     message = struct_pb2.Struct()
     try:
         message.update(wire)

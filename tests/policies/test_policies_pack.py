@@ -377,8 +377,8 @@ def test_shared_conversions_fall_back_when_pulumi_policy_changes(monkeypatch: py
 
 @pytest.mark.parametrize("stack_name", ["dev", "example"])
 def test_structs_are_built_as_parse_dict_builds_them(stack_name: str) -> None:
-    """The runner's `Struct`s (inputs for Analyze, outputs for AnalyzeStack, provider inputs) are byte for byte
-    what `json_format.ParseDict` makes of the same wire values."""
+    """The runner's wire values are pulumi-policy's `serialize_properties`, and its `Struct`s (inputs for Analyze,
+    outputs for AnalyzeStack, provider inputs) are byte for byte what `json_format.ParseDict` makes of them."""
     from pathlib import Path
 
     from google.protobuf import json_format, struct_pb2
@@ -391,6 +391,7 @@ def test_structs_are_built_as_parse_dict_builds_them(stack_name: str) -> None:
     for resource in stack.resources:
         for values in (resource.inputs, resource.outputs, resource.component_outputs):
             wire = serialize_properties(dict(values))
+            assert runner._wire(dict(values)) == wire, resource.urn
             updated = struct_pb2.Struct()
             updated.update(wire)  # the runner's way, which must not have to fall back here
             parsed = json_format.ParseDict(wire, struct_pb2.Struct()).SerializeToString(deterministic=True)
