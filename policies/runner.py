@@ -159,7 +159,8 @@ class _Sharing:
         """
         policies = getattr(servicer, "_PolicyAnalyzerServicer__policies", None)
         if not self.enabled or every_policy or not isinstance(policies, list):
-            return servicer.Analyze(request, None)
+            response: proto.AnalyzeResponse = servicer.Analyze(request, None)
+            return response
         subset = self._by_type.get(request.type)
         if subset is None:
             subset = self._by_type[request.type] = [
@@ -167,9 +168,10 @@ class _Sharing:
                 or request.type in p.resource_types]
         servicer._PolicyAnalyzerServicer__policies = subset  # type: ignore[attr-defined]
         try:
-            return servicer.Analyze(request, None)
+            response = servicer.Analyze(request, None)
         finally:
             servicer._PolicyAnalyzerServicer__policies = policies  # type: ignore[attr-defined]
+        return response
 
     def stack_request(self, request: proto.AnalyzeStackRequest) -> Any:
         if not self.enabled:

@@ -211,7 +211,8 @@ def powertools_layer_arn(partition: pulumi.Input[str], region: pulumi.Input[str]
         # source's own module: `aws.ssm.<name>` would load all of pulumi_aws.ssm's modules (about 0.1 s of
         # CPU at every `pulumi preview` and `up`) for this one function.
         get_parameter = importlib.import_module("pulumi_aws.ssm.get_parameter")
-        return get_parameter.get_parameter_output(name=name, opts=opts).insecure_value.apply(checked)
+        value: pulumi.Output[str] = get_parameter.get_parameter_output(name=name, opts=opts).insecure_value
+        return value.apply(checked)
 
     return pulumi.Output.all(partition, region).apply(resolve)
 
