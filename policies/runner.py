@@ -95,18 +95,21 @@ def run(stack: CapturedStack, config: Mapping[str, Any] | None = None,
 
     started = time.perf_counter()
     by_urn = {r.urn: r for r in stack.resources}
+    providers: dict[str, proto.AnalyzerProviderResource | None] = {}
     with converted_once(share_conversions, servicer) as shared:
         for index, resource in enumerate(stack.resources):
-            response = shared.analyze(servicer, analyze_request(resource, by_urn), every_policy=index == 0)
+            response = shared.analyze(servicer, analyze_request(resource, by_urn, providers),
+                                      every_policy=index == 0, provider=providers.get(resource.provider))
             for diagnostic in response.diagnostics:
                 analysis.violations.append(_violation(diagnostic, resource.urn, resource.type, resource.name))
 
         analysis.timings["resource policies"] = time.perf_counter() - started
 
         started = time.perf_counter()
-        stack_request = proto.AnalyzeStackRequest(resources=[stack_resource_message(r, by_urn)
+        stack_request = proto.AnalyzeStackRequest(resources=[stack_resource_message(r, by_urn, providers)
                                                              for r in stack.resources])
-        response = servicer.AnalyzeStack(shared.stack_request(stack_request), None)
+        response = servicer.AnalyzeStack(
+            shared.stack_request(stack_request, [providers.get(r.provider) for r in stack.resources]), None)
     for diagnostic in response.diagnostics:
         target = by_urn.get(diagnostic.urn)
         if target is not None:
@@ -149,15 +152,20 @@ class _Sharing:
     _by_type: dict[str, list[Policy]] = field(default_factory=dict)
 
     def analyze(self, servicer: _PolicyAnalyzerServicer, request: proto.AnalyzeRequest, *,
-                every_policy: bool = False) -> proto.AnalyzeResponse:
+                every_policy: bool = False, provider: proto.AnalyzerProviderResource | None = None
+                ) -> proto.AnalyzeResponse:
         """`servicer.Analyze(request)`, past the policies that report only on other types.
 
         A `TypedResourcePolicy` does nothing for another type but check its config, which records the same
         config problems on every call; so the first call (`every_policy`) runs every policy, and each later call
         only the policies that can report on its type, in the pack's order. Guarded: the servicer's list of
-        policies is swapped only while it is the list it was built with.
+        policies is swapped only while it is the list it was built with. `provider` is the message the
+        request's provider was copied from, shared by every resource of that provider (`_ReadOnce`), so its
+        properties are converted once per provider.
         """
         policies = getattr(servicer, "_PolicyAnalyzerServicer__policies", None)
+        if self.enabled and provider is not None:
+            request = _ReadOnce(request, provider=provider)
         if not self.enabled or every_policy or not isinstance(policies, list):
             response: proto.AnalyzeResponse = servicer.Analyze(request, None)
             return response
@@ -173,11 +181,17 @@ class _Sharing:
             servicer._PolicyAnalyzerServicer__policies = policies  # type: ignore[attr-defined]
         return response
 
-    def stack_request(self, request: proto.AnalyzeStackRequest) -> Any:
+    def stack_request(self, request: proto.AnalyzeStackRequest,
+                      providers: Sequence[proto.AnalyzerProviderResource | None] = ()) -> Any:
+        """The request with each resource read once; `providers[i]` (if given) is the message resource i's
+        provider was copied from, shared by the resources of that provider."""
         if not self.enabled:
             return request
+        shared = list(providers) or [None] * len(request.resources)
         resources = tuple(_ReadOnce(r, propertyDependencies=dict(r.propertyDependencies),
-                                    dependencies=tuple(r.dependencies)) for r in request.resources)
+                                    dependencies=tuple(r.dependencies),
+                                    **({"provider": provider} if provider is not None else {}))
+                          for r, provider in zip(request.resources, shared, strict=True))
         return _ReadOnce(request, resources=resources)
 
 
@@ -343,28 +357,36 @@ def _options(resource: CapturedResource) -> proto.AnalyzerResourceOptions:
     return proto.AnalyzerResourceOptions(parent=resource.parent or "")
 
 
-def _provider(resource: CapturedResource, by_urn: Mapping[str, CapturedResource]
+def _provider(resource: CapturedResource, by_urn: Mapping[str, CapturedResource],
+              cache: dict[str, proto.AnalyzerProviderResource | None] | None = None
               ) -> proto.AnalyzerProviderResource | None:
+    """The resource's explicit provider as the engine describes it (built once per provider with a `cache`)."""
     if not resource.provider:
         return None
+    if cache is not None and resource.provider in cache:
+        return cache[resource.provider]
     provider = by_urn.get(resource.provider.rsplit("::", 1)[0])
-    if provider is None:
-        return None
-    return proto.AnalyzerProviderResource(type=provider.type, properties=_struct(provider.inputs), urn=provider.urn,
-                                          name=provider.name)
+    message = None if provider is None else proto.AnalyzerProviderResource(
+        type=provider.type, properties=_struct(provider.inputs), urn=provider.urn, name=provider.name)
+    if cache is not None:
+        cache[resource.provider] = message
+    return message
 
 
-def analyze_request(resource: CapturedResource, by_urn: Mapping[str, CapturedResource]) -> proto.AnalyzeRequest:
+def analyze_request(resource: CapturedResource, by_urn: Mapping[str, CapturedResource],
+                    providers: dict[str, proto.AnalyzerProviderResource | None] | None = None
+                    ) -> proto.AnalyzeRequest:
     """What the engine sends for one resource: its inputs."""
     request = proto.AnalyzeRequest(type=resource.type, properties=_struct(resource.inputs), urn=resource.urn,
                                    name=resource.name, options=_options(resource))
-    provider = _provider(resource, by_urn)
+    provider = _provider(resource, by_urn, providers)
     if provider is not None:
         request.provider.CopyFrom(provider)
     return request
 
 
-def stack_resource_message(resource: CapturedResource, by_urn: Mapping[str, CapturedResource]
+def stack_resource_message(resource: CapturedResource, by_urn: Mapping[str, CapturedResource],
+                           providers: dict[str, proto.AnalyzerProviderResource | None] | None = None
                            ) -> proto.AnalyzerResource:
     """What the engine sends for one resource at stack analysis: outputs, parent, dependencies."""
     props = dict(resource.outputs or resource.component_outputs or resource.inputs)
@@ -375,7 +397,7 @@ def stack_resource_message(resource: CapturedResource, by_urn: Mapping[str, Capt
         options=_options(resource), parent=resource.parent or "", dependencies=list(resource.dependencies))
     for key, urns in resource.property_dependencies.items():
         message.propertyDependencies[key].urns.extend(urns)
-    provider = _provider(resource, by_urn)
+    provider = _provider(resource, by_urn, providers)
     if provider is not None:
         message.provider.CopyFrom(provider)
     return message
