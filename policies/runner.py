@@ -164,10 +164,9 @@ class _Sharing:
         properties are converted once per provider.
         """
         policies = getattr(servicer, "_PolicyAnalyzerServicer__policies", None)
-        if self.enabled and provider is not None:
-            request = _ReadOnce(request, provider=provider)
+        message: Any = _ReadOnce(request, provider=provider) if self.enabled and provider is not None else request
         if not self.enabled or every_policy or not isinstance(policies, list):
-            response: proto.AnalyzeResponse = servicer.Analyze(request, None)
+            response: proto.AnalyzeResponse = servicer.Analyze(message, None)
             return response
         subset = self._by_type.get(request.type)
         if subset is None:
@@ -176,7 +175,7 @@ class _Sharing:
                 or request.type in p.resource_types]
         servicer._PolicyAnalyzerServicer__policies = subset  # type: ignore[attr-defined]
         try:
-            response = servicer.Analyze(request, None)
+            response = servicer.Analyze(message, None)
         finally:
             servicer._PolicyAnalyzerServicer__policies = policies  # type: ignore[attr-defined]
         return response
