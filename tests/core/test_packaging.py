@@ -105,6 +105,22 @@ def test_the_layer_carries_the_powertools_release_the_tests_run_against() -> Non
                 "aws-lambda-powertools") == TESTED_POWERTOOLS
 
 
+def test_the_layer_carries_the_json_schema_validator_the_progress_handlers_import() -> None:
+    """The progress WebSocket folder has no requirements.txt: fastjsonschema must come from the Powertools layer.
+    Powertools builds its public layer with every extra (`aws-lambda-powertools[all]==<release>`:
+    https://github.com/aws-powertools/powertools-lambda-python/blob/develop/layer_v3/layer_constructors/helpers.py,
+    `construct_build_args`, extras included by default), so the tested release's `all` extra must require it, and
+    the version installed for the tests must satisfy that range."""
+    from packaging.requirements import Requirement
+
+    folder = ROOT / "lambdas" / "progress_tracker" / "websocket"
+    assert not (folder / "requirements.txt").exists()
+    assert "import fastjsonschema" in (folder / "progress_messages.py").read_text()
+    extras = [Requirement(raw) for raw in importlib.metadata.requires("aws-lambda-powertools") or []]
+    [needed] = [r for r in extras if r.name == "fastjsonschema" and r.marker and r.marker.evaluate({"extra": "all"})]
+    assert needed.specifier.contains(importlib.metadata.version("fastjsonschema"))
+
+
 @pytest.mark.parametrize(("partition_region", "account"), [
     (("aws", "eu-west-1"), "017000801446"), (("aws-cn", "cn-north-1"), "498634801083")])
 def test_the_layer_is_the_one_powertools_publishes_for_the_tested_release(

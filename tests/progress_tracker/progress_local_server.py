@@ -13,11 +13,22 @@ import threading
 from dataclasses import dataclass, field
 from typing import Any
 
-from progress_messages import ResumeRequest, StartRequest, validate
+from progress_messages import (
+    RESUME_SCHEMA,
+    START_SCHEMA,
+    ResumeRequest,
+    StartRequest,
+    compiled,
+    start_request,
+    validate,
+)
 from progress_protocol import SESSION_RE, ProtocolError, error_message, execution_name, parse_body
 from websockets.asyncio.server import ServerConnection, serve
 
 from serverless_patterns.progress_tracker.reporting import DEMO_POINTS
+
+VALID_START = compiled(START_SCHEMA)
+VALID_RESUME = compiled(RESUME_SCHEMA)
 
 
 @dataclass
@@ -97,8 +108,8 @@ class ProgressServer:
             data = parse_body(raw)
             self.requests.append(data)
             if data.get("action") == "start":
-                start: StartRequest = validate(StartRequest, data)
-                name = execution_name("anonymous", session, start.requestId)
+                start: StartRequest = start_request(VALID_START, data)
+                name = execution_name("anonymous", session, start["requestId"])
                 already = name in self.executions
                 if not already:
                     self.executions[name] = Execution(session, {"type": "progress", "executionId": name,
@@ -106,11 +117,11 @@ class ProgressServer:
                                                                 "status": "PENDING"})
                     self._tasks.add(self._loop.create_task(self._workflow(name)))
                 self.executions[name].followers.add(connection)
-                return {"type": "started", "executionId": name, "requestId": start.requestId,
+                return {"type": "started", "executionId": name, "requestId": start["requestId"],
                         "alreadyStarted": already}
             if data.get("action") == "resume":
-                resume: ResumeRequest = validate(ResumeRequest, data)
-                name = resume.executionId or execution_name("anonymous", session, str(resume.requestId))
+                resume: ResumeRequest = validate(VALID_RESUME, data)
+                name = resume.get("executionId") or execution_name("anonymous", session, str(resume.get("requestId")))
                 execution = self.executions.get(name)
                 if execution is None:
                     raise ProtocolError("unknown_execution", f"no execution {name!r} is known", 404)

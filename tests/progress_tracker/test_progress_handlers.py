@@ -147,11 +147,15 @@ def test_start_failure_is_reported_and_retryable(handlers: Any, context: Any, st
 @pytest.mark.parametrize("raw,code,words", [
     ("{not json", "malformed_json", "not valid JSON"),
     ("[1, 2]", "malformed_message", "JSON object"),
-    ({"action": "start"}, "invalid_request", "requestId"),
-    ({"action": "start", "requestId": "x"}, "invalid_request", "requestId"),
-    ({"action": "start", "requestId": "req-00000001", "color": "red"}, "invalid_request", "color"),
+    # One case per rule of START_SCHEMA (the reason names the field), and the size check JSON Schema cannot express.
+    ({"action": "start"}, "invalid_request", "message: must contain ['requestId']"),
+    ({"action": "start", "requestId": "x"}, "invalid_request", "requestId: must match pattern"),
+    ({"action": "start", "requestId": "req-00000001\n"}, "invalid_request", "requestId: must match pattern"),
+    ({"action": "start", "requestId": 12345678}, "invalid_request", "requestId: must be string"),
+    ({"action": "start", "requestId": "req-00000001", "color": "red"}, "invalid_request", "{'color'}"),
+    ({"action": "start", "requestId": "req-00000001", "order": [1]}, "invalid_request", "order: must be object"),
     ({"action": "start", "requestId": "req-00000001", "order": {"blob": "x" * 40000}}, "invalid_request",
-     "larger than"),
+     "order: is larger than 32768 bytes"),
 ])
 def test_start_bad_input_gets_error_message(handlers: Any, context: Any, state_machine: str, raw: Any,
                                             code: str, words: str) -> None:
@@ -232,15 +236,23 @@ def test_resume_of_same_session_other_principal_is_refused(handlers: Any, contex
     assert body(response)["error"] == "forbidden_execution"
 
 
-@pytest.mark.parametrize("message,code", [
-    ({"action": "resume", "executionId": "order-unknown-000"}, "unknown_execution"),
-    ({"action": "resume"}, "invalid_request"),
-    ({"action": "resume", "executionId": "order-aaaaaaaa", "requestId": "req-00000001"}, "invalid_request"),
+@pytest.mark.parametrize("message,status,code,words", [
+    ({"action": "resume", "executionId": "order-unknown-000"}, 404, "unknown_execution", "order-unknown-000"),
+    # One case per rule of RESUME_SCHEMA: neither id, both ids, an id's pattern, an extra field.
+    ({"action": "resume"}, 400, "invalid_request", "executionId or requestId: give exactly one"),
+    ({"action": "resume", "executionId": "order-aaaaaaaa", "requestId": "req-00000001"}, 400, "invalid_request",
+     "executionId or requestId: give exactly one"),
+    ({"action": "resume", "executionId": "order aaaaaaaa"}, 400, "invalid_request",
+     "executionId: must match pattern"),
+    ({"action": "resume", "requestId": "req-1"}, 400, "invalid_request", "requestId: must match pattern"),
+    ({"action": "resume", "requestId": "req-00000001", "since": 3}, 400, "invalid_request", "{'since'}"),
 ])
-def test_resume_bad_input(handlers: Any, context: Any, message: dict[str, Any], code: str) -> None:
+def test_resume_bad_input(handlers: Any, context: Any, message: dict[str, Any], status: int, code: str,
+                          words: str) -> None:
     connect(handlers, context, "conn-1")
     response = handlers.on_resume.handler(ws_event("resume", "conn-1", message), context)
-    assert response["statusCode"] in (400, 404) and body(response)["error"] == code
+    assert response["statusCode"] == status and body(response)["error"] == code
+    assert words in body(response)["message"]
 
 
 # --- ReportProgress ------------------------------------------------------------------------
@@ -371,17 +383,44 @@ def test_stale_report_does_not_overwrite_newer_progress(handlers: Any, context: 
     assert table().get_item(Key={"pk": f"EXEC#{execution}", "sk": "STATE"})["Item"]["percent"] == 90
 
 
-@pytest.mark.parametrize("event", [{}, {"executionId": "x", "percent": 140}, {"percent": 10},
-                                   {"executionId": "x", "percent": "lots"}])
-def test_report_bad_input_is_answered_not_raised(handlers: Any, context: Any, event: dict[str, Any]) -> None:
+@pytest.mark.parametrize("event,words", [
+    # One case per rule of PROGRESS_SCHEMA; "50" is refused: the protocol's percent is a JSON number.
+    ({}, "message: must contain ['executionId', 'percent']"),
+    ({"percent": 10}, "message: must contain ['executionId']"),
+    ({"executionId": "", "percent": 10}, "executionId: must be longer than or equal to 1"),
+    ({"executionId": "x" * 81, "percent": 10}, "executionId: must be shorter than or equal to 80"),
+    ({"executionId": "x", "percent": 140}, "percent: must be smaller than or equal to 100"),
+    ({"executionId": "x", "percent": -1}, "percent: must be bigger than or equal to 0"),
+    ({"executionId": "x", "percent": "lots"}, "percent: must be integer"),
+    ({"executionId": "x", "percent": "50"}, "percent: must be integer"),
+    ({"executionId": "x", "percent": 50.5}, "percent: must be integer"),
+    ({"executionId": "x", "percent": 50, "message": 7}, "message: must be string"),
+    ({"executionId": "x", "percent": 50, "status": "DONE"}, "status: must be one of"),
+    ({"detail-type": "Progress", "detail": {"executionId": "x"}}, "message: must contain ['percent']"),
+])
+def test_report_bad_input_is_answered_not_raised(handlers: Any, context: Any, event: dict[str, Any],
+                                                 words: str) -> None:
     result = handlers.report_progress.handler(event, context)
-    assert result["delivered"] == 0 and result["refused"]
+    assert result["delivered"] == 0 and words in result["refused"]
 
 
-def test_only_the_handlers_that_validate_a_message_import_pydantic() -> None:
-    """`$connect`, `$disconnect` and `$default` never build a pydantic model, so their cold start must not import
-    pydantic (it is most of what start and resume import beyond boto3 and Powertools): each is imported in a fresh
-    interpreter, and `$connect` and `$default` also answer a malformed request there, still without it."""
+def test_report_takes_a_whole_float_percent_as_the_integer_it_is(handlers: Any, context: Any,
+                                                                 state_machine: str) -> None:
+    """JSON Schema's integer includes 50.0; it is stored as 50 (DynamoDB's serializer refuses floats), and the
+    fields left out get their schema defaults; fields the schema does not name are ignored."""
+    execution = follow_from(handlers, context, ["conn-1"])
+    result = handlers.report_progress.handler({"executionId": execution, "percent": 50.0, "extra": 1}, context)
+    assert result["stored"] is True and result["delivered"] == 1
+    item = table().get_item(Key={"pk": f"EXEC#{execution}", "sk": "STATE"})["Item"]
+    assert (item["percent"], item["message"], item["step"], item["status"]) == (50, "", "", "RUNNING")
+    assert posted("conn-1")[-1]["percent"] == 50
+
+
+def test_no_handler_imports_pydantic_and_only_the_validating_ones_load_fastjsonschema() -> None:
+    """pydantic's import alone put start, resume and ReportProgress over their cold-start goal (README, Benchmarks):
+    none of the progress handlers may load it. `$connect`, `$disconnect` and `$default` validate no message, so
+    they must not load fastjsonschema either. Each is imported in a fresh interpreter; `$connect` and `$default`
+    also answer a malformed request there, and start, resume and ReportProgress refuse one."""
     import subprocess
     import sys
 
@@ -392,20 +431,29 @@ import json, sys
 sys.path.insert(0, {str(WEBSOCKET_DIR)!r})
 sys.path.insert(0, {str(WEBSOCKET_DIR.parents[2] / "tests" / "progress_tracker")!r})
 from progress_support import Context, ws_event
+def libraries():
+    return sorted(name for name in ("pydantic", "fastjsonschema") if name in sys.modules)
 import on_connect, on_default, on_disconnect
-loaded = {{"import": "pydantic" in sys.modules}}
+loaded = {{"import": libraries()}}
 connect = on_connect.handler(ws_event("$connect", "conn-1", headers={{}}), Context())
 default = on_default.handler(ws_event("$default", "conn-1", body={{"action": "dance"}}), Context())
-loaded["requests"] = "pydantic" in sys.modules
-import on_start
-loaded["start"] = "pydantic" in sys.modules
-print(json.dumps({{"loaded": loaded, "statuses": [connect["statusCode"], default["statusCode"]],
-                  "errors": [json.loads(r["body"])["error"] for r in (connect, default)]}}))
+loaded["requests"] = libraries()
+import on_resume, on_start, report_progress
+start = on_start.handler(ws_event("start", "conn-1", body={{"action": "start"}}), Context())
+resume = on_resume.handler(ws_event("resume", "conn-1", body={{"action": "resume"}}), Context())
+report = report_progress.handler({{"executionId": "x"}}, Context())
+loaded["validating"] = libraries()
+print(json.dumps({{"loaded": loaded, "statuses": [r["statusCode"] for r in (connect, default, start, resume)],
+                  "errors": [json.loads(r["body"])["error"] for r in (connect, default, start, resume)],
+                  "refused": report["refused"]}}))
 """
     env = {"PATH": "/usr/bin:/bin", "AWS_DEFAULT_REGION": REGION, "POWERTOOLS_TRACE_DISABLED": "1",
-           "POWERTOOLS_SERVICE_NAME": "progress-tracker", "TABLE_NAME": TABLE}
+           "POWERTOOLS_SERVICE_NAME": "progress-tracker", "POWERTOOLS_METRICS_NAMESPACE": "ProgressTracker",
+           "TABLE_NAME": TABLE}
     done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, env=env, timeout=120)
     assert done.returncode == 0, done.stderr[-2000:]
     result = json.loads(done.stdout.strip().splitlines()[-1])
-    assert result["statuses"] == [400, 400] and result["errors"] == ["missing_session", "unknown_action"]
-    assert result["loaded"] == {"import": False, "requests": False, "start": True}
+    assert result["statuses"] == [400] * 4
+    assert result["errors"] == ["missing_session", "unknown_action", "invalid_request", "invalid_request"]
+    assert "percent" in result["refused"]
+    assert result["loaded"] == {"import": [], "requests": [], "validating": ["fastjsonschema"]}

@@ -10,7 +10,7 @@ from typing import Any
 from aws_lambda_powertools import Logger, Tracer
 from aws_lambda_powertools.utilities.data_classes import APIGatewayWebSocketEvent, event_source
 from aws_lambda_powertools.utilities.typing import LambdaContext
-from progress_messages import ResumeRequest, validate
+from progress_messages import RESUME_SCHEMA, ResumeRequest, compiled, validate
 from progress_protocol import ProtocolError, error_reply, execution_name, parse_body, reply
 from progress_store import progress_message, shared_store
 
@@ -18,6 +18,7 @@ logger = Logger()
 # Only botocore makes outbound calls here: patching every module X-Ray supports would import requests,
 # httpx & co. on each cold start (https://docs.powertools.aws.dev/lambda/python/latest/core/tracer/).
 tracer = Tracer(patch_modules=("botocore",))
+valid_resume = compiled(RESUME_SCHEMA)
 
 
 @logger.inject_lambda_context
@@ -26,7 +27,7 @@ tracer = Tracer(patch_modules=("botocore",))
 def handler(event: APIGatewayWebSocketEvent, context: LambdaContext) -> dict[str, Any]:
     connection_id = event.request_context.connection_id
     try:
-        request: ResumeRequest = validate(ResumeRequest, parse_body(event.decoded_body))
+        request: ResumeRequest = validate(valid_resume, parse_body(event.decoded_body))
         return resume(connection_id, request)
     except ProtocolError as error:
         logger.info("resume refused", extra={"reason": error.code, "detail": error.message})
@@ -38,8 +39,8 @@ def resume(connection_id: str, request: ResumeRequest) -> dict[str, Any]:
     connection = db.get_connection(connection_id)
     if connection is None:
         raise ProtocolError("unknown_connection", "this connection is not registered; reconnect", 409)
-    name = request.executionId or execution_name(connection.principal, connection.session_id,
-                                                 str(request.requestId))
+    name = request.get("executionId") or execution_name(connection.principal, connection.session_id,
+                                                        str(request.get("requestId")))
     state = db.get_state(name)
     if state is None:
         raise ProtocolError("unknown_execution", f"no execution {name!r} is known (finished more than the "

@@ -16,7 +16,7 @@ from aws_lambda_powertools import Logger, Tracer
 from aws_lambda_powertools.utilities.data_classes import APIGatewayWebSocketEvent, event_source
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from botocore.exceptions import ClientError
-from progress_messages import StartRequest, validate
+from progress_messages import START_SCHEMA, StartRequest, compiled, start_request
 from progress_protocol import ProtocolError, error_reply, execution_name, parse_body, reply
 from progress_store import RETRIES, Store, shared_store
 
@@ -24,6 +24,7 @@ logger = Logger()
 # Only botocore makes outbound calls here: patching every module X-Ray supports would import requests,
 # httpx & co. on each cold start (https://docs.powertools.aws.dev/lambda/python/latest/core/tracer/).
 tracer = Tracer(patch_modules=("botocore",))
+valid_start = compiled(START_SCHEMA)
 sfn: Any = None
 
 
@@ -40,7 +41,7 @@ def clients() -> tuple[Store, Any]:
 def handler(event: APIGatewayWebSocketEvent, context: LambdaContext) -> dict[str, Any]:
     connection_id = event.request_context.connection_id
     try:
-        request: StartRequest = validate(StartRequest, parse_body(event.decoded_body))
+        request = start_request(valid_start, parse_body(event.decoded_body))
         return start(connection_id, request)
     except ProtocolError as error:
         logger.info("start refused", extra={"reason": error.code, "detail": error.message})
@@ -52,7 +53,7 @@ def start(connection_id: str, request: StartRequest) -> dict[str, Any]:
     connection = db.get_connection(connection_id)
     if connection is None:
         raise ProtocolError("unknown_connection", "this connection is not registered; reconnect", 409)
-    name = execution_name(connection.principal, connection.session_id, request.requestId)
+    name = execution_name(connection.principal, connection.session_id, request["requestId"])
     new = db.claim_execution(name, connection.session_id, connection.principal)
     if not new:
         state = db.get_state(name) or {}
@@ -64,7 +65,7 @@ def start(connection_id: str, request: StartRequest) -> dict[str, Any]:
     state_machine = os.environ["STATE_MACHINE_ARN"]
     try:
         states.start_execution(stateMachineArn=state_machine, name=name,
-                               input=json.dumps({"order": request.order, "requestId": request.requestId}))
+                               input=json.dumps({"order": request["order"], "requestId": request["requestId"]}))
     except states.exceptions.ExecutionAlreadyExists:
         already = True
     except ClientError as error:
@@ -73,5 +74,5 @@ def start(connection_id: str, request: StartRequest) -> dict[str, Any]:
                             f"({error.response['Error']['Code']}); retry with the same requestId", 503) from None
     already = already or not new
     logger.info("started", extra={"execution": name, "already_started": already})
-    return reply(200, {"type": "started", "executionId": name, "requestId": request.requestId,
+    return reply(200, {"type": "started", "executionId": name, "requestId": request["requestId"],
                        "alreadyStarted": already})

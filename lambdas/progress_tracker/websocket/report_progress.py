@@ -20,7 +20,7 @@ from aws_lambda_powertools import Logger, Metrics, Tracer
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from botocore.exceptions import ClientError
-from progress_messages import ProgressUpdate, validate
+from progress_messages import PROGRESS_SCHEMA, ProgressUpdate, compiled, progress_update
 from progress_protocol import MAX_MESSAGE_BYTES, ProtocolError, encode
 from progress_store import RETRIES, Store, shared_store
 
@@ -29,6 +29,7 @@ logger = Logger()
 # httpx & co. on each cold start (https://docs.powertools.aws.dev/lambda/python/latest/core/tracer/).
 tracer = Tracer(patch_modules=("botocore",))
 metrics = Metrics()
+valid_update = compiled(PROGRESS_SCHEMA)
 management: Any = None
 
 
@@ -66,7 +67,7 @@ def update_of(event: dict[str, Any]) -> dict[str, Any]:
 @tracer.capture_lambda_handler
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     try:
-        update: ProgressUpdate = validate(ProgressUpdate, update_of(event))
+        update = progress_update(valid_update, update_of(event))
     except ProtocolError as error:
         # Bad input is answered, not raised: a retry (Step Functions or EventBridge) cannot fix it.
         logger.warning("invalid progress update", extra={"detail": error.message})
@@ -76,30 +77,31 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     if result["failed"] and from_eventbridge(event):
         # The workflow is not waiting; let Lambda's async retries (then the DLQ) try again.
         raise DeliveryFailed(f"{result['failed']} of {result['failed'] + result['delivered']} followers of "
-                             f"{update.executionId} could not be reached")
+                             f"{update['executionId']} could not be reached")
     return result
 
 
 def report(update: ProgressUpdate) -> dict[str, Any]:
     db, api = clients()
-    message = {"type": "progress", "executionId": update.executionId, "percent": update.percent,
-               "message": update.message, "step": update.step, "status": update.status,
+    message = {"type": "progress", "executionId": update["executionId"], "percent": update["percent"],
+               "message": update["message"], "step": update["step"], "status": update["status"],
                "updatedAt": db.timestamp()}
     data = encode(message)
     if len(data) > MAX_MESSAGE_BYTES:
-        logger.warning("progress message too large", extra={"bytes": len(data), "execution": update.executionId})
+        logger.warning("progress message too large", extra={"bytes": len(data), "execution": update["executionId"]})
         metrics.add_metric(name="ProgressRefused", unit=MetricUnit.Count, value=1)
         return {"delivered": 0, "gone": 0, "failed": 0,
                 "refused": f"message of {len(data)} bytes exceeds {MAX_MESSAGE_BYTES} bytes"}
-    stored = db.save_progress(update.executionId, update.percent, update.message, update.step, update.status)
+    stored = db.save_progress(update["executionId"], update["percent"], update["message"], update["step"],
+                              update["status"])
     delivered = gone = failed = 0
-    for connection_id in db.followers(update.executionId):
+    for connection_id in db.followers(update["executionId"]):
         try:
             api.post_to_connection(ConnectionId=connection_id, Data=data)
             delivered += 1
         except ClientError as error:
             if is_gone(error):
-                db.forget_follower(update.executionId, connection_id)
+                db.forget_follower(update["executionId"], connection_id)
                 gone += 1
             else:
                 logger.warning("post failed", extra={"connection_id": connection_id,
@@ -108,7 +110,7 @@ def report(update: ProgressUpdate) -> dict[str, Any]:
     metrics.add_metric(name="ProgressDelivered", unit=MetricUnit.Count, value=delivered)
     metrics.add_metric(name="ConnectionsGone", unit=MetricUnit.Count, value=gone)
     metrics.add_metric(name="DeliveryFailed", unit=MetricUnit.Count, value=failed)
-    logger.info("progress reported", extra={"execution": update.executionId, "percent": update.percent,
+    logger.info("progress reported", extra={"execution": update["executionId"], "percent": update["percent"],
                                             "stored": stored, "delivered": delivered, "gone": gone,
                                             "failed": failed})
     return {"delivered": delivered, "gone": gone, "failed": failed, "stored": stored}
