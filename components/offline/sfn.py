@@ -161,6 +161,8 @@ class SfnHarness:
         self._stack = ExitStack()
         self._clients: dict[str, Any] = {}
         self._count = 0
+        #: Set when the engine thread of an execution returns, by execution ARN (see `wait`).
+        self._ended: dict[str, Any] = {}
         #: ItemBatcher blocks taken out of the definitions, by Map state name (see `create`).
         self.item_batchers: dict[str, dict[str, Any]] = {}
         #: Child inputs of every Distributed Map run (batches, when batched), in order.
@@ -214,6 +216,7 @@ class SfnHarness:
                    response_headers: dict[str, str]) -> bytes:
             return harness._invoke(function_name, body, response_headers)
 
+        yield from _execution_ends(self._ended)
         yield _list_objects_restore_status()
         yield _honour_http_status()
         yield _restore_expiry_at_midnight()
@@ -376,8 +379,14 @@ class SfnHarness:
         return self.wait(started["executionArn"])
 
     def wait(self, execution_arn: str) -> Execution:
-        """Poll until the execution ends (executions run on a moto background thread)."""
+        """Wait until the execution ends (executions run on a moto background thread): first for the end of
+        its engine thread, then poll its status (the poll alone for an execution the harness did not see start).
+        Polling alone cost as much CPU as the execution itself on long runs: every poll is a whole API call
+        that contends with the engine thread for the interpreter."""
         deadline = time.monotonic() + self.timeout_seconds
+        ended = self._ended.get(execution_arn)
+        if ended is not None:
+            ended.wait(timeout=max(0.0, deadline - time.monotonic()))
         while True:
             described = self.stepfunctions.describe_execution(executionArn=execution_arn)
             if described["status"] != "RUNNING":
@@ -417,6 +426,36 @@ _ENGINE_CLIENT_MODULES = (
     "moto.stepfunctions.parser.asl.component.state.exec.state_map.item_reader.eval.resource_eval_s3",
     "moto.stepfunctions.parser.asl.component.state.exec.state_map.result_writer.resource_eval.resource_eval_s3",
 )
+
+
+def _execution_ends(ended: dict[str, Any]) -> Iterator[Any]:
+    """An event per execution, set when moto's engine thread for it returns, so `wait` need not poll."""
+    import threading
+
+    from moto.stepfunctions.parser.backend.execution_worker import ExecutionWorker
+
+    def arn_of(worker: Any) -> str | None:
+        details = getattr(getattr(worker, "_evaluation_details", None), "execution_details", None)
+        return getattr(details, "arn", None)
+
+    original_start, original_logic = ExecutionWorker.start, ExecutionWorker._execution_logic
+
+    def start(worker: Any) -> None:
+        arn = arn_of(worker)
+        if arn is not None:
+            ended[arn] = threading.Event()
+        original_start(worker)
+
+    def execution_logic(worker: Any) -> None:
+        try:
+            original_logic(worker)
+        finally:
+            event = ended.get(arn_of(worker) or "")
+            if event is not None:
+                event.set()
+
+    yield mock.patch.object(ExecutionWorker, "start", start)
+    yield mock.patch.object(ExecutionWorker, "_execution_logic", execution_logic)
 
 
 def _shared_engine_clients() -> Iterator[Any]:
@@ -464,16 +503,25 @@ def _cached_json_paths() -> Iterator[Any]:
 #: Parse trees of the definitions that parsed without errors, by definition text (see `_cached_asl_trees`).
 _ASL_TREES: dict[str, Any] = {}
 _ASL_TREES_MAX = 256
+#: Definitions moto's CreateStateMachine check accepted (see `_cached_asl_trees`).
+_VALID_DEFINITIONS: set[str] = set()
 
 
 def _cached_asl_trees() -> Iterator[Any]:
     """Parse each definition once: the ANTLR parse tree is kept (the preprocessor only reads it), and the
-    evaluation components are built afresh from it for every caller, as moto's own parse returns them."""
+    evaluation components are built afresh from it for every caller, as moto's own parse returns them.
+
+    CreateStateMachine's check builds those components only to see that building them does not fail, and
+    throws them away; building them is a pure function of the definition text, so a definition that passed
+    the check once passes it again and is not built a second time for it (a refused one is checked every time).
+    """
     from moto.stepfunctions.parser.asl.parse.asl_parser import AmazonStateLanguageParser
     from moto.stepfunctions.parser.asl.parse.preprocessor import Preprocessor
     from moto.stepfunctions.parser.asl.static_analyser.static_analyser import StaticAnalyser
+    from moto.stepfunctions.parser.models import StepFunctionsParserBackend
 
     original = AmazonStateLanguageParser.parse
+    original_validate = StepFunctionsParserBackend._validate_definition
 
     def tree_of(definition: str) -> Any:
         tree = _ASL_TREES.get(definition)
@@ -491,7 +539,15 @@ def _cached_asl_trees() -> Iterator[Any]:
     def analyse(analyser: Any, definition: str) -> None:
         analyser.visit(tree_of(definition))
 
+    def validate(definition: str) -> None:
+        if definition not in _VALID_DEFINITIONS:
+            original_validate(definition)  # raises InvalidDefinition: nothing is kept
+            if len(_VALID_DEFINITIONS) >= _ASL_TREES_MAX:
+                _VALID_DEFINITIONS.clear()
+            _VALID_DEFINITIONS.add(definition)
+
     yield mock.patch.object(AmazonStateLanguageParser, "parse", staticmethod(parse))
+    yield mock.patch.object(StepFunctionsParserBackend, "_validate_definition", staticmethod(validate))
     yield mock.patch.object(StaticAnalyser, "analyse", analyse)
 
 
