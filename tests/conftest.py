@@ -54,6 +54,51 @@ def _one_botocore_data_loader() -> Iterator[None]:
         yield
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _s3_urls_reloaded_only_when_their_setting_changes() -> Iterator[None]:
+    """moto's S3 backend reloads `moto.s3.urls` twice on every S3 request, because the module reads the
+    `MOTO_S3_CUSTOM_ENDPOINTS` environment variable when it loads (a fifth of the 2,000-object bulk test went
+    to re-reading that module). Here it is reloaded only when that setting's value differs from the one the
+    loaded module read, so every request still sees the URLs its environment asks for."""
+    from moto import settings
+    from moto.s3.models import S3Backend
+
+    reload_url_module = S3Backend._url_module.fget
+    loaded: dict[str, Any] = {}
+
+    def url_module(backend: Any) -> Any:
+        endpoints = settings.get_s3_custom_endpoints()
+        if loaded.get("endpoints") != endpoints or "module" not in loaded:
+            loaded["module"], loaded["endpoints"] = reload_url_module(backend), endpoints
+        return loaded["module"]
+
+    with mock.patch.object(S3Backend, "_url_module", property(url_module)):
+        yield
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _moto_user_pool_key_imported_once() -> Iterator[None]:
+    """Every user pool moto creates imports the same bundled RSA private key (`jwks-private.json`, the key its
+    tokens are signed with), and importing it costs 0.2 s of CPU (the private key's consistency check): a
+    tenant test creates a pool each. Here that key is imported once and every pool signs with that one key
+    object (the same key either way; a pool only reads it). Any other key is imported as before."""
+    from moto.cognitoidp import models
+
+    bundled = models.load_resource("cognitoidp/resources/jwks-private.json")
+    import_key = models.jwk.RSAKey.import_key
+    imported: dict[str, Any] = {}
+
+    def import_once(value: Any, *args: Any, **kwargs: Any) -> Any:
+        if args or kwargs or value != bundled:
+            return import_key(value, *args, **kwargs)
+        if "key" not in imported:
+            imported["key"] = import_key(value)
+        return imported["key"]
+
+    with mock.patch.object(models.jwk.RSAKey, "import_key", import_once):
+        yield
+
+
 #: False while a test marked `gate_findings` runs: it builds a stack AWS would refuse on purpose.
 _GATE = {"enforce": True}
 
