@@ -45,7 +45,10 @@ from AWS, this harness adapts moto (never the definition):
   static analysis and again for each execution (about a second each for a large definition in pure Python).
   The harness keeps the parse tree of each definition that parsed without errors and builds the evaluation
   components afresh from it every time (nothing of one execution is shared with another); a definition
-  with syntax errors is parsed and refused as before;
+  with syntax errors is parsed and refused as before. CreateStateMachine's check (moto builds the components
+  and discards them) runs once per definition text it accepted: building them is a pure function of that text;
+- waiting: `wait` waits for the end of the execution's engine thread, then reads the status once (it polled
+  DescribeExecution every 20 ms, which competed with the engine thread for the interpreter);
 - Map iterations: moto starts a worker thread per concurrent iteration (hundreds for a Distributed Map of
   Inline Maps), and its DynamoDB backend is not thread-safe (two concurrent `ADD` updates of one item can
   lose one; DynamoDB applies single-item writes atomically). The harness runs the iterations of each Map on
@@ -438,7 +441,8 @@ def _execution_ends(ended: dict[str, Any]) -> Iterator[Any]:
         details = getattr(getattr(worker, "_evaluation_details", None), "execution_details", None)
         return getattr(details, "arn", None)
 
-    original_start, original_logic = ExecutionWorker.start, ExecutionWorker._execution_logic
+    original_start: Callable[[Any], None] = ExecutionWorker.start
+    original_logic: Callable[[Any], None] = ExecutionWorker._execution_logic
 
     def start(worker: Any) -> None:
         arn = arn_of(worker)
