@@ -59,7 +59,12 @@ def test_anyone_else_is_denied(jwks_server: JwksServer, signing_key: SigningKey,
     if groups is not None:
         claims["cognito:groups"] = groups
     response = admin_authorizer(jwks_server).admin(token_event(signing_key.sign(claims), ADMIN_ROUTE))
-    assert statement(response)["Effect"] == "Deny" and "context" not in response
+    # The whole statement: API Gateway matches the request's method ARN against the statement's Resource (an
+    # explicit Deny there is the 403), so the Deny names the admin routes (Lambda authorizer output,
+    # https://docs.aws.amazon.com/apigateway/latest/developerguide/api-gateway-lambda-authorizer-output.html).
+    assert statement(response) == {"Action": "execute-api:Invoke", "Effect": "Deny",
+                                   "Resource": f"{EXECUTION_ARN}/{STAGE}/*/admin/*"}
+    assert "context" not in response and "usageIdentifierKey" not in response
 
 
 def test_a_forged_group_claim_is_refused(jwks_server: JwksServer, signing_key: SigningKey) -> None:

@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import contextlib
+import json
+import re
 import socket
 import threading
 import time
+import urllib.request
 from collections.abc import Iterator
 from datetime import datetime
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import boto3
@@ -18,6 +22,7 @@ from serverless_patterns.lambdas.multi_tenant_api.authorizer import app
 from serverless_patterns.lambdas.multi_tenant_api.authorizer.app import (
     ANSWER_RESERVE_SECONDS,
     JWKS_TIMEOUT_SECONDS,
+    MAX_JWKS_BYTES,
     Authorizer,
     Deadline,
     DeadlineExceeded,
@@ -171,9 +176,36 @@ class TestTokenAuthorizer:
     def test_missing_tenant_claim_is_denied_403(self, signing_key: SigningKey) -> None:
         assert_denied(call(signing_key.sign(id_claims(tenant=None))))
 
+    @pytest.mark.parametrize("status", ["suspended", "onboarding", "deleting"])
+    def test_a_user_of_a_tenant_that_is_not_active_is_denied_and_the_denial_logged(
+            self, signing_key: SigningKey, status: str, monkeypatch: pytest.MonkeyPatch) -> None:
+        """The tenant's `status` is read from its row (a reserved word in DynamoDB expressions, so it is projected
+        through an expression attribute name); the operator's log names the user, the tenant and its status."""
+        boto3.client("dynamodb", region_name=REGION).update_item(
+            TableName=KEYS_TABLE, Key={"tenantId": {"S": "acme-corp"}}, UpdateExpression="SET #s = :s",
+            ExpressionAttributeNames={"#s": "status"}, ExpressionAttributeValues={":s": {"S": status}})
+        logged: list[dict[str, Any]] = []
+        monkeypatch.setattr(app.logger, "info", lambda message, *a, extra=None, **k: logged.append(
+            {"message": message, **(extra or {})}))
+        claims = id_claims("acme-corp")
+        response = call(signing_key.sign(claims))
+        assert_denied(response)
+        assert response["principalId"] == claims["sub"]
+        assert logged == [{"message": "denied: tenant not active", "sub": claims["sub"], "tenant_id": "acme-corp",
+                           "status": status}]
+
     @pytest.mark.parametrize("tenant", ["initech", "ACME-CORP", "acme corp", "-acme", "a" * 65, ""])
-    def test_unknown_or_malformed_tenant_is_denied_403(self, signing_key: SigningKey, tenant: str) -> None:
-        assert_denied(call(signing_key.sign(id_claims(tenant))))
+    def test_unknown_or_malformed_tenant_is_denied_403(self, signing_key: SigningKey, tenant: str,
+                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+        """The Deny is the user's (principalId = sub) and the operator's log names the user."""
+        logged: list[dict[str, Any]] = []
+        monkeypatch.setattr(app.logger, "info", lambda message, *a, extra=None, **k: logged.append(
+            {"message": message, **(extra or {})}))
+        claims = id_claims(tenant)
+        response = call(signing_key.sign(claims))
+        assert_denied(response)
+        assert response["principalId"] == claims["sub"]
+        assert logged == [{"message": "denied: no known tenant for this identity", "sub": claims["sub"]}]
 
     def test_jwks_is_fetched_once_across_many_invocations(self, signing_key: SigningKey,
                                                           authorizer_env: JwksServer) -> None:
@@ -382,6 +414,58 @@ class TestQueryStringAuthorizer:
         for _ in range(10):
             self.call(query_event(ACME_KEY))
         assert app.authorizer().store.lookups == 1
+
+
+class TestAccessTokensThroughTheHandler:
+    """TOKEN_USE=access as the component configures it (ROUTE_SCOPES: route -> full scope name): the policy lists
+    the routes of the token's scopes, the backend gets the scopes in the context, and besides the app client only
+    the machine clients in the tenant's key-table row (`machineClientIds`, a string set) may present a token."""
+
+    MACHINE = "7machine0client0id0000000b"
+
+    @pytest.fixture(autouse=True)
+    def access_settings(self, authorizer_env: JwksServer, monkeypatch: pytest.MonkeyPatch) -> None:
+        monkeypatch.setenv("TOKEN_USE", "access")
+        monkeypatch.setenv("ROUTE_SCOPES", '{"GET /items": "api/items.read", "POST /items": "api/items.write"}')
+
+    def test_the_granted_scopes_reach_the_backend_in_the_context(self, signing_key: SigningKey) -> None:
+        response = call(signing_key.sign(access_claims(scope="openid api/items.read")))
+        assert response["context"] == {"tenantId": "acme-corp", "tier": ACME_TIER, "scopes": "api/items.read"}
+        assert response["policyDocument"]["Statement"] == [
+            {"Action": "execute-api:Invoke", "Effect": "Allow", "Resource": [f"{EXECUTION_ARN}/{STAGE}/GET/items"]}]
+        assert response["usageIdentifierKey"] == ACME_KEY
+
+    def test_an_access_token_is_checked_by_its_client_id_not_by_an_audience(self, signing_key: SigningKey) -> None:
+        """Cognito access tokens name the app client in `client_id`, not `aud` (Understanding the access token,
+        https://docs.aws.amazon.com/cognito/latest/developerguide/amazon-cognito-user-pools-using-the-access-token.html);
+        an `aud` a token may carry (a bound resource) is not compared with the app client."""
+        response = call(signing_key.sign(access_claims(scope="api/items.read", aud="https://api.example.org")))
+        assert response["context"]["tenantId"] == "acme-corp"
+        assert_unauthorized(signing_key.sign(access_claims(scope="api/items.read", client_id=None,
+                                                           aud=CLIENT_ID)))
+
+    def test_a_token_with_no_scope_of_any_route_is_denied_and_the_denial_logged(
+            self, signing_key: SigningKey, monkeypatch: pytest.MonkeyPatch) -> None:
+        logged: list[dict[str, Any]] = []
+        monkeypatch.setattr(app.logger, "info", lambda message, *a, extra=None, **k: logged.append(
+            {"message": message, **(extra or {})}))
+        claims = access_claims(scope="openid email api/usage.read")
+        response = call(signing_key.sign(claims))
+        assert_denied(response)
+        assert response["principalId"] == claims["sub"]
+        assert logged == [{"message": "denied: no scope of any route", "sub": claims["sub"]}]
+
+    def test_a_machine_client_of_the_tenant_is_accepted_and_any_other_client_is_401(
+            self, signing_key: SigningKey, reasons: list[str]) -> None:
+        """The row as the component writes it: `machineClientIds` is a DynamoDB string set (SS)."""
+        boto3.client("dynamodb", region_name=REGION).update_item(
+            TableName=KEYS_TABLE, Key={"tenantId": {"S": "acme-corp"}},
+            UpdateExpression="SET machineClientIds = :c", ExpressionAttributeValues={":c": {"SS": [self.MACHINE]}})
+        response = call(signing_key.sign(access_claims(client_id=self.MACHINE, scope="api/items.write")))
+        assert response["context"] == {"tenantId": "acme-corp", "tier": ACME_TIER, "scopes": "api/items.write"}
+        assert_unauthorized(signing_key.sign(access_claims(client_id="8another0client0id000000c",
+                                                           scope="api/items.write")))
+        assert reasons == ["client_id is neither the app client nor a machine client of the tenant"]
 
 
 class SilentServer:
@@ -610,6 +694,119 @@ def test_only_usable_rs256_signing_keys_are_taken_from_the_jwks(signing_key: Sig
         assert empty.keys == {} and empty.fetches == 1
 
 
+class PiecesServer:
+    """Serves one body over HTTP in pieces, pausing between them (a document arriving in several TCP reads),
+    and keeps the request's headers."""
+
+    def __init__(self, pieces: list[bytes], pause: float = 0.05) -> None:
+        self.headers: dict[str, str] = {}
+        server = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_GET(self) -> None:
+                server.headers = dict(self.headers.items())
+                self.send_response(200)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(sum(len(p) for p in pieces)))
+                self.end_headers()
+                for piece in pieces:
+                    self.wfile.write(piece)
+                    self.wfile.flush()
+                    time.sleep(pause)
+
+            def log_message(self, *args: Any) -> None:
+                return
+
+        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.thread = threading.Thread(target=self.httpd.serve_forever, kwargs={"poll_interval": 0.01}, daemon=True)
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.httpd.server_address[1]}/jwks.json"
+
+    def __enter__(self) -> PiecesServer:
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.httpd.shutdown()
+        self.httpd.server_close()
+
+
+def test_the_jwks_is_asked_for_as_json_and_read_whole_when_it_arrives_in_pieces() -> None:
+    document = {"keys": [{"kid": f"key-{i}", "kty": "RSA", "use": "sig"} for i in range(40)]}
+    body = json.dumps(document).encode()
+    with PiecesServer([body[:100], body[100:1000], body[1000:]]) as server:
+        assert fetch_json(server.url) == document
+    assert server.headers["Accept"].lower() == "application/json"  # media types are case-insensitive (RFC 9110 8.3.1)
+
+
+def test_a_jwks_of_the_size_cap_is_read_and_one_byte_more_is_refused() -> None:
+    """JSON allows whitespace after the value (RFC 8259 2), so padding makes a valid document of any size."""
+    exactly = json.dumps({"keys": []}).encode().ljust(MAX_JWKS_BYTES, b" ")
+    with PiecesServer([exactly[:1000], exactly[1000:]]) as server:
+        assert fetch_json(server.url) == {"keys": []}
+    over = exactly + b" "
+    # The cap's worth arrives first, the byte beyond it later: the reader must look past the cap to see it.
+    with PiecesServer([over[:MAX_JWKS_BYTES], over[MAX_JWKS_BYTES:]]) as server, pytest.raises(
+            ValueError, match=rf"^JWKS at {re.escape(server.url)} is larger than {MAX_JWKS_BYTES} bytes$"):
+        fetch_json(server.url)
+
+
+def test_a_huge_jwks_is_refused_having_read_one_byte_past_the_cap(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A document far larger than the cap (a wrong URL, a hostile endpoint) is not read into memory: the reader
+    stops one byte past the cap. The real response is wrapped only to count the bytes it hands over."""
+    received: list[int] = []
+    real_urlopen = urllib.request.urlopen
+
+    class Counting:
+        def __init__(self, response: Any) -> None:
+            self.response = response
+
+        def __enter__(self) -> Counting:
+            self.response.__enter__()
+            return self
+
+        def __exit__(self, *exc: Any) -> None:
+            self.response.__exit__(*exc)
+
+        def read1(self, size: int) -> bytes:
+            chunk: bytes = self.response.read1(size)
+            received.append(len(chunk))
+            return chunk
+
+    monkeypatch.setattr(urllib.request, "urlopen", lambda *a, **k: Counting(real_urlopen(*a, **k)))
+    huge = b" " * (4 * MAX_JWKS_BYTES)
+    with PiecesServer([huge[:1000], huge[1000:]]) as server, pytest.raises(ValueError, match="is larger than"):
+        fetch_json(server.url)
+    assert sum(received) == MAX_JWKS_BYTES + 1
+
+
+def test_reading_the_jwks_stops_when_the_deadline_cannot_cover_another_read() -> None:
+    """The reason names the step (the handler logs it for the operator; the caller gets a bare 401)."""
+    with PiecesServer([b'{"keys": []}']) as server, pytest.raises(
+            DeadlineExceeded, match=r"^reading the JWKS may take 2\.00 s; only 1\.00 s left$"):
+        fetch_json(server.url, timeout=2.0, deadline=Deadline(1.0, FakeClock()))
+
+
+def test_an_unknown_kid_refetches_the_jwks_once_the_refresh_interval_has_passed_and_not_before(
+        signing_key: SigningKey) -> None:
+    """A key rotated in by Cognito is picked up at exactly `min_refresh_seconds` after the last fetch."""
+    served = {"keys": [signing_key.jwk()]}
+    clock = FakeClock()
+    jwks = JwksCache("unused", fetch=lambda url, **_: served, min_refresh_seconds=60.0, clock=clock)
+    jwks.key(signing_key.kid)
+    rotated = SigningKey("rotated")
+    served = {"keys": [signing_key.jwk(), rotated.jwk()]}
+    clock.now += 59.5
+    with pytest.raises(Unauthorized, match=r"^unknown kid$"):
+        jwks.key("rotated")
+    assert jwks.fetches == 1
+    clock.now += 0.5
+    assert jwks.key("rotated").key_id == "rotated"
+    assert jwks.fetches == 2
+
+
 def test_the_jwks_fetch_gets_at_most_the_time_left_and_none_when_nothing_is() -> None:
     timeouts: list[float] = []
 
@@ -671,6 +868,10 @@ def test_the_key_store_caches_answers_for_their_time_and_bounds_its_size() -> No
 def test_a_key_table_row_without_optional_attributes_reads_as_empty() -> None:
     entry = TenantKeyStore._entry({"tenantId": {"S": "acme-corp"}, "apiKey": {"S": ACME_KEY}})
     assert entry == TenantKey("acme-corp", "", ACME_KEY, frozenset(), "")
+    full = TenantKeyStore._entry({"tenantId": {"S": "acme-corp"}, "apiKey": {"S": ACME_KEY}, "tier": {"S": "trial"},
+                                  "machineClientIds": {"SS": ["m1", "m2"]}, "usagePlanId": {"S": "plan1"},
+                                  "status": {"S": "suspended"}})
+    assert full == TenantKey("acme-corp", "trial", ACME_KEY, frozenset({"m1", "m2"}), "plan1", "suspended")
     assert TenantKeyStore._entry({"tenantId": {"S": "acme-corp"}}) is None
     assert TenantKeyStore._entry(None) is None
 
@@ -688,6 +889,7 @@ def test_settings_default_to_what_the_component_sets() -> None:
     assert Settings.from_env(base) == Settings(EXECUTION_ARN, STAGE, KEYS_TABLE)
     full = Settings.from_env({**base, "ISSUER": ISSUER, "JWKS_URL": "https://x/jwks.json", "CLIENT_ID": CLIENT_ID,
                               "TOKEN_USE": "access", "TENANT_CLAIM": "tenant", "QUERY_PARAMETER": "key",
-                              "KEY_CACHE_SECONDS": "30", "ROUTE_SCOPES": '{"GET /items": "api/items.read"}'})
+                              "KEY_CACHE_SECONDS": "30", "ROUTE_SCOPES": '{"GET /items": "api/items.read"}',
+                              "ADMIN_GROUP": "tenant-admins"})
     assert full == Settings(EXECUTION_ARN, STAGE, KEYS_TABLE, ISSUER, "https://x/jwks.json", CLIENT_ID, "access",
-                            "tenant", "key", 30.0, {"GET /items": "api/items.read"})
+                            "tenant", "key", 30.0, {"GET /items": "api/items.read"}, "tenant-admins")
