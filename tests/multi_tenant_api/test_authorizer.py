@@ -226,7 +226,10 @@ class TestTokenAuthorizer:
     def test_key_table_unreachable_is_401_not_500(self, signing_key: SigningKey,
                                                    monkeypatch: pytest.MonkeyPatch) -> None:
         monkeypatch.setenv("TENANT_KEYS_TABLE", "no-such-table")
+        failures: list[str] = []
+        monkeypatch.setattr(app.logger, "exception", lambda message, *a, **k: failures.append(message))
         assert_unauthorized(signing_key.sign(id_claims()))
+        assert failures == ["authorizer failure"]  # logged with its traceback for the operator
 
     def test_missing_configuration_is_401_not_500(self, signing_key: SigningKey,
                                                    monkeypatch: pytest.MonkeyPatch) -> None:
@@ -301,8 +304,8 @@ class TestVerifierUnits:
                 raise answer
             return answer
 
-        jwks = JwksCache("https://example.invalid/jwks.json", fetch=fetch, min_refresh_seconds=60,
-                         retry_seconds=5, clock=clock)
+        # The defaults, as the authorizer builds its cache: refresh at most every 60 s, retry a failure after 5 s.
+        jwks = JwksCache("https://example.invalid/jwks.json", fetch=fetch, clock=clock)
         auth = Authorizer(settings(), jwks=jwks)
         event = token_event(signing_key.sign(id_claims()))
         with pytest.raises(OSError):
@@ -311,7 +314,7 @@ class TestVerifierUnits:
         with pytest.raises(Unauthorized):  # still backing off: no second fetch yet
             auth.token(event)
         assert jwks.fetches == 1
-        clock.now += 2
+        clock.now += 1
         assert auth.token(event)["usageIdentifierKey"] == ACME_KEY
         assert jwks.fetches == 2
 
@@ -320,11 +323,12 @@ class TestVerifierUnits:
 
     def test_key_store_negative_cache_expires(self) -> None:
         clock = FakeClock()
-        store = TenantKeyStore(KEYS_TABLE, negative_ttl_seconds=60, clock=clock)
+        store = TenantKeyStore(KEYS_TABLE, clock=clock)  # the default: an unknown tenant is remembered 60 s
         assert store.by_tenant("initech") is None
+        clock.now += 59
         assert store.by_tenant("initech") is None
         assert store.lookups == 1
-        clock.now += 61
+        clock.now += 1
         store.by_tenant("initech")
         assert store.lookups == 2
 
@@ -415,6 +419,11 @@ class TestQueryStringAuthorizer:
             self.call(query_event(ACME_KEY))
         assert app.authorizer().store.lookups == 1
 
+    def test_the_key_cache_lives_as_long_as_the_component_configures(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        monkeypatch.setenv("KEY_CACHE_SECONDS", "30")
+        self.call(query_event(ACME_KEY))
+        assert app.authorizer().store.ttl_seconds == 30.0
+
 
 class TestAccessTokensThroughTheHandler:
     """TOKEN_USE=access as the component configures it (ROUTE_SCOPES: route -> full scope name): the policy lists
@@ -443,6 +452,11 @@ class TestAccessTokensThroughTheHandler:
         assert response["context"]["tenantId"] == "acme-corp"
         assert_unauthorized(signing_key.sign(access_claims(scope="api/items.read", client_id=None,
                                                            aud=CLIENT_ID)))
+
+    def test_an_access_token_whose_client_id_is_not_a_string_is_401(self, signing_key: SigningKey,
+                                                                     reasons: list[str]) -> None:
+        assert_unauthorized(signing_key.sign(access_claims(scope="api/items.read", client_id=7)))
+        assert reasons == ["no client_id"]
 
     def test_a_token_with_no_scope_of_any_route_is_denied_and_the_denial_logged(
             self, signing_key: SigningKey, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -677,7 +691,8 @@ def test_an_access_token_reaches_exactly_the_routes_of_its_scopes() -> None:
 # --- the parts the authorizer is built from, at their boundaries ----------------------------------------------
 
 
-def test_only_usable_rs256_signing_keys_are_taken_from_the_jwks(signing_key: SigningKey) -> None:
+def test_only_usable_rs256_signing_keys_are_taken_from_the_jwks(signing_key: SigningKey,
+                                                                monkeypatch: pytest.MonkeyPatch) -> None:
     """A JWKS may list keys for other uses (RFC 7517 4.2 "use", 4.4 "alg"); only RSA signing keys for RS256
     with a string kid verify tokens, and an entry that cannot be read is skipped, not fatal."""
     good = signing_key.jwk()
@@ -685,9 +700,12 @@ def test_only_usable_rs256_signing_keys_are_taken_from_the_jwks(signing_key: Sig
     document = {"keys": ["not a key", {**good, "kid": "enc", "use": "enc"}, {**good, "kid": "rs512", "alg": "RS512"},
                          {**good, "kid": 7}, {**good, "kid": "ec", "kty": "EC"}, {**good, "kid": "broken", "n": "!"},
                          bare, good]}
+    warnings: list[tuple[str, Any]] = []
+    monkeypatch.setattr(app.logger, "warning", lambda message, *a, extra=None, **k: warnings.append((message, extra)))
     jwks = JwksCache("unused", fetch=lambda url, **_: document)
     jwks.refresh()
     assert set(jwks.keys) == {signing_key.kid, "bare"}
+    assert warnings == [("skipping an unusable JWKS entry", {"kid": "broken"})]
     for odd in (["keys"], {"no": "keys"}):
         empty = JwksCache("unused", fetch=lambda url, odd=odd, **_: odd)
         empty.refresh()
@@ -709,10 +727,11 @@ class PiecesServer:
                 self.send_header("Content-Type", "application/json")
                 self.send_header("Content-Length", str(sum(len(p) for p in pieces)))
                 self.end_headers()
-                for piece in pieces:
-                    self.wfile.write(piece)
-                    self.wfile.flush()
-                    time.sleep(pause)
+                with contextlib.suppress(ConnectionError):  # a reader that stops early closes the connection
+                    for piece in pieces:
+                        self.wfile.write(piece)
+                        self.wfile.flush()
+                        time.sleep(pause)
 
             def log_message(self, *args: Any) -> None:
                 return
@@ -780,6 +799,21 @@ def test_a_huge_jwks_is_refused_having_read_one_byte_past_the_cap(monkeypatch: p
     with PiecesServer([huge[:1000], huge[1000:]]) as server, pytest.raises(ValueError, match="is larger than"):
         fetch_json(server.url)
     assert sum(received) == MAX_JWKS_BYTES + 1
+
+
+def test_the_invocation_deadline_reaches_the_jwks_read(signing_key: SigningKey) -> None:
+    """A JWKS trickling in slower than the invocation has left is abandoned, not read to its end."""
+    body = json.dumps({"keys": [signing_key.jwk()]}).encode()
+    pieces = [body[i:i + 100] for i in range(0, len(body), 100)][:4]
+    pieces[-1] += body[400:]
+    jwks = JwksCache("unused", timeout_seconds=2.0)
+    with PiecesServer(pieces, pause=0.4) as server:
+        jwks.url = server.url
+        started = time.monotonic()
+        with pytest.raises(DeadlineExceeded, match=r"^reading the JWKS may take"):
+            jwks.refresh(Deadline(1.0))
+    assert time.monotonic() - started < 1.0
+    assert jwks.keys == {}
 
 
 def test_reading_the_jwks_stops_when_the_deadline_cannot_cover_another_read() -> None:
@@ -851,7 +885,7 @@ def test_a_token_of_the_largest_accepted_size_is_read() -> None:
 @pytest.mark.usefixtures("authorizer_env")
 def test_the_key_store_caches_answers_for_their_time_and_bounds_its_size() -> None:
     clock = FakeClock()
-    store = TenantKeyStore(KEYS_TABLE, ttl_seconds=300, negative_ttl_seconds=60, max_entries=2, clock=clock)
+    store = TenantKeyStore(KEYS_TABLE, negative_ttl_seconds=60, max_entries=2, clock=clock)  # default ttl: 300 s
     assert store.by_tenant("acme-corp") is not None
     clock.now += 299
     store.by_tenant("acme-corp")
