@@ -825,10 +825,10 @@ def test_reading_the_jwks_stops_when_the_deadline_cannot_cover_another_read() ->
 
 def test_an_unknown_kid_refetches_the_jwks_once_the_refresh_interval_has_passed_and_not_before(
         signing_key: SigningKey) -> None:
-    """A key rotated in by Cognito is picked up at exactly `min_refresh_seconds` after the last fetch."""
+    """A key rotated in by Cognito is picked up 60 s (the default interval) after the last fetch, not before."""
     served = {"keys": [signing_key.jwk()]}
     clock = FakeClock()
-    jwks = JwksCache("unused", fetch=lambda url, **_: served, min_refresh_seconds=60.0, clock=clock)
+    jwks = JwksCache("unused", fetch=lambda url, **_: served, clock=clock)
     jwks.key(signing_key.kid)
     rotated = SigningKey("rotated")
     served = {"keys": [signing_key.jwk(), rotated.jwk()]}
@@ -916,6 +916,16 @@ def test_the_key_table_budget_is_botocores_worst_case() -> None:
     assert TenantKeyStore(KEYS_TABLE).worst_case_seconds == 2 * (0.5 + 1.0) + 1
     assert TenantKeyStore(KEYS_TABLE, attempts=3, connect_timeout=0.2, read_timeout=0.3).worst_case_seconds == (
         3 * 0.5 + 1 + 2)
+
+
+def test_the_key_table_client_is_configured_as_the_budget_assumes() -> None:
+    """The deadline budgets `worst_case_seconds` for a key-table read; that holds only if botocore's client really
+    has these timeouts and this retry mode ("Retry behavior", AWS SDKs and Tools Reference Guide)."""
+    store = TenantKeyStore(KEYS_TABLE, attempts=3, connect_timeout=0.2, read_timeout=0.3)
+    config = store.client.meta.config
+    assert (config.connect_timeout, config.read_timeout) == (0.2, 0.3)
+    assert config.retries == {"mode": "standard", "total_max_attempts": 3}
+    assert store.worst_case_seconds == 3 * (0.2 + 0.3) + 1 + 2
 
 
 def test_settings_default_to_what_the_component_sets() -> None:
