@@ -438,11 +438,16 @@ class TestAccessTokensThroughTheHandler:
         monkeypatch.setenv("ROUTE_SCOPES", '{"GET /items": "api/items.read", "POST /items": "api/items.write"}')
 
     def test_the_granted_scopes_reach_the_backend_in_the_context(self, signing_key: SigningKey) -> None:
-        response = call(signing_key.sign(access_claims(scope="openid api/items.read")))
+        claims = access_claims(scope="openid api/items.read")
+        response = call(signing_key.sign(claims))
+        assert response["principalId"] == claims["sub"]
         assert response["context"] == {"tenantId": "acme-corp", "tier": ACME_TIER, "scopes": "api/items.read"}
         assert response["policyDocument"]["Statement"] == [
             {"Action": "execute-api:Invoke", "Effect": "Allow", "Resource": [f"{EXECUTION_ARN}/{STAGE}/GET/items"]}]
         assert response["usageIdentifierKey"] == ACME_KEY
+        # Several scopes: space-separated, as the token's own `scope` claim (RFC 6749 3.3).
+        both = call(signing_key.sign(access_claims(scope="api/items.write openid api/items.read")))
+        assert both["context"]["scopes"] == "api/items.read api/items.write"
 
     def test_an_access_token_is_checked_by_its_client_id_not_by_an_audience(self, signing_key: SigningKey) -> None:
         """Cognito access tokens name the app client in `client_id`, not `aud` (Understanding the access token,
@@ -897,6 +902,16 @@ def test_the_key_store_caches_answers_for_their_time_and_bounds_its_size() -> No
     store.by_tenant("initech")  # a third entry: the full cache starts over
     store.by_tenant("acme-corp")
     assert store.lookups == 5
+
+
+@pytest.mark.usefixtures("authorizer_env")
+def test_the_key_store_reads_through_the_client_it_is_given() -> None:
+    """The key table exists in eu-west-1 only (moto keeps regions apart): a store given a us-east-1 client must
+    not find it, rather than quietly building its own client."""
+    store = TenantKeyStore(KEYS_TABLE, client=boto3.client("dynamodb", region_name="us-east-1"))
+    with pytest.raises(store.client.exceptions.ResourceNotFoundException):
+        store.by_tenant("acme-corp")
+    assert TenantKeyStore(KEYS_TABLE).by_tenant("acme-corp") is not None
 
 
 def test_a_key_table_row_without_optional_attributes_reads_as_empty() -> None:
