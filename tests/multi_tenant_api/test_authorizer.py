@@ -11,7 +11,7 @@ import time
 import urllib.request
 from collections.abc import Iterator
 from datetime import datetime
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 
 import boto3
@@ -47,6 +47,7 @@ from .tokens import (
     STAGE,
     JwksServer,
     LambdaContext,
+    LoopbackServer,
     SigningKey,
     access_claims,
     hs256_with_public_key,
@@ -717,9 +718,11 @@ def test_only_usable_rs256_signing_keys_are_taken_from_the_jwks(signing_key: Sig
         assert empty.keys == {} and empty.fetches == 1
 
 
-class PiecesServer:
+class PiecesServer(LoopbackServer):
     """Serves one body over HTTP in pieces, pausing between them (a document arriving in several TCP reads),
     and keeps the request's headers."""
+
+    path = "/jwks.json"
 
     def __init__(self, pieces: list[bytes], pause: float = 0.05) -> None:
         self.headers: dict[str, str] = {}
@@ -741,20 +744,7 @@ class PiecesServer:
             def log_message(self, *args: Any) -> None:
                 return
 
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.thread = threading.Thread(target=self.httpd.serve_forever, kwargs={"poll_interval": 0.01}, daemon=True)
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.httpd.server_address[1]}/jwks.json"
-
-    def __enter__(self) -> PiecesServer:
-        self.thread.start()
-        return self
-
-    def __exit__(self, *exc: Any) -> None:
-        self.httpd.shutdown()
-        self.httpd.server_close()
+        super().__init__(Handler)
 
 
 def test_the_jwks_is_asked_for_as_json_and_read_whole_when_it_arrives_in_pieces() -> None:

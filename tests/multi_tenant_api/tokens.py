@@ -10,7 +10,7 @@ import threading
 import time
 import uuid
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any
+from typing import Any, Self
 
 import jwt
 from cryptography.hazmat.primitives import serialization
@@ -93,8 +93,33 @@ def tampered(token: str, **changes: Any) -> str:
     return f"{header}.{b64(json.dumps(claims).encode())}.{signature}"
 
 
-class JwksServer:
+class LoopbackServer:
+    """An HTTP server on 127.0.0.1 serving `handler` from a thread while the `with` block runs."""
+
+    path = "/"
+
+    def __init__(self, handler: type[BaseHTTPRequestHandler]) -> None:
+        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+        # `shutdown()` waits for the serving loop to look at its flag: every 10 ms instead of the default 0.5 s.
+        self.thread = threading.Thread(target=self.httpd.serve_forever, kwargs={"poll_interval": 0.01}, daemon=True)
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.httpd.server_address[1]}{self.path}"
+
+    def __enter__(self) -> Self:
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.httpd.shutdown()
+        self.httpd.server_close()
+
+
+class JwksServer(LoopbackServer):
     """Serves a JWKS document over HTTP on localhost and counts the fetches."""
+
+    path = f"/{POOL_ID}/.well-known/jwks.json"
 
     def __init__(self, keys: list[SigningKey]) -> None:
         self.keys = list(keys)
@@ -114,21 +139,7 @@ class JwksServer:
             def log_message(self, *args: Any) -> None:
                 return
 
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        # `shutdown()` waits for the serving loop to look at its flag: every 10 ms instead of the default 0.5 s.
-        self.thread = threading.Thread(target=self.httpd.serve_forever, kwargs={"poll_interval": 0.01}, daemon=True)
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.httpd.server_address[1]}/{POOL_ID}/.well-known/jwks.json"
-
-    def __enter__(self) -> JwksServer:
-        self.thread.start()
-        return self
-
-    def __exit__(self, *exc: Any) -> None:
-        self.httpd.shutdown()
-        self.httpd.server_close()
+        super().__init__(Handler)
 
 
 def token_event(token: str | None, method_arn: str = METHOD_ARN, scheme: str = "Bearer ") -> dict[str, Any]:
