@@ -15,7 +15,16 @@ import pytest
 
 from serverless_patterns.lambdas.multi_tenant_api.authorizer.app import key_hash
 
-from .lifecycle_env import COMPONENT, CONFIG_KEY, CONFIG_TENANT, ITEMS_TABLE, OVERLAP_SECONDS, Lifecycle, lifecycle
+from .lifecycle_env import (
+    COMPONENT,
+    CONFIG_KEY,
+    CONFIG_TENANT,
+    ITEMS_TABLE,
+    OVERLAP_SECONDS,
+    STEPS_ARN,
+    Lifecycle,
+    lifecycle,
+)
 from .tokens import METHOD_ARN, REGION, token_event
 
 EMAIL = "ada@umbrella.example"
@@ -180,11 +189,9 @@ def test_the_admin_path_cannot_touch_a_pulumi_tenant(env: Lifecycle) -> None:
     assert len(env.keys_named(CONFIG_TENANT)) == 1
 
 
-def test_a_second_operation_while_one_runs_is_409_with_the_reason_and_the_lock_is_released(env: Lifecycle) -> None:
-    """The tier change blocks in its plan step; a suspend meanwhile is refused, then accepted once it has ended."""
-    assert onboard(env).status == "SUCCEEDED"
-    from .lifecycle_env import STEPS_ARN
-
+def block_the_plan_step(env: Lifecycle) -> tuple[threading.Event, threading.Event, Any]:
+    """Holds the steps function's `join_plan` call until `release` is set (`entered` says it has started); also
+    returns the real handler, to put back."""
     entered, release = threading.Event(), threading.Event()
     steps_handler = env.h.lambda_handlers[STEPS_ARN]
 
@@ -195,6 +202,13 @@ def test_a_second_operation_while_one_runs_is_409_with_the_reason_and_the_lock_i
         return steps_handler(payload)
 
     env.h.lambda_handlers[STEPS_ARN] = blocking
+    return entered, release, steps_handler
+
+
+def test_a_second_operation_while_one_runs_is_409_with_the_reason_and_the_lock_is_released(env: Lifecycle) -> None:
+    """The tier change blocks in its plan step; a suspend meanwhile is refused, then accepted once it has ended."""
+    assert onboard(env).status == "SUCCEEDED"
+    entered, release, _ = block_the_plan_step(env)
     status, started = env.call("PUT", "/admin/tenants/rt-umbrella/tier", {"tier": "business"})
     assert status == 202, started
     assert entered.wait(60)
@@ -217,18 +231,7 @@ def test_a_second_operation_while_one_runs_is_409_with_the_reason_and_the_lock_i
 
 def test_a_lock_left_by_a_stopped_execution_is_taken_over(env: Lifecycle) -> None:
     assert onboard(env).status == "SUCCEEDED"
-    from .lifecycle_env import STEPS_ARN
-
-    entered, release = threading.Event(), threading.Event()
-    steps_handler = env.h.lambda_handlers[STEPS_ARN]
-
-    def blocking(payload: Any) -> Any:
-        if payload.get("action") == "join_plan":
-            entered.set()
-            release.wait(60)
-        return steps_handler(payload)
-
-    env.h.lambda_handlers[STEPS_ARN] = blocking
+    entered, release, steps_handler = block_the_plan_step(env)
     status, started = env.call("PUT", "/admin/tenants/rt-umbrella/tier", {"tier": "business"})
     assert status == 202 and entered.wait(60)
     sfn = boto3.client("stepfunctions", region_name=REGION)
