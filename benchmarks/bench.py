@@ -35,7 +35,7 @@ import yaml
 
 import benchmarks
 from benchmarks.timing import RUNS, Paired, Spread, load, paired, repeated, run
-from serverless_patterns.core.packaging import LAMBDAS_DIR, collect_files, zip_bytes
+from serverless_patterns.core.packaging import LAMBDAS_DIR, function_files, zip_bytes
 from serverless_patterns.offline import CapturedStack, run_program
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -180,11 +180,12 @@ def lambda_environment(fn_environment: dict[str, str]) -> dict[str, str]:
 
 
 def staged_code(folder: Path, into: Path) -> Path:
-    """A copy of the function's own files as its archive holds them: no bytecode, so each import compiles the
-    handler's modules as Lambda does (the archive has no .pyc and /var/task is read-only), whatever caches the
-    checkout holds. Third-party modules come from this environment, compiled, as the Powertools layer's do."""
+    """A copy of the function's own files and the shared modules it imports, as its archive holds them: no
+    bytecode, so each import compiles the handler's modules as Lambda does (the archive has no .pyc and /var/task
+    is read-only), whatever caches the checkout holds. Third-party modules come from this environment, compiled,
+    as the Powertools layer's do."""
     target = into / folder.relative_to(LAMBDAS_DIR).as_posix().replace("/", "-")
-    for name, path in collect_files(folder).items():
+    for name, path in function_files(folder).items():
         (target / name).parent.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(path, target / name)
     return target

@@ -1,6 +1,7 @@
 """Deterministic Lambda packaging from the folders under `lambdas/`.
 
-- Code: an `AssetArchive` of the folder's files (sorted, caches excluded). Pulumi hashes
+- Code: an `AssetArchive` of the folder's files (sorted, caches excluded), plus each module of `lambdas/shared/`
+  the folder's code imports (`shared_files`), at the archive's top level next to the handler. Pulumi hashes
   an asset map from names and contents only, so the same content gives the same archive
   hash and a second preview shows no diff.
 - Powertools: the public Powertools for AWS Lambda (Python) v3 layer that carries the release the tests
@@ -14,6 +15,7 @@
 
 from __future__ import annotations
 
+import ast
 import hashlib
 import importlib
 import importlib.resources
@@ -33,6 +35,10 @@ import pulumi
 
 #: Where the function folders live (inside the installed package, so the code ships with it).
 LAMBDAS_DIR = Path(str(importlib.resources.files("serverless_patterns.lambdas"))).resolve()
+
+#: Modules several function folders import (`schema_checks`, `rest_requests`): kept once here, each packaged into
+#: the archive of every function whose code imports it (`shared_files`); never a function of its own.
+SHARED_DIR = LAMBDAS_DIR / "shared"
 
 #: Files and folders never packaged: caches, editor litter, the pinned requirements themselves and the
 #: declared AWS calls (`aws_calls.json`, read by the validation gate, not by the function).
@@ -103,6 +109,45 @@ def collect_files(root: Path) -> dict[str, Path]:
     return dict(sorted(files.items()))
 
 
+def imported_modules(source: str) -> set[str]:
+    """The top-level names of the modules `source` imports (absolute imports, anywhere in the module)."""
+    names: set[str] = set()
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.Import):
+            names.update(alias.name.split(".")[0] for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+            names.add(node.module.split(".")[0])
+    return names
+
+
+def shared_files(folder: Path) -> dict[str, Path]:
+    """The modules of `SHARED_DIR` that a function folder under `lambdas/` imports, directly or through another
+    shared module, keyed by their name in the archive (its top level, where Lambda's `/var/task` is on the path)."""
+    folder = folder.resolve()
+    if LAMBDAS_DIR not in folder.parents or folder == SHARED_DIR:
+        return {}
+    available = {path.stem: path for path in sorted(SHARED_DIR.glob("*.py"))}
+    own = collect_files(folder)
+    pending = [path for name, path in own.items() if name.endswith(".py")]
+    found: dict[str, Path] = {}
+    while pending:
+        source = pending.pop().read_text()
+        if not any(name in source for name in available):  # parse only the modules that may import one
+            continue
+        for name in sorted((imported_modules(source) & available.keys()) - found.keys()):
+            if f"{name}.py" in own:
+                raise PackagingError(f"{folder} has a module {name}.py of its own and imports the shared "
+                                     f"{SHARED_DIR / (name + '.py')}: rename one")
+            found[name] = available[name]
+            pending.append(available[name])
+    return {f"{name}.py": path for name, path in sorted(found.items())}
+
+
+def function_files(folder: Path) -> dict[str, Path]:
+    """A function's own code as its archive holds it: the folder's files and the shared modules it imports."""
+    return dict(sorted({**collect_files(folder), **shared_files(folder)}.items()))
+
+
 def package_files(code: str | Path, *, runtime: str, architecture: str,
                   builder: Callable[[Path, str, str], Path | None] | None = None) -> dict[str, Path]:
     """The archive content of a function: its dependencies (if any) overlaid by its own code."""
@@ -111,7 +156,7 @@ def package_files(code: str | Path, *, runtime: str, architecture: str,
     deps = (builder or build_dependencies)(folder / "requirements.txt", runtime, architecture)
     if deps is not None:
         files.update(collect_files(deps))
-    files.update(collect_files(folder))
+    files.update(function_files(folder))
     return dict(sorted(files.items()))
 
 

@@ -105,20 +105,75 @@ def test_the_layer_carries_the_powertools_release_the_tests_run_against() -> Non
                 "aws-lambda-powertools") == TESTED_POWERTOOLS
 
 
-def test_the_layer_carries_the_json_schema_validator_the_progress_handlers_import() -> None:
-    """The progress WebSocket folder has no requirements.txt: fastjsonschema must come from the Powertools layer.
+#: The function folders that validate with JSON Schema and have no requirements.txt of their own.
+JSON_SCHEMA_FOLDERS = ("progress_tracker/websocket", "multi_tenant_api/backend", "multi_tenant_api/admin")
+
+
+def test_the_layer_carries_the_json_schema_validator_the_handlers_import() -> None:
+    """The progress WebSocket, tenant backend and admin folders have no requirements.txt, and their archives carry
+    the shared `schema_checks`, which imports fastjsonschema: it must come from the Powertools layer.
     Powertools builds its public layer with every extra (`aws-lambda-powertools[all]==<release>`:
     https://github.com/aws-powertools/powertools-lambda-python/blob/develop/layer_v3/layer_constructors/helpers.py,
     `construct_build_args`, extras included by default), so the tested release's `all` extra must require it, and
     the version installed for the tests must satisfy that range."""
     from packaging.requirements import Requirement
 
-    folder = ROOT / "lambdas" / "progress_tracker" / "websocket"
-    assert not (folder / "requirements.txt").exists()
-    assert "import fastjsonschema" in (folder / "progress_messages.py").read_text()
+    for name in JSON_SCHEMA_FOLDERS:
+        folder = packaging.function_dir(name)
+        assert not (folder / "requirements.txt").exists()
+        assert packaging.function_files(folder)["schema_checks.py"] == packaging.SHARED_DIR / "schema_checks.py"
+    assert "import fastjsonschema" in (packaging.SHARED_DIR / "schema_checks.py").read_text()
     extras = [Requirement(raw) for raw in importlib.metadata.requires("aws-lambda-powertools") or []]
     [needed] = [r for r in extras if r.name == "fastjsonschema" and r.marker and r.marker.evaluate({"extra": "all"})]
     assert needed.specifier.contains(importlib.metadata.version("fastjsonschema"))
+
+
+def test_each_archive_carries_the_shared_modules_its_code_imports() -> None:
+    """A shared module lives once in `lambdas/shared/` and is packaged at the top level of every archive whose code
+    imports it, directly (`rest_requests`) or through another shared module (`schema_checks`); no other archive
+    holds one."""
+    from serverless_patterns.core.function import DEFAULT_RUNTIME
+
+    shared = {"rest_requests.py", "schema_checks.py"}
+    expected = {"multi_tenant_api/backend": shared, "multi_tenant_api/admin": shared,
+                "progress_tracker/websocket": {"schema_checks.py"}, "glacier_restore/download": set(),
+                "multi_tenant_api/authorizer": set()}
+    for name, modules in expected.items():
+        folder = packaging.function_dir(name)
+        files = packaging.package_files(name, runtime=DEFAULT_RUNTIME, architecture="arm64",
+                                        builder=lambda *_: None)
+        assert {n for n, path in files.items() if path.parent == packaging.SHARED_DIR} == modules, name
+        assert {n: p for n, p in files.items() if n not in modules} == collect_files(folder), name
+
+
+def test_shared_modules_are_found_through_every_kind_of_import(tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+                                                                 ) -> None:
+    """`import x`, `from x import y` and an import inside a function all count; a module of the same name in the
+    folder itself is refused; a folder outside `lambdas/` (a program's own) gets no shared module."""
+    lambdas, shared = tmp_path / "lambdas", tmp_path / "lambdas" / "shared"
+    shared.mkdir(parents=True)
+    (shared / "first.py").write_text("import second\n")
+    (shared / "second.py").write_text("X = 1\n")
+    (shared / "third.py").write_text("from second import X\n")
+    (shared / "unused.py").write_text("Y = 2\n")
+    monkeypatch.setattr(packaging, "LAMBDAS_DIR", lambdas)
+    monkeypatch.setattr(packaging, "SHARED_DIR", shared)
+    fn = lambdas / "pattern" / "fn"
+    (fn / "pkg").mkdir(parents=True)
+    (fn / "app.py").write_text("def handler(e, c):\n    import first\n    return first\n")
+    (fn / "pkg" / "util.py").write_text("from third import X\n")
+    assert packaging.shared_files(fn) == {name: shared / name for name in ("first.py", "second.py", "third.py")}
+    assert list(packaging.function_files(fn)) == ["app.py", "first.py", "pkg/util.py", "second.py", "third.py"]
+    (fn / "pkg" / "util.py").write_text("import os.path\nfrom . import sibling\n")
+    assert list(packaging.shared_files(fn)) == ["first.py", "second.py"]
+    (fn / "second.py").write_text("X = 3\n")
+    with pytest.raises(PackagingError, match=r"has a module second\.py of its own"):
+        packaging.shared_files(fn)
+    outside = tmp_path / "program" / "fn"
+    outside.mkdir(parents=True)
+    (outside / "app.py").write_text("import first\n")
+    assert packaging.shared_files(outside) == {}
+    assert packaging.shared_files(shared) == {}
 
 
 @pytest.mark.parametrize(("partition_region", "account"), [

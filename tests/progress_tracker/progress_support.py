@@ -9,13 +9,16 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parents[2]
 WEBSOCKET_DIR = ROOT / "lambdas" / "progress_tracker" / "websocket"
+#: The shared modules the handlers import (their archives hold them next to the handler).
+SHARED_DIR = ROOT / "lambdas" / "shared"
 ACCOUNT = "123456789012"
 REGION = "eu-west-1"
 TABLE = "progress-state"
 CALLBACK_URL = "https://abcdef1234.execute-api.eu-west-1.amazonaws.com/live"
 
-if str(WEBSOCKET_DIR) not in sys.path:
-    sys.path.insert(0, str(WEBSOCKET_DIR))
+for _folder in (SHARED_DIR, WEBSOCKET_DIR):
+    if str(_folder) not in sys.path:
+        sys.path.insert(0, str(_folder))
 
 
 def create_table(client: Any, name: str = TABLE) -> None:

@@ -424,11 +424,11 @@ def test_no_handler_imports_pydantic_and_only_the_validating_ones_load_fastjsons
     import subprocess
     import sys
 
-    from progress_support import WEBSOCKET_DIR
+    from progress_support import SHARED_DIR, WEBSOCKET_DIR
 
     script = f"""
 import json, sys
-sys.path.insert(0, {str(WEBSOCKET_DIR)!r})
+sys.path[:0] = [{str(WEBSOCKET_DIR)!r}, {str(SHARED_DIR)!r}]
 sys.path.insert(0, {str(WEBSOCKET_DIR.parents[2] / "tests" / "progress_tracker")!r})
 from progress_support import Context, ws_event
 def libraries():

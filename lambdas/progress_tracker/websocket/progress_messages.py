@@ -1,14 +1,8 @@
 """The validated messages of the progress protocol: JSON Schema documents, and `compiled`/`validate`.
 
-The schemas are data (JSON Schema draft 7); fastjsonschema turns each into a Python validator, the library
-Powertools' own Validation utility is built on (https://docs.powertools.aws.dev/lambda/python/latest/utilities/validation/).
-Lambda gets it from the Powertools layer, which is built with every extra (`aws-lambda-powertools[all]`), as it
-gets pydantic; the tests and `make test-lowest` get it through the same extra, pinned in the constraints files.
-Why not pydantic: importing it costs about 0.4x a bare `import boto3` on each cold start (README, Benchmarks).
-
-Each handler compiles the one schema it uses once, at import (`compiled`), rather than calling Powertools'
-`validate()`, which calls `fastjsonschema.validate` and so generates and compiles the validator's code again on
-every request. Kept apart from `progress_protocol` so `$connect`, `$disconnect` and `$default` load none of it.
+The schemas are data (JSON Schema draft 7), compiled once at import by each handler that uses one (`compiled`, from
+the shared `schema_checks`, which the archive carries next to the handler; why fastjsonschema rather than pydantic
+is said there). Kept apart from `progress_protocol` so `$connect`, `$disconnect` and `$default` load none of it.
 
 Behaviour the schemas fix: the first invalid field is reported (`field: what is wrong`); nothing is coerced, so
 `"50"` is not a percent (the protocol says a number); 50.0 is an integer in JSON Schema and is stored as 50.
@@ -17,14 +11,15 @@ Behaviour the schemas fix: the first invalid field is reported (`field: what is 
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
 from typing import Any, Literal, NotRequired, TypedDict
 
-import fastjsonschema
 from progress_protocol import MAX_ORDER_BYTES, ProtocolError
+from schema_checks import DRAFT, Invalid, Validator, compiled, field_and_text
+
+__all__ = ["PROGRESS_SCHEMA", "RESUME_SCHEMA", "START_SCHEMA", "ProgressUpdate", "ResumeRequest", "StartRequest",
+           "Validator", "compiled", "progress_update", "reason", "start_request", "validate"]
 
 ID_PATTERN = r"^[A-Za-z0-9_-]{8,80}$"
-DRAFT = "http://json-schema.org/draft-07/schema#"
 
 #: {"action": "start", "requestId": "<id>", "order": {...}}; no other field.
 START_SCHEMA: dict[str, Any] = {
@@ -88,30 +83,17 @@ class ProgressUpdate(TypedDict):
     status: Literal["PENDING", "RUNNING", "SUCCEEDED", "FAILED"]
 
 
-Validator = Callable[[Any], Any]
-
-
-def compiled(schema: dict[str, Any]) -> Validator:
-    """The validator of `schema`, generated once (missing fields with a `default` are filled in)."""
-    return fastjsonschema.compile(schema)  # type: ignore[no-any-return]
-
-
-def reason(error: fastjsonschema.JsonSchemaValueException) -> str:
+def reason(error: Invalid) -> str:
     """`field: what is wrong` for fastjsonschema's first error (`message:` when it is the whole message)."""
-    field = ".".join(str(part) for part in (error.path or ["data"])[1:]) or "message"
-    text = error.message.removeprefix(error.name or "data").strip()
-    if error.rule == "oneOf" and isinstance(error.definition, dict):
-        # fastjsonschema says only how many branches matched: name the fields the branches require.
-        names = [name for branch in error.definition.get("oneOf", []) for name in branch.get("required", [])]
-        field, text = " or ".join(names), "give exactly one"
-    return f"{field}: {text}"
+    path, text = field_and_text(error)
+    return f"{'.'.join(path) or 'message'}: {text}"
 
 
 def validate(validator: Validator, data: dict[str, Any]) -> Any:
     """A copy of `data` checked by `validator` (defaults filled), or a ProtocolError naming the invalid field."""
     try:
         return validator(dict(data))
-    except fastjsonschema.JsonSchemaValueException as error:
+    except Invalid as error:
         raise ProtocolError("invalid_request", reason(error)) from None
 
 
