@@ -52,6 +52,31 @@ class LambdaContext:
     aws_request_id = "c0ffee00-0000-4000-8000-000000000002"
 
 
+def admin_event(method: str, path: str, body: Any = None, query: dict[str, str] | None = None, *,
+                admin: bool = True, user_arn: str | None = None) -> dict[str, Any]:
+    """A request to the admin function as API Gateway proxies it (the admin authorizer's context when `admin`)."""
+    resource, parameters = path, None
+    parts = path.strip("/").split("/")
+    if len(parts) >= 3 and parts[:2] == ["admin", "tenants"]:
+        parameters = {"tenantId": parts[2]}
+        resource = "/" + "/".join(["admin", "tenants", "{tenantId}", *parts[3:]])
+    authorizer: dict[str, Any] = {"principalId": "admin-sub"}
+    if admin:
+        authorizer["admin"] = "true"
+    return {
+        "resource": resource, "path": path, "httpMethod": method,
+        "headers": {"Content-Type": "application/json"}, "multiValueHeaders": {},
+        "queryStringParameters": query,
+        "multiValueQueryStringParameters": {k: [v] for k, v in (query or {}).items()} or None,
+        "pathParameters": parameters, "stageVariables": None,
+        "requestContext": {"accountId": ACCOUNT, "apiId": "adminapi01", "stage": STAGE, "httpMethod": method,
+                           "path": f"/{STAGE}{path}", "resourcePath": resource, "requestId": "req-admin",
+                           "identity": {"sourceIp": "192.0.2.10", "userArn": user_arn},
+                           "authorizer": authorizer},
+        "body": body if body is None or isinstance(body, str) else json.dumps(body),
+        "isBase64Encoded": False}
+
+
 class Lifecycle:
     """The moto account: key and items tables, usage plans, the pool, the lifecycle machine, the admin API."""
 
@@ -125,26 +150,7 @@ class Lifecycle:
     def call(self, method: str, path: str, body: Any = None, query: dict[str, str] | None = None, *,
              admin: bool = True, user_arn: str | None = None) -> tuple[int, Any]:
         """A request to the admin function as API Gateway proxies it; (status, parsed body)."""
-        resource, parameters = path, None
-        parts = path.strip("/").split("/")
-        if len(parts) >= 3 and parts[:2] == ["admin", "tenants"]:
-            parameters = {"tenantId": parts[2]}
-            resource = "/" + "/".join(["admin", "tenants", "{tenantId}", *parts[3:]])
-        authorizer: dict[str, Any] = {"principalId": "admin-sub"}
-        if admin:
-            authorizer["admin"] = "true"
-        event = {
-            "resource": resource, "path": path, "httpMethod": method,
-            "headers": {"Content-Type": "application/json"}, "multiValueHeaders": {},
-            "queryStringParameters": query,
-            "multiValueQueryStringParameters": {k: [v] for k, v in (query or {}).items()} or None,
-            "pathParameters": parameters, "stageVariables": None,
-            "requestContext": {"accountId": ACCOUNT, "apiId": "adminapi01", "stage": STAGE, "httpMethod": method,
-                               "path": f"/{STAGE}{path}", "resourcePath": resource, "requestId": "req-admin",
-                               "identity": {"sourceIp": "192.0.2.10", "userArn": user_arn},
-                               "authorizer": authorizer},
-            "body": body if body is None or isinstance(body, str) else json.dumps(body),
-            "isBase64Encoded": False}
+        event = admin_event(method, path, body, query, admin=admin, user_arn=user_arn)
         response = admin_app.handler(event, LambdaContext())
         return response["statusCode"], json.loads(response["body"]) if response.get("body") else None
 

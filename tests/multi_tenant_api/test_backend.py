@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import boto3
@@ -37,17 +38,17 @@ def items_table(monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
         yield client
 
 
-def request(method: str, path: str, tenant: str | None = "acme-corp", body: Any = None,
-            query: dict[str, str] | None = None, resource: str | None = None,
-            path_parameters: dict[str, str] | None = None, tier: str = "trial", api_key_id: str = "key-id",
-            usage_plan_id: str | None = None) -> dict[str, Any]:
+def proxy_event(method: str, path: str, tenant: str | None = "acme-corp", body: Any = None,
+                query: dict[str, str] | None = None, resource: str | None = None,
+                path_parameters: dict[str, str] | None = None, tier: str = "trial", api_key_id: str = "key-id",
+                usage_plan_id: str | None = None) -> dict[str, Any]:
     """A REST API proxy event as API Gateway sends it after the Lambda authorizer allowed the call."""
     authorizer: dict[str, Any] = {"principalId": "user-sub", "integrationLatency": 12}
     if tenant is not None:
         authorizer.update({"tenantId": tenant, "tier": tier})
     if usage_plan_id is not None:
         authorizer["usagePlanId"] = usage_plan_id
-    event = {
+    return {
         "resource": resource or path, "path": path, "httpMethod": method,
         "headers": {"Content-Type": "application/json", "Authorization": "Bearer x.y.z"},
         "multiValueHeaders": {}, "queryStringParameters": query, "multiValueQueryStringParameters":
@@ -60,7 +61,12 @@ def request(method: str, path: str, tenant: str | None = "acme-corp", body: Any 
         "body": body if body is None or isinstance(body, str) else json.dumps(body),
         "isBase64Encoded": False,
     }
-    response = app.handler(event, LambdaContext())
+
+
+def request(method: str, path: str, tenant: str | None = "acme-corp", body: Any = None, **event: Any
+            ) -> dict[str, Any]:
+    """The backend's answer to `proxy_event(...)`: status and parsed body."""
+    response = app.handler(proxy_event(method, path, tenant, body, **event), LambdaContext())
     return {"status": response["statusCode"], "body": json.loads(response["body"]) if response.get("body") else None}
 
 
@@ -130,17 +136,54 @@ def test_owner_can_delete() -> None:
     pytest.param({"name": "anvil", "quantity": -1}, id="negative-quantity"),
     pytest.param({"name": "anvil", "quantity": "many"}, id="non-numeric-quantity"),
     pytest.param({"name": "anvil", "owner": "someone"}, id="unknown-field"),
+    pytest.param({"name": "   "}, id="blank-name"),
+    pytest.param({"name": "anvil", "quantity": "3"}, id="quantity-as-string"),
+    pytest.param({"name": "anvil", "quantity": 1_000_001}, id="too-many"),
+    pytest.param({"name": "anvil", "description": "x" * 2001}, id="long-description"),
+    pytest.param('"anvil"', id="json-string"),
 ])
 def test_malformed_bodies_are_400_with_a_reason(body: Any) -> None:
     response = request("POST", "/items", body=body)
     assert response["status"] == 400, response
     assert response["body"]["message"] == "Bad request"
-    assert response["body"]["errors"]
+    [error] = response["body"]["errors"]  # the first error the validator meets
+    assert error["location"].startswith("body") and error["message"]
 
 
-def test_bad_query_parameters_are_400() -> None:
-    assert request("GET", "/items", query={"limit": "0"})["status"] == 400
-    assert request("GET", "/items", query={"limit": "lots"})["status"] == 400
+@pytest.mark.parametrize(("body", "location", "words"), [
+    ({"name": "   "}, "body.name", "longer than or equal to 1"),
+    ({"name": "anvil", "quantity": -1}, "body.quantity", "bigger than or equal to 0"),
+    ({"name": "anvil", "quantity": "3"}, "body.quantity", "integer"),
+    ({"name": "anvil", "owner": "someone"}, "body", "owner"),
+    ({"quantity": 1}, "body", "name"),
+    ("{not json", "body", "not JSON"),
+])
+def test_the_reason_names_the_field(body: Any, location: str, words: str) -> None:
+    [error] = request("POST", "/items", body=body)["body"]["errors"]
+    assert error["location"] == location and words in error["message"], error
+
+
+def test_strings_are_trimmed_and_a_whole_float_is_an_integer() -> None:
+    item = create("acme-corp", "  anvil \n")
+    assert item["name"] == "anvil"
+    response = request("POST", "/items", body={"name": "anvil", "description": " heavy ", "quantity": 3.0})
+    assert response["status"] == 201
+    assert (response["body"]["description"], response["body"]["quantity"]) == ("heavy", 3)
+
+
+@pytest.mark.parametrize("limit", ["0", "101", "lots", "1.5", " 5", "-1", "1e2", ""])
+def test_bad_query_parameters_are_400(limit: str) -> None:
+    response = request("GET", "/items", query={"limit": limit})
+    assert response["status"] == 400
+    assert response["body"]["errors"] == [{"location": "query.limit", "message": "must be an integer from 1 to 100"}]
+
+
+def test_limit_bounds_the_page(items_table: Any) -> None:
+    for name in ("a", "b", "c"):
+        create("acme-corp", name)
+    assert len(request("GET", "/items", query={"limit": "2"})["body"]["items"]) == 2
+    assert len(request("GET", "/items", query={"limit": "100"})["body"]["items"]) == 3
+    assert len(request("GET", "/items", query={"limit": "1"})["body"]["items"]) == 1
 
 
 def test_a_request_without_tenant_context_is_refused_not_500() -> None:
@@ -209,3 +252,59 @@ def test_usage_bad_windows_are_400_without_calling_api_gateway(usage_api: Any, q
 
 def test_usage_without_a_metered_key_is_403(usage_api: Any) -> None:
     assert usage_request("acme-corp", "", "plan-trial")["status"] == 403
+
+
+def test_neither_rest_handler_imports_pydantic(tmp_path: Path) -> None:
+    """pydantic's import alone (the resolver's `enable_validation`) put the tenant backend and the admin function over
+    their cold-start goal (README, Benchmarks): neither may load it. Each is imported in a fresh interpreter from a
+    copy of its archive's own files (the folder and the shared modules it imports, as `/var/task` holds them) and
+    refuses a malformed body and a malformed query there; fastjsonschema is what they load instead."""
+    import shutil
+    import subprocess
+    import sys
+
+    from serverless_patterns.core.packaging import function_dir, function_files
+
+    from .lifecycle_env import admin_event
+
+    cases = {
+        "multi_tenant_api/backend": [
+            (proxy_event("POST", "/items", body={"name": "   "}), "body.name"),
+            (proxy_event("GET", "/items", query={"limit": "lots"}), "query.limit")],
+        "multi_tenant_api/admin": [
+            (admin_event("POST", "/admin/tenants", {"tenantId": "rt-x1", "tier": "trial", "apiKey": "mine"}), "body"),
+            (admin_event("PUT", "/admin/tenants/rt-x1/tier", {"tier": " "}), "body.tier"),
+            (admin_event("GET", "/admin/usage", query={"limit": "500"}), "query.limit")],
+    }
+    env = {"PATH": "/usr/bin:/bin", "AWS_DEFAULT_REGION": REGION, "POWERTOOLS_TRACE_DISABLED": "1",
+           "POWERTOOLS_SERVICE_NAME": "multi-tenant-api", "TENANT_KEYS_TABLE": "keys",
+           "LIFECYCLE_MACHINE_ARN": f"arn:aws:states:{REGION}:{ACCOUNT}:stateMachine:lifecycle",
+           "TIER_PLANS": json.dumps({"trial": "plan1"}), "RUNTIME_ID_PREFIX": "rt-", "API_KEY_CEILING": "100",
+           "ADMIN_AUTH": "cognito", "ROTATION_OVERLAP_SECONDS": "3600"}
+    for name, requests in cases.items():
+        code = tmp_path / name.replace("/", "-")
+        for file, source in function_files(function_dir(name)).items():
+            (code / file).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(source, code / file)
+        script = f"""
+import json, sys
+sys.path.insert(0, {str(code)!r})
+def libraries():
+    return sorted(name for name in ("pydantic", "fastjsonschema") if name in sys.modules)
+class Context:
+    function_name, memory_limit_in_mb, aws_request_id = "fn", 256, "00000000-0000-0000-0000-000000000000"
+    invoked_function_arn = "arn:aws:lambda:{REGION}:{ACCOUNT}:function:fn"
+import app
+loaded = {{"import": libraries()}}
+answers = [app.handler(event, Context()) for event in json.loads(sys.stdin.read())]
+loaded["requests"] = libraries()
+print(json.dumps({{"loaded": loaded, "answers": [[a["statusCode"], json.loads(a["body"])] for a in answers]}}))
+"""
+        done = subprocess.run([sys.executable, "-c", script], input=json.dumps([e for e, _ in requests]),
+                              capture_output=True, text=True, env=env, timeout=120, cwd=tmp_path)
+        assert done.returncode == 0, done.stderr[-2000:]
+        result = json.loads(done.stdout.strip().splitlines()[-1])
+        assert result["loaded"] == {"import": ["fastjsonschema"], "requests": ["fastjsonschema"]}, name
+        for (status, body), (_, location) in zip(result["answers"], requests, strict=True):
+            assert status == 400 and body["message"] == "Bad request", (name, body)
+            assert [e["location"] for e in body["errors"]] == [location], (name, body)

@@ -51,12 +51,27 @@ def test_iam_mode_needs_a_signed_caller(monkeypatch: pytest.MonkeyPatch) -> None
     ({"tenantId": "rt-umbrella"}, 400, "Bad request"),
     ({"tenantId": "rt-umbrella", "tier": "trial", "firstUserEmail": "not-an-address"}, 400, "Bad request"),
     ({"tenantId": "rt-umbrella", "tier": "trial", "apiKey": "chosen-by-me-000000000"}, 400, "Bad request"),
+    ({"tenantId": "rt-umbrella", "tier": "   "}, 400, '"location": "body.tier"'),
+    ({"tenantId": "rt-umbrella", "tier": "trial", "firstUserEmail": "a@b"}, 400, '"location": "body.firstUserEmail"'),
+    ({"tenantId": "rt-umbrella", "tier": "trial", "machineScopes": []}, 400, '"location": "body.machineScopes"'),
+    ({"tenantId": "rt-umbrella", "tier": "trial", "machineScopes": ["items.read", " "]}, 400,
+     '"location": "body.machineScopes.1"'),
+    ({"tenantId": "rt-umbrella", "tier": "trial", "machineScopes": ["s"] * 11}, 400, "body.machineScopes"),
+    ({"tenantId": "x" * 65, "tier": "trial"}, 400, '"location": "body.tenantId"'),
 ])
 def test_bad_onboarding_requests_get_a_4xx_with_the_reason(env: Lifecycle, body: dict[str, Any], status: int,
                                                           reason: str) -> None:
     got, answer = env.call("POST", "/admin/tenants", body)
     assert got == status and reason in json.dumps(answer), answer
     assert env.row(str(body.get("tenantId"))) is None or body["tenantId"] == CONFIG_TENANT
+
+
+def test_onboarding_trims_the_strings_of_the_body(env: Lifecycle) -> None:
+    """Surrounding whitespace is not part of an id, a tier or an address (as with pydantic's str_strip_whitespace)."""
+    run = env.run("POST", "/admin/tenants", {"tenantId": " rt-umbrella ", "tier": "trial\n", "firstUserEmail": None})
+    assert run.status == "SUCCEEDED", run.describe()
+    row = env.row("rt-umbrella")
+    assert row is not None and row["tier"] == "trial" and "requestedFirstUser" not in row
 
 
 def test_a_duplicate_tenant_is_refused(env: Lifecycle) -> None:
@@ -215,6 +230,8 @@ def test_admin_usage_pages_through_every_tenant_with_its_own_usage(env: Lifecycl
     ({"start": "2026-13-01"}, "start must be a date"),
     ({"start": "2026-01-01", "end": "2026-12-31"}, "at most 90 days"),
     ({"limit": "500"}, "Bad request"),
+    ({"limit": "0"}, '"location": "query.limit"'),
+    ({"limit": "ten"}, "must be an integer from 1 to 50"),
 ])
 def test_admin_usage_refuses_bad_queries(env: Lifecycle, query: dict[str, str], reason: str) -> None:
     status, answer = env.call("GET", "/admin/usage", query=query)

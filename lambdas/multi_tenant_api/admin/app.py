@@ -10,6 +10,10 @@ tenant Pulumi manages, over the API key ceiling, a state that does not allow it)
 execution of the lifecycle state machine (202 with the execution ARN). The key table row is created here
 (`managedBy = runtime`, `status = onboarding`, condition: no row with that id), so two requests cannot
 claim one id. API key values never appear in answers or logs.
+
+Bodies are checked against JSON Schemas compiled once at import and query parameters parsed here
+(`rest_requests`, shared with the tenant backend), not by the resolver's `enable_validation`, which imports
+pydantic on every cold start (README, Benchmarks).
 """
 
 
@@ -22,23 +26,23 @@ import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
-from typing import Annotated, Any
+from typing import Any
 
 import boto3
 from aws_lambda_powertools import Logger, Tracer
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response, content_types
 from aws_lambda_powertools.event_handler.exceptions import ServiceError
-from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
-from aws_lambda_powertools.event_handler.openapi.params import Body, Query
 from aws_lambda_powertools.logging import correlation_paths
 from botocore.config import Config
-from pydantic import BaseModel, ConfigDict, Field
+from rest_requests import BadRequest, json_body, query_int
+from schema_checks import DRAFT, compiled
 
 logger = Logger()
 # Only botocore makes outbound calls here: patching every module X-Ray supports would import requests,
 # httpx & co. on each cold start (https://docs.powertools.aws.dev/lambda/python/latest/core/tracer/).
 tracer = Tracer(patch_modules=("botocore",))
-app = APIGatewayRestResolver(enable_validation=True)
+app = APIGatewayRestResolver()
+app.exception_handler(BadRequest)(BadRequest.response)
 
 TENANT_ID_RE = re.compile(r"^[a-z0-9][a-z0-9-]{1,62}[a-z0-9]$")
 MANAGED_BY_RUNTIME = "runtime"
@@ -56,6 +60,7 @@ PUBLIC_ATTRIBUTES = ("tenantId", "tier", "status", "managedBy", "usagePlanId", "
 UNSTARTED_LOCK_SECONDS = 60
 MAX_USAGE_DAYS = 90
 MAX_PAGE = 50
+DEFAULT_PAGE = 25
 BOTO_CONFIG = Config(retries={"mode": "standard"})
 
 
@@ -112,40 +117,40 @@ def clients() -> Clients:
     return _clients
 
 
-class NewTenant(BaseModel):
-    """The body of `POST /admin/tenants`."""
+#: A tier's name in a request body.
+TIER_FIELD = {"type": "string", "minLength": 1, "maxLength": 32}
 
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
-
-    tenantId: str = Field(min_length=1, max_length=64)
-    tier: str = Field(min_length=1, max_length=32)
-    #: The first user's address: invited by Cognito with the tenant attribute set (optional).
-    firstUserEmail: str | None = Field(default=None, max_length=254,
-                                       pattern=r"^[^@\s]{1,64}@[A-Za-z0-9.-]{1,252}\.[A-Za-z]{2,63}$")
-    #: Scopes of a client-credentials app client for the tenant's machine callers (optional).
-    machineScopes: list[Annotated[str, Field(min_length=1, max_length=256)]] | None = Field(
-        default=None, min_length=1, max_length=10)
-
-
-class TierChange(BaseModel):
-    """The body of `PUT /admin/tenants/{tenantId}/tier`."""
-
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
-
-    tier: str = Field(min_length=1, max_length=32)
+#: The body of `POST /admin/tenants` (strings are trimmed before it is checked; no other field).
+NEW_TENANT_SCHEMA: dict[str, Any] = {
+    "$schema": DRAFT,
+    "type": "object",
+    "properties": {
+        "tenantId": {"type": "string", "minLength": 1, "maxLength": 64},
+        "tier": TIER_FIELD,
+        # The first user's address: invited by Cognito with the tenant attribute set (optional).
+        "firstUserEmail": {"type": ["string", "null"], "maxLength": 254,
+                           "pattern": r"^[^@\s]{1,64}@[A-Za-z0-9.-]{1,252}\.[A-Za-z]{2,63}$"},
+        # Scopes of a client-credentials app client for the tenant's machine callers (optional).
+        "machineScopes": {"type": ["array", "null"], "minItems": 1, "maxItems": 10,
+                          "items": {"type": "string", "minLength": 1, "maxLength": 256}},
+    },
+    "required": ["tenantId", "tier"],
+    "additionalProperties": False,
+}
+#: The body of `PUT /admin/tenants/{tenantId}/tier`.
+TIER_CHANGE_SCHEMA: dict[str, Any] = {
+    "$schema": DRAFT,
+    "type": "object",
+    "properties": {"tier": TIER_FIELD},
+    "required": ["tier"],
+    "additionalProperties": False,
+}
+valid_new_tenant = compiled(NEW_TENANT_SCHEMA)
+valid_tier_change = compiled(TIER_CHANGE_SCHEMA)
 
 
 def problem(status: int, message: str) -> Problem:
     return Problem(status, message)
-
-
-@app.exception_handler(RequestValidationError)
-def bad_request(error: RequestValidationError) -> Response:
-    """Malformed JSON or a body that does not match the model: 400 with the reasons."""
-    reasons = [{"location": ".".join(str(p) for p in e.get("loc", ())), "message": e.get("msg", "")}
-               for e in error.errors()]
-    return Response(status_code=400, content_type=content_types.APPLICATION_JSON,
-                    body={"message": "Bad request", "errors": reasons})
 
 
 def require_admin() -> str:
@@ -349,24 +354,26 @@ def start(operation: str, tenant_id: str, *, locked: Execution | None = None,
 
 @app.post("/admin/tenants")
 @tracer.capture_method
-def create_tenant(body: Annotated[NewTenant, Body()]) -> Response[dict[str, Any]]:
+def create_tenant() -> Response[dict[str, Any]]:
     admin = require_admin()
+    body = json_body(app.current_event, valid_new_tenant)
     s = settings()
-    tenant_id = valid_tenant_id(body.tenantId)
+    tenant_id = valid_tenant_id(body["tenantId"])
     # Config tenant ids never start with the run-time prefix (checked at construction), so this also keeps every
     # id Pulumi manages out; no list of them is passed (it would outgrow Lambda's 4 KB of environment variables).
     if not tenant_id.startswith(s.runtime_prefix):
         raise problem(400, f"run-time tenant ids start with {s.runtime_prefix!r} (ids without it belong to stack "
                            "config)")
-    plan = plan_of(body.tier)
-    scopes = machine_scopes(body.machineScopes)
+    tier, email = body["tier"], body.get("firstUserEmail")
+    plan = plan_of(tier)
+    scopes = machine_scopes(body.get("machineScopes"))
     check_key_ceiling(1, f"onboard {tenant_id}")
-    item: dict[str, Any] = {"tenantId": {"S": tenant_id}, "tier": {"S": body.tier}, "status": {"S": "onboarding"},
+    item: dict[str, Any] = {"tenantId": {"S": tenant_id}, "tier": {"S": tier}, "status": {"S": "onboarding"},
                             "managedBy": {"S": MANAGED_BY_RUNTIME}, "usagePlanId": {"S": plan}, "steps": {"M": {}},
                             "createdAt": {"S": datetime.now(UTC).isoformat(timespec="seconds")},
                             "createdBy": {"S": admin}}
-    if body.firstUserEmail:
-        item["requestedFirstUser"] = {"S": body.firstUserEmail}
+    if email:
+        item["requestedFirstUser"] = {"S": email}
     if scopes:
         item["machineScopes"] = {"SS": scopes}
     execution = Execution.new("onboard", tenant_id)  # the row is created holding the lock
@@ -377,7 +384,7 @@ def create_tenant(body: Annotated[NewTenant, Body()]) -> Response[dict[str, Any]
                                     ConditionExpression="attribute_not_exists(tenantId)")
     except clients().dynamodb.exceptions.ConditionalCheckFailedException:
         raise problem(409, f"tenant {tenant_id} already exists") from None
-    return start("onboard", tenant_id, locked=execution, usagePlanId=plan, email=body.firstUserEmail,
+    return start("onboard", tenant_id, locked=execution, usagePlanId=plan, email=email,
                  machineClient=bool(scopes))
 
 
@@ -429,15 +436,16 @@ def roll_back_onboarding(tenant_id: str) -> Response[dict[str, Any]]:
 
 @app.put("/admin/tenants/<tenant_id>/tier")
 @tracer.capture_method
-def change_tier(tenant_id: str, body: Annotated[TierChange, Body()]) -> Response[dict[str, Any]]:
+def change_tier(tenant_id: str) -> Response[dict[str, Any]]:
     require_admin()
+    tier = json_body(app.current_event, valid_tier_change)["tier"]
     item = runtime_row(tenant_id)
     require_status(item, ("active", "suspended"), "change the tier of")
-    plan = plan_of(body.tier)
-    if body.tier == item["tier"]["S"]:
-        raise problem(409, f"tenant {tenant_id} is already on tier {body.tier}")
+    plan = plan_of(tier)
+    if tier == item["tier"]["S"]:
+        raise problem(409, f"tenant {tenant_id} is already on tier {tier}")
     return start("change_tier", tenant_id, apiKeyId=item["apiKeyId"]["S"], fromPlanId=item["usagePlanId"]["S"],
-                 toPlanId=plan, tier=body.tier)
+                 toPlanId=plan, tier=tier)
 
 
 @app.post("/admin/tenants/<tenant_id>/suspend")
@@ -474,8 +482,9 @@ def rotate_key(tenant_id: str) -> Response[dict[str, Any]]:
 
 @app.delete("/admin/tenants/<tenant_id>")
 @tracer.capture_method
-def delete_tenant(tenant_id: str, data: Annotated[str | None, Query()] = None) -> Response[dict[str, Any]]:
+def delete_tenant(tenant_id: str) -> Response[dict[str, Any]]:
     require_admin()
+    data = app.current_event.get_query_string_value("data")
     if data not in ("keep", "purge"):
         raise problem(400, "say what happens to the tenant's data: ?data=keep (items and a tombstone row stay, "
                            "users are disabled) or ?data=purge (items, first user and row are deleted)")
@@ -516,17 +525,17 @@ def encode_next(key: Mapping[str, Any] | None) -> str | None:
 
 @app.get("/admin/usage")
 @tracer.capture_method
-def all_usage(start: Annotated[str | None, Query()] = None, end: Annotated[str | None, Query()] = None,
-              limit: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 25,
-              next: Annotated[str | None, Query()] = None) -> dict[str, Any]:
+def all_usage() -> dict[str, Any]:
     """Every tenant's requests per day on its plan (config and run-time tenants), a page at a time."""
     require_admin()
+    event = app.current_event
+    limit = query_int(event.query_string_parameters, "limit", default=DEFAULT_PAGE, low=1, high=MAX_PAGE)
     today = datetime.now(UTC).date()
-    end_day = day("end", end, today)
-    start_day = day("start", start, end_day.replace(day=1))
+    end_day = day("end", event.get_query_string_value("end"), today)
+    start_day = day("start", event.get_query_string_value("start"), end_day.replace(day=1))
     if start_day > end_day or (end_day - start_day).days + 1 > MAX_USAGE_DAYS:
         raise problem(400, f"start must not be after end, and the window at most {MAX_USAGE_DAYS} days")
-    exclusive = decode_next(next)
+    exclusive = decode_next(event.get_query_string_value("next"))
     page = clients().dynamodb.scan(
         TableName=settings().keys_table, Limit=limit,
         ProjectionExpression="tenantId, tier, #status, managedBy, usagePlanId, apiKeyId",
