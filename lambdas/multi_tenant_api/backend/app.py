@@ -123,8 +123,8 @@ NEW_ITEM_SCHEMA: dict[str, Any] = {
     "additionalProperties": False,
 }
 valid_new_item = compiled(NEW_ITEM_SCHEMA)
-#: `GET /items?limit=`: items per answer.
-LIMIT_RANGE, DEFAULT_LIMIT = (1, 100), 50
+#: `GET /items?limit=`: items per answer, 1 to `MAX_LIMIT`.
+MAX_LIMIT, DEFAULT_LIMIT = 100, 50
 
 
 def tenant() -> tuple[str, str]:
@@ -155,8 +155,7 @@ def whoami() -> dict[str, str]:
 @tracer.capture_method
 def list_items() -> dict[str, Any]:
     tenant_id, _ = tenant()
-    low, high = LIMIT_RANGE
-    limit = query_int(app.current_event.query_string_parameters, "limit", default=DEFAULT_LIMIT, low=low, high=high)
+    limit = query_int(app.current_event.query_string_parameters, "limit", default=DEFAULT_LIMIT, low=1, high=MAX_LIMIT)
     # A plain expression: the condition builder (boto3.dynamodb.conditions) would be one more module per cold start.
     response = table(tenant_id).query(KeyConditionExpression="tenantId = :tenant",
                                       ExpressionAttributeValues={":tenant": tenant_id}, Limit=limit)
