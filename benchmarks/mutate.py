@@ -149,6 +149,7 @@ def prepare(target: Target) -> Path:
     (work / "pyproject.toml").write_text(f"""\
 [tool.pytest.ini_options]
 testpaths = ["tests"]
+pythonpath = ["serverless_patterns/lambdas/shared"]
 filterwarnings = ["ignore::DeprecationWarning"]
 
 [tool.mutmut]
