@@ -34,7 +34,7 @@ from pathlib import Path
 import yaml
 
 import benchmarks
-from benchmarks.timing import RUNS, Paired, Spread, load, paired, repeated, run
+from benchmarks.timing import RUNS, Paired, Run, Spread, load, paired, repeated, run
 from serverless_patterns.core.packaging import LAMBDAS_DIR, function_files, zip_bytes
 from serverless_patterns.offline import CapturedStack, run_program
 
@@ -122,45 +122,52 @@ def scaled_patterns(tenants: int, consumers: int) -> str:
     return json.dumps(patterns)
 
 
+#: Rounds of the scale table: each round plans every stack once, in turn.
+SCALE_ROUNDS = max(3, RUNS // 2)
+
+
 def scale_figures() -> Figures:
-    """Each stack's plan over `max(1, RUNS // 3)` runs: resources, wall, CPU and peak memory; then CPU time
-    fitted as fixed + per-resource cost, and what the same added resources cost on a small and on a large stack.
+    """Every stack's plan, `SCALE_ROUNDS` rounds of all stacks in turn: resources, wall, CPU and peak memory;
+    then CPU time fitted as fixed + per-resource cost, and what the same added resources cost on a small and on
+    a large stack.
 
     Tenants and consumer accounts add different resources (API keys and usage plan keys; repository policies
     under a provider per account), which cost differently, so the marginal cost is taken along each axis with
     the other fixed: adding tenants at the fewest and at the most consumers, adding consumers at the fewest and
     at the most tenants. A plan that grows faster than linearly costs more per added resource on the larger
-    stack; the goal is the same cost within ±20%."""
+    stack; the goal is the same cost within ±20%. The marginal costs are differences of two plans, so each is
+    taken within one round (the stacks of a round ran minutes apart at most, on the same machine load) and
+    reported as the median over the rounds, with its range."""
     figures: Figures = []
-    rows: dict[tuple[int, int], tuple[int, float]] = {}
-    for tenants, consumers in SCALE:
-        command = [*PLAN, "--config", f"serverless-patterns:patterns={scaled_patterns(tenants, consumers)}"]
-        wall, peak, runs = repeated(command, runs=max(1, RUNS // 3), warmup=0, cwd=ROOT, env=measured_env(),
-                                    ok=(0, 1))
-        cpu = Spread.of([r.cpu for r in runs])
-        resources = json.loads(runs[0].stdout)["summary"]["resources"]
-        rows[(tenants, consumers)] = (resources, cpu.median)
-        figures.append((f"{tenants:>5} tenants x {consumers:>3} consumers",
-                        f"{resources:>5} resources  wall {wall.fmt()}  CPU {cpu.fmt()}  "
-                        f"{cpu.median / resources * 1000:.2f} ms CPU/resource  peak {peak.median:.0f} MB"))
-    points = list(rows.values())
-    slope, fixed = statistics.linear_regression([float(n) for n, _ in points], [cpu for _, cpu in points])
+    commands = {key: [*PLAN, "--config", f"serverless-patterns:patterns={scaled_patterns(*key)}"] for key in SCALE}
+    rounds: list[dict[tuple[int, int], Run]] = [
+        {key: run(command, cwd=ROOT, env=measured_env(), ok=(0, 1)) for key, command in commands.items()}
+        for _ in range(SCALE_ROUNDS)]
+    resources = {key: json.loads(rounds[0][key].stdout)["summary"]["resources"] for key in SCALE}
+    cpu = {key: Spread.of([r[key].cpu for r in rounds]) for key in SCALE}
+    for key in SCALE:
+        wall = Spread.of([r[key].wall for r in rounds])
+        peak = Spread.of([r[key].peak_rss_mb for r in rounds])
+        figures.append((f"{key[0]:>5} tenants x {key[1]:>3} consumers",
+                        f"{resources[key]:>5} resources  wall {wall.fmt()}  CPU {cpu[key].fmt()}  "
+                        f"{cpu[key].median / resources[key] * 1000:.2f} ms CPU/resource  peak {peak.median:.0f} MB"))
+    slope, fixed = statistics.linear_regression([float(resources[k]) for k in SCALE], [cpu[k].median for k in SCALE])
     figures.append(("CPU = fixed + per resource (least squares)", f"{fixed:.2f} s + {slope * 1000:.2f} ms x resources"))
 
-    def marginal(small: tuple[int, int], large: tuple[int, int]) -> float:
-        (n0, cpu0), (n1, cpu1) = rows[small], rows[large]
-        return (cpu1 - cpu0) / (n1 - n0)
+    def marginal(small: tuple[int, int], large: tuple[int, int]) -> Spread:
+        added = resources[large] - resources[small]
+        return Spread.of([(r[large].cpu - r[small].cpu) / added for r in rounds])
 
     tenants, consumers = sorted({t for t, _ in SCALE}), sorted({c for _, c in SCALE})
     axes = [("tenants", [((tenants[0], c), (tenants[-1], c)) for c in (consumers[0], consumers[-1])]),
             ("consumers", [((t, consumers[0]), (t, consumers[-1])) for t in (tenants[0], tenants[-1])])]
     for axis, (at_small, at_large) in axes:
         cost_small, cost_large = marginal(*at_small), marginal(*at_large)
-        change = (cost_large - cost_small) / cost_small
+        change = (cost_large.median - cost_small.median) / cost_small.median
         figures.append((f"CPU per resource added with {axis}",
-                        f"{cost_small * 1000:.2f} ms from {rows[at_small[0]][0]} to {rows[at_small[1]][0]} resources, "
-                        f"{cost_large * 1000:.2f} ms from {rows[at_large[0]][0]} to {rows[at_large[1]][0]}: "
-                        f"{change * 100:+.0f}% on the larger stack (goal ±20%)"))
+                        f"{cost_small.fmt('ms', 1000)} from {resources[at_small[0]]} to {resources[at_small[1]]} "
+                        f"resources, {cost_large.fmt('ms', 1000)} from {resources[at_large[0]]} to "
+                        f"{resources[at_large[1]]}: {change * 100:+.0f}% on the larger stack (goal ±20%)"))
     return figures
 
 
