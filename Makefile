@@ -44,7 +44,7 @@ lint: $(STAMP)
 
 ## Lint, then the whole test suite on every core (pytest-xdist; a file's tests stay on one worker, so module fixtures are built once).
 test: $(STAMP) browser lint
-	$(BIN)/pytest -n auto --dist loadfile
+	$(BIN)/pytest -n auto --dist loadfile --no-loadscope-reorder
 
 ## `pulumi install` on a fresh clone, emulated: a new .venv, pip as the language host runs it, then the program.
 test-install: $(STAMP)
@@ -52,7 +52,7 @@ test-install: $(STAMP)
 
 ## The whole test suite against the lowest versions the ranges allow (constraints-lowest.txt).
 test-lowest: $(LOWEST_STAMP) browser
-	$(LOWEST)/bin/pytest -p no:cacheprovider -n auto --dist loadfile
+	$(LOWEST)/bin/pytest -p no:cacheprovider -n auto --dist loadfile --no-loadscope-reorder
 
 ## The wheel a platform team installs: dist/pulumi_serverless_patterns-<version>-py3-none-any.whl.
 wheel: $(STAMP)

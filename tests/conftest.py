@@ -129,6 +129,13 @@ def _gate_on_every_stack() -> Iterator[None]:
     remove()
 
 
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Modules marked `heavy` run first (otherwise in collection order): with `--dist loadfile
+    --no-loadscope-reorder` each worker then starts on one, and the light modules fill in around them, so no
+    worker finishes the run alone on a long module it was handed last."""
+    items.sort(key=lambda item: item.get_closest_marker("heavy") is None)
+
+
 def pytest_runtest_setup(item: pytest.Item) -> None:
     # Before any fixture of the test is set up, so module- and session-scoped stacks follow the marker too.
     _GATE["enforce"] = item.get_closest_marker("gate_findings") is None

@@ -19,6 +19,8 @@ from pathlib import Path
 import pytest
 from uv import find_uv_bin
 
+pytestmark = pytest.mark.heavy  # pip and uv resolve and install from the indexes
+
 ROOT = Path(__file__).resolve().parents[2]
 PROGRAM = ROOT / "examples" / "platform-program"
 UV = str(find_uv_bin())

@@ -26,6 +26,8 @@ from serverless_patterns.offline.sfn import REGION, Execution, SfnHarness
 from .service_env import call, proxy_event
 from .workflow_env import ALICE, ARGS, BOB, Archive, Deployed
 
+pytestmark = pytest.mark.heavy  # 2,000 objects through the bulk workflow
+
 SURVEY = "projects/survey-2020/"
 MEGABYTE = 1024 * 1024
 EMAIL = "alice@research.example.org"

@@ -18,6 +18,8 @@ from serverless_patterns.offline.sfn import HEAD_404_ERRORS, aws_error_names, s3
 
 from .workflow_env import ALICE, ARGS, BOB, DEEP, FLEX, SENDER, STANDARD, Archive, Deployed, matches
 
+pytestmark = pytest.mark.heavy  # every workflow executed in the Step Functions engine
+
 
 @pytest.fixture(scope="module")
 def deployed() -> Deployed:

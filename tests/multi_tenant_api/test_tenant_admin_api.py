@@ -14,6 +14,8 @@ from serverless_patterns.lambdas.multi_tenant_api.admin import app as admin_app
 from .lifecycle_env import CONFIG_TENANT, KEY_PREFIX, Lifecycle, lifecycle
 from .tokens import METHOD_ARN, token_event
 
+pytestmark = pytest.mark.heavy  # each test onboards tenants through the lifecycle workflow
+
 EMAIL = "ada@umbrella.example"
 
 
