@@ -108,8 +108,8 @@ def run(stack: CapturedStack, config: Mapping[str, Any] | None = None,
         started = time.perf_counter()
         stack_request = proto.AnalyzeStackRequest(resources=[stack_resource_message(r, by_urn, providers)
                                                              for r in stack.resources])
-        response = servicer.AnalyzeStack(
-            shared.stack_request(stack_request, [providers.get(r.provider) for r in stack.resources]), None)
+        response = shared.analyze_stack(
+            servicer, shared.stack_request(stack_request, [providers.get(r.provider) for r in stack.resources]))
     for diagnostic in response.diagnostics:
         target = by_urn.get(diagnostic.urn)
         if target is not None:
@@ -180,6 +180,20 @@ class _Sharing:
             servicer._PolicyAnalyzerServicer__policies = policies  # type: ignore[attr-defined]
         return response
 
+    def analyze_stack(self, servicer: _PolicyAnalyzerServicer, request: Any) -> proto.AnalyzeResponse:
+        """`servicer.AnalyzeStack(request)`, with the stack's resources built once for all stack policies.
+
+        pulumi-policy rebuilds every `PolicyResource` (properties, options, provider, parent, dependencies)
+        for each stack policy; here they are built once, before the first stack policy that runs, and every
+        stack policy gets its own list of the same read-only resources (`_shared_stack_analysis`). Guarded:
+        only while the servicer's `AnalyzeStack` is the one this was written against (`_STACK_ANALYSIS`),
+        otherwise pulumi-policy's own runs.
+        """
+        if not self.enabled or not _stack_analysis_shareable(servicer):
+            response: proto.AnalyzeResponse = servicer.AnalyzeStack(request, None)
+            return response
+        return _shared_stack_analysis(servicer, request)
+
     def stack_request(self, request: proto.AnalyzeStackRequest,
                       providers: Sequence[proto.AnalyzerProviderResource | None] = ()) -> Any:
         """The request with each resource read once; `providers[i]` (if given) is the message resource i's
@@ -192,6 +206,106 @@ class _Sharing:
                                     **({"provider": provider} if provider is not None else {}))
                           for r, provider in zip(request.resources, shared, strict=True))
         return _ReadOnce(request, resources=resources)
+
+
+#: What pulumi-policy's `_PolicyAnalyzerServicer.AnalyzeStack` names and keeps as locals, in the versions
+#: `_shared_stack_analysis` follows (1.20 and 1.21): any other body runs as it ships.
+_STACK_ANALYSIS = (
+    frozenset({
+        "ADVISORY", "AnalyzeDiagnostic", "AnalyzeResponse", "DISABLED", "EnforcementLevel",
+        "IntermediateStackResource", "MANDATORY", "MessageToDict", "PolicyNotApplicable", "PolicyResource",
+        "REMEDIATE", "StackValidationArgs", "StackValidationPolicy", "Task", "UnknownValueError",
+        "_NotApplicableError", "_PolicyAnalyzerServicer", "_PolicyAnalyzerServicer__policies",
+        "_PolicyAnalyzerServicer__policy_pack_name", "_PolicyAnalyzerServicer__policy_pack_version",
+        "_PolicyAnalyzerServicer__stack_tags", "_configure_runtime_settings", "_create_report_violation",
+        "_get_enforcement_level", "_get_policy_config", "_get_provider_resource", "_get_resource_options",
+        "_map_enforcement_level", "append", "asyncio", "close", "dependencies", "description",
+        "deserialize_properties", "diagnostics", "isawaitable", "isinstance", "items", "json_format", "list",
+        "message", "name", "new_event_loop", "not_applicable", "parent", "properties", "propertyDependencies",
+        "property_dependencies", "proto", "reason", "resource", "resources", "run_until_complete", "severity",
+        "type", "unknown_checking_proxy", "urn", "urns", "validate"}),
+    ("self", "request", "_context", "response", "policy", "enforcement_level", "report_violation",
+     "intermediates", "r", "deserialized", "props", "opts", "provider", "resource", "property_dependencies",
+     "k", "v", "urns_to_resources", "i", "d", "deps", "resources", "config", "args", "result", "loop", "task",
+     "e"),
+)
+
+
+def _stack_analysis_shareable(servicer: _PolicyAnalyzerServicer) -> bool:
+    """True while the servicer's `AnalyzeStack` is the one `_shared_stack_analysis` follows."""
+    code = getattr(getattr(type(servicer), "AnalyzeStack", None), "__code__", None)
+    return (code is not None and frozenset(code.co_names) == _STACK_ANALYSIS[0]
+            and code.co_varnames == _STACK_ANALYSIS[1]
+            and isinstance(getattr(servicer, "_PolicyAnalyzerServicer__policies", None), list))
+
+
+def _shared_stack_analysis(servicer: _PolicyAnalyzerServicer, request: Any) -> proto.AnalyzeResponse:
+    """pulumi-policy's `AnalyzeStack` (1.20, 1.21), with the resources built once for every stack policy.
+
+    Step for step as it ships: the runtime settings, then for each policy its enforcement level (disabled and
+    non-stack policies skipped, remediate treated as mandatory), its violation reporter and config, the
+    resources with parents and dependencies linked as objects, the validation (awaited on a fresh loop when a
+    coroutine) and the same diagnostics for unknown values and `not_applicable` for inapplicable policies.
+    The one difference: the `PolicyResource`s are built before the first stack policy runs rather than for
+    each (their properties are read-only proxies, and each policy gets its own list).
+    """
+    from pulumi_policy import policy as servicer_module
+
+    sdk: Any = servicer_module  # the names its AnalyzeStack uses, from its own module
+    servicer._configure_runtime_settings()
+    response: proto.AnalyzeResponse = sdk.proto.AnalyzeResponse()
+    shared: list[Any] | None = None
+    name = servicer._PolicyAnalyzerServicer__policy_pack_name  # type: ignore[attr-defined]
+    version = servicer._PolicyAnalyzerServicer__policy_pack_version  # type: ignore[attr-defined]
+    for policy in servicer._PolicyAnalyzerServicer__policies:  # type: ignore[attr-defined]
+        level = servicer._get_enforcement_level(policy)
+        if level == sdk.EnforcementLevel.DISABLED or not isinstance(policy, sdk.StackValidationPolicy):
+            continue
+        if level == sdk.EnforcementLevel.REMEDIATE:
+            level = sdk.EnforcementLevel.MANDATORY
+        report_violation = servicer._create_report_violation(response, policy.name, policy.description, level,
+                                                             policy.severity)
+        if shared is None:
+            shared = _stack_resources(servicer, request, sdk)
+        args = sdk.StackValidationArgs(list(shared), servicer._get_policy_config(policy.name),
+                                       servicer._PolicyAnalyzerServicer__stack_tags)  # type: ignore[attr-defined]
+        try:
+            result = policy.validate(args, report_violation)
+            if sdk.isawaitable(result):
+                loop = sdk.asyncio.new_event_loop()
+                task = sdk.asyncio.Task(result, loop=loop)
+                loop.run_until_complete(task)
+                loop.close()
+        except sdk.UnknownValueError as error:
+            response.diagnostics.append(sdk.proto.AnalyzeDiagnostic(
+                policyName=policy.name, policyPackName=name, policyPackVersion=version,
+                message=(f"can't run policy '{policy.name}' from policy pack '{name}@v{version}' during preview: "
+                         f"{error.message}"),
+                urn="", description=policy.description,
+                enforcementLevel=servicer._map_enforcement_level(sdk.EnforcementLevel.ADVISORY)))
+        except sdk._NotApplicableError as error:
+            response.not_applicable.append(sdk.proto.PolicyNotApplicable(policy_name=policy.name,
+                                                                         reason=error.reason or ""))
+    return response
+
+
+def _stack_resources(servicer: _PolicyAnalyzerServicer, request: Any, sdk: Any) -> list[Any]:
+    """The request's resources as pulumi-policy's `AnalyzeStack` builds them for a stack policy."""
+    built: list[tuple[Any, str, list[str], dict[str, list[str]]]] = []
+    for r in request.resources:
+        props = sdk.unknown_checking_proxy(sdk.deserialize_properties(sdk.json_format.MessageToDict(r.properties)))
+        resource = sdk.PolicyResource(r.type, props, r.urn, r.name, servicer._get_resource_options(r),
+                                      servicer._get_provider_resource(r), None, [], {})
+        built.append((resource, r.parent, list(r.dependencies),
+                      {k: list(v.urns) for k, v in r.propertyDependencies.items()}))
+    by_urn = {resource.urn: resource for resource, _, _, _ in built}
+    for resource, parent, dependencies, property_dependencies in built:
+        if parent is not None and parent in by_urn:
+            resource.parent = by_urn[parent]
+        resource.dependencies.extend(by_urn[d] for d in dependencies if d in by_urn)
+        for key, urns in property_dependencies.items():
+            resource.property_dependencies[key] = [by_urn[d] for d in urns if d in by_urn]
+    return [resource for resource, _, _, _ in built]
 
 
 @contextmanager

@@ -444,7 +444,7 @@ def run_callable(program: Callable[[], Any], *, project: str = "test", stack: st
     loop = asyncio.new_event_loop()
     asyncio.set_event_loop(loop)
     mocks = AwsMocks(account=account, region=region)
-    monitor = CapturingMonitor(mocks)
+    monitor = CapturingMonitor(mocks, shortcuts=_SDK_SHORTCUTS["enabled"])
     runtime_settings.ROOT.set(None)
     pulumi.runtime.set_all_config(config, secret_keys or [])
     set_mocks(mocks, project=project, stack=stack, preview=preview, monitor=monitor)

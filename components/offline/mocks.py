@@ -548,11 +548,57 @@ class CapturedResource:
     """Resource options the engine sees: protect, retainOnDelete, deleteBeforeReplace, ignoreChanges."""
 
 
-class CapturingMonitor(MockMonitor):
-    """A mock monitor that records every registered resource, its inputs and dependencies."""
+#: What pulumi's `MockMonitor.RegisterResource` names and keeps as locals in the versions `_register` follows
+#: (3.260 to 3.272): with any other body the SDK's own runs.
+_SDK_REGISTER = (
+    frozenset({"MockMonitor", "MockResourceArgs", "RegisterResourceResponse", "ResourceRegistration",
+               "_ensure_event_loop", "_resolve_callbacks", "_sync_await", "custom", "deserialize_properties",
+               "importId", "make_urn", "mocks", "name", "new_resource", "object", "parent", "provider",
+               "resource_pb2", "resources", "rpc", "serialize_properties", "transforms", "type"}),
+    ("self", "request", "urn", "inputs", "resource_args", "id_", "state", "obj_proto"),
+)
 
-    def __init__(self, mocks: Mocks) -> None:
+
+def _plain(value: Any) -> bool:
+    """True for JSON made of exactly `dict` (string keys), `list`, `str`, `bool`, `int`, `float` and None: the
+    values pulumi's `serialize_property` returns as they are."""
+    kind = type(value)
+    if value is None or kind is str or kind is bool or kind is int or kind is float:
+        return True
+    if kind is dict:
+        return all(type(key) is str and _plain(item) for key, item in value.items())
+    if kind is list:
+        return all(_plain(item) for item in value)
+    return False
+
+
+def plain_struct(state: dict[str, Any]) -> Any:
+    """`await rpc.serialize_properties(state, {})` for a plain `state` (see `_plain`), without the event loop
+    it needs: the same `Struct` (top-level None values left out, as the SDK leaves them out), or None when
+    `state` holds anything else (secrets objects, assets, resources, outputs), which only the SDK serializes.
+    tests/offline/test_engine.py compares both on every resource of the example stacks."""
+    from google.protobuf import struct_pb2
+
+    if type(state) is not dict or not _plain(state):
+        return None
+    struct = struct_pb2.Struct()
+    struct.update({key: value for key, value in state.items() if value is not None})
+    return struct
+
+
+class CapturingMonitor(MockMonitor):
+    """A mock monitor that records every registered resource, its inputs and dependencies.
+
+    With `shortcuts` (the engine's default), a registration whose mock state is plain JSON is answered
+    without the SDK's event-loop round trip to serialize it (`plain_struct`); guarded: only while the SDK's
+    `MockMonitor.RegisterResource` is the one `_register` follows (`_SDK_REGISTER`).
+    """
+
+    def __init__(self, mocks: Mocks, *, shortcuts: bool = False) -> None:
         super().__init__(mocks)
+        code = getattr(MockMonitor.RegisterResource, "__code__", None)
+        self.shortcuts = (shortcuts and code is not None and frozenset(code.co_names) == _SDK_REGISTER[0]
+                          and code.co_varnames == _SDK_REGISTER[1])
         self.captured: list[CapturedResource] = []
         self.by_urn: dict[str, CapturedResource] = {}
         self.thread_loops: set[asyncio.AbstractEventLoop] = set()
@@ -575,8 +621,31 @@ class CapturingMonitor(MockMonitor):
         self._track_thread_loop()
         return response
 
+    def _register(self, request: Any) -> Any:
+        """pulumi's `MockMonitor.RegisterResource` step for step (the URN, the stack's early answer, the thread's
+        event loop, the inputs, the mock's state, the registration), with a plain state serialized directly."""
+        from pulumi.runtime import mocks as sdk_mocks
+
+        sdk: Any = sdk_mocks  # its own imports (resource_pb2, rpc, _sync_await), as its RegisterResource uses them
+        urn = self.make_urn(request.parent, request.type, request.name)
+        if request.type == "pulumi:pulumi:Stack":
+            return sdk.resource_pb2.RegisterResourceResponse(urn=urn)
+        sdk._ensure_event_loop()
+        inputs = sdk.rpc.deserialize_properties(request.object)
+        resource_args = sdk.MockResourceArgs(typ=request.type, name=request.name, inputs=inputs,
+                                             provider=request.provider, resource_id=request.importId,
+                                             custom=request.custom or False,
+                                             transforms=sdk._resolve_callbacks(request.transforms))
+        id_, state = self.mocks.new_resource(resource_args)
+        obj_proto = plain_struct(state)
+        if obj_proto is None:
+            obj_proto = sdk._sync_await(sdk.rpc.serialize_properties(state, {}))
+        self.resources[urn] = sdk.MockMonitor.ResourceRegistration(urn, id_, state)
+        return sdk.resource_pb2.RegisterResourceResponse(urn=urn, id=id_, object=obj_proto)
+
     def RegisterResource(self, request: Any) -> Any:
-        response = super().RegisterResource(request)  # type: ignore[no-untyped-call]
+        response = (self._register(request) if self.shortcuts
+                    else super().RegisterResource(request))  # type: ignore[no-untyped-call]
         self._track_thread_loop()
         if request.type == "pulumi:pulumi:Stack":
             return response

@@ -256,3 +256,75 @@ def test_sdk_shortcuts_fall_back_when_the_sdk_changes(monkeypatch: pytest.Monkey
     assert _everything(captured) == _everything(as_shipped)
     # Every registration computed its mock URN through the SDK's own create_urn.
     assert calls["create_urn"] >= len(captured.resources)
+
+
+@pytest.mark.gate_findings  # the gate fixture's `defects` stack is refused on purpose
+@pytest.mark.parametrize(("project", "stack"), [(ROOT, "dev"), (ROOT, "example"), (FIXTURE, "dev"),
+                                                (GATE_FIXTURE, "defects")])
+def test_plain_mock_states_are_serialized_as_the_sdk_serializes_them(project: Path, stack: str) -> None:
+    """Every mock state the monitor answers with is, where plain, the same `Struct` byte for byte as the SDK's
+    `serialize_properties` makes of it; the others (archives, assets) are left to the SDK."""
+    from pulumi.runtime import rpc
+    from pulumi.runtime.sync_await import _sync_await
+
+    from serverless_patterns.offline.mocks import plain_struct
+
+    captured = run_program(project, stack)
+    plain = 0
+    for resource in captured.resources:
+        state = dict(resource.outputs)
+        fast = plain_struct(state)
+        if fast is None:
+            continue
+        plain += 1
+        shipped = _sync_await(rpc.serialize_properties(state, {}))
+        assert fast.SerializeToString(deterministic=True) == shipped.SerializeToString(deterministic=True), \
+            resource.urn
+    assert plain >= len([r for r in captured.resources if r.custom]) // 2
+
+
+def test_plain_struct_takes_only_plain_json() -> None:
+    """Nested None values stay (as null), top-level ones go, numbers and booleans keep their kind; anything
+    the SDK would have to translate (tuples, assets, resources, non-text keys, dict subclasses) is refused."""
+    from collections import OrderedDict
+
+    from pulumi.runtime import rpc
+    from pulumi.runtime.sync_await import _sync_await
+
+    from serverless_patterns.offline.mocks import plain_struct
+
+    state = {"a": None, "b": {"c": None, "d": [1, 2.5, True, "x", None, {"e": []}]}, "f": False, "g": 0}
+    fast = plain_struct(state)
+    assert fast is not None and "a" not in fast and fast["b"]["c"] is None and fast["f"] is False
+    assert fast.SerializeToString(deterministic=True) == \
+        _sync_await(rpc.serialize_properties(state, {})).SerializeToString(deterministic=True)
+    for odd in ({"t": (1, 2)}, {"asset": pulumi.StringAsset("x")}, {"n": {1: "x"}}, {"o": OrderedDict(a=1)}):
+        assert plain_struct(odd) is None
+    assert plain_struct(OrderedDict(a=1)) is None  # type: ignore[arg-type]
+
+
+def test_monitor_answers_through_the_sdk_when_its_register_resource_changes(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """With the SDK this library pins, the capturing monitor answers registrations itself; a MockMonitor whose
+    RegisterResource is any other code answers them, and the stack is the same."""
+    from pulumi.runtime.mocks import MockMonitor
+
+    from serverless_patterns.offline.engine import sdk_shortcuts
+    from serverless_patterns.offline.mocks import AwsMocks, CapturingMonitor
+
+    assert CapturingMonitor(AwsMocks(), shortcuts=True).shortcuts
+    assert not CapturingMonitor(AwsMocks()).shortcuts
+    with sdk_shortcuts(False):
+        as_shipped = run_program(FIXTURE, "dev")
+    shipped = MockMonitor.RegisterResource
+    calls: list[str] = []
+
+    def changed(self: MockMonitor, request: object) -> object:
+        calls.append(request.type)  # type: ignore[attr-defined]
+        return shipped(self, request)
+
+    monkeypatch.setattr(MockMonitor, "RegisterResource", changed)
+    assert not CapturingMonitor(AwsMocks(), shortcuts=True).shortcuts
+    captured = run_program(FIXTURE, "dev")
+    assert len(calls) > len(captured.resources) // 2
+    assert _everything(captured) == _everything(as_shipped)

@@ -433,3 +433,73 @@ def test_typed_rules_run_on_every_type_once_then_only_on_their_own(dev: Any, mon
         ran = {urn for (name, urn), count in calls.items() if name == policy.name and urn != first and count - 1}
         assert ran == expected, policy.name
         assert all(calls[(policy.name, r.urn)] == 1 for r in dev.resources[1:] if r.urn not in expected)
+
+
+def _stack_response(stack: Any, config: dict[str, Any] | None, *, shared: bool) -> Any:
+    """pulumi-policy's AnalyzeStack response over `stack`: as it ships, or with the runner's shared resources."""
+    from serverless_patterns.policies import runner
+    from serverless_patterns.policies.core import STATE
+    from serverless_patterns.policies.pack import PACK_ENFORCEMENT_LEVEL, PACK_NAME, PACK_VERSION, POLICIES
+
+    STATE.reset()
+    servicer = runner._PolicyAnalyzerServicer(PACK_NAME, PACK_VERSION, POLICIES, PACK_ENFORCEMENT_LEVEL)
+    servicer.Configure(runner.configure_request(POLICIES, config)[0], None)
+    by_urn = {r.urn: r for r in stack.resources}
+    request = runner.proto.AnalyzeStackRequest(
+        resources=[runner.stack_resource_message(r, by_urn) for r in stack.resources])
+    if not shared:
+        return servicer.AnalyzeStack(request, None)
+    with runner.converted_once(True, servicer) as sharing:
+        return sharing.analyze_stack(servicer, sharing.stack_request(request))
+
+
+@pytest.mark.parametrize("config", [
+    None, {"all": "remediate"}, {"all": "disabled"}, {"s3-bucket-encryption": "disabled", "all": "advisory"},
+    {"policy-config-valid": {"noSuchKey": 1}}])
+@pytest.mark.parametrize("which", ["dev", "broken", "unknown"])
+def test_stack_policies_sharing_resources_answer_as_pulumi_policy(dev: Any, config: dict[str, Any] | None,
+                                                                  which: str) -> None:
+    """Stack policies given one set of resources built once answer exactly as pulumi-policy's AnalyzeStack,
+    which builds them for each policy: the same diagnostics (message, URN, level, order) and the same
+    not-applicable entries, at every enforcement level, on the dev stack, a broken one and one with unknowns."""
+    def unknown_program() -> None:
+        api = aws.apigatewayv2.Api("http", protocol_type="HTTP")
+        aws.apigatewayv2.Stage("known", api_id=api.id, name="prod")
+        aws.apigatewayv2.Stage("later", api_id=api.id, name="prod")
+
+    def bare_bucket_program() -> None:
+        broken_program()
+        aws.s3.Bucket("bare")  # no public access block, no encryption, no TLS-only policy: stack rules report it
+
+    programs = {"broken": bare_bucket_program, "unknown": unknown_program}
+    stack = dev if which == "dev" else run_callable(programs[which], config=CONFIG, account=ACCOUNT, region=REGION)
+    if which == "unknown":  # a value only known at deploy time, as the engine sends it during preview
+        stack.one("aws:apigatewayv2/stage:Stage", "later").outputs["defaultRouteSettings"] = UNKNOWN_STRING_VALUE
+    shipped = _stack_response(stack, config, shared=False)
+    shared = _stack_response(stack, config, shared=True)
+    assert shared.SerializeToString(deterministic=True) == shipped.SerializeToString(deterministic=True)
+    if which != "dev" and config is None:  # the comparison covers findings, not only empty answers
+        assert shipped.diagnostics
+        assert which == "broken" or any("during preview" in d.message for d in shipped.diagnostics)
+
+
+def test_stack_policies_share_resources_only_with_the_analyze_stack_they_follow(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """With the pulumi-policy this library pins, stack policies share one set of resources; a servicer whose
+    AnalyzeStack is any other code runs its own (and so does a run with sharing off)."""
+    from serverless_patterns.policies import runner
+    from serverless_patterns.policies.pack import PACK_ENFORCEMENT_LEVEL, PACK_NAME, PACK_VERSION, POLICIES
+
+    servicer = runner._PolicyAnalyzerServicer(PACK_NAME, PACK_VERSION, POLICIES, PACK_ENFORCEMENT_LEVEL)
+    assert runner._stack_analysis_shareable(servicer)
+    own: list[object] = []
+    shipped = runner._PolicyAnalyzerServicer.AnalyzeStack
+
+    def changed(self: Any, request: Any, context: Any) -> Any:
+        own.append(request)
+        return shipped(self, request, context)
+
+    monkeypatch.setattr(runner._PolicyAnalyzerServicer, "AnalyzeStack", changed)
+    assert not runner._stack_analysis_shareable(servicer)
+    run(_stack())  # type: ignore[arg-type]  # the plan's run (sharing on)
+    assert len(own) == 1
