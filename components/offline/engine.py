@@ -309,6 +309,25 @@ def _cached_by_class(original: Callable[[type], Any]) -> Callable[[type], Any]:
     return resource_types
 
 
+def _cached_by_identity(original: Callable[[Any], Any]) -> Callable[[Any], Any]:
+    """`pulumi._types.unwrap_type` / `unwrap_optional_type`, once per type object instead of once per value.
+
+    The SDK unwraps the declared type of every property it serializes or resolves (`Output[T]`, `Input[T]`,
+    `Optional[T]` to `T`), for every resource: thousands of calls over a few hundred type objects. Both read
+    only the type they are given; keyed by that object's identity (kept alive, so its id stays its own), never
+    by equality, since unions that compare equal can list their members in another order.
+    """
+    cache: dict[int, tuple[Any, Any]] = {}
+
+    def unwrapped(val: Any) -> Any:
+        hit = cache.get(id(val))
+        if hit is None or hit[0] is not val:
+            hit = cache[id(val)] = (val, original(val))
+        return hit[1]
+
+    return unwrapped
+
+
 def _debug_when_logged(original: Callable[..., None], logger: Any) -> Callable[..., None]:
     """`pulumi.log.debug` that does nothing while the mock engine's logger drops debug messages.
 
@@ -327,7 +346,8 @@ def _debug_when_logged(original: Callable[..., None], logger: Any) -> Callable[.
 
 @contextmanager
 def _fewer_sdk_steps() -> Iterator[list[str]]:
-    """Swap in `_unused_mock_urn`, `_debug_when_logged` and `_cached_by_class` while a program runs offline.
+    """Swap in `_unused_mock_urn`, `_debug_when_logged`, `_cached_by_identity` and `_cached_by_class` while a
+    program runs offline.
 
     Guarded: each swap happens only when the SDK still has the function with the same parameters and, for
     the URN, a `do_register` inside `register_resource` that names `create_urn` and keeps a `mock_urn`;
@@ -355,6 +375,10 @@ def _fewer_sdk_steps() -> Iterator[list[str]]:
                 and isinstance(runtime_settings.get_engine(), MockEngine)
                 and list(inspect.signature(debug).parameters) == ["msg", "resource", "stream_id", "ephemeral"]):
             swaps.append((sdk_log, "debug", _debug_when_logged(debug, logger)))
+        for name in ("unwrap_type", "unwrap_optional_type"):
+            unwrap = getattr(sdk_types, name, None)
+            if callable(unwrap) and list(inspect.signature(unwrap).parameters) == ["val"]:
+                swaps.append((sdk_types, name, _cached_by_identity(unwrap)))
         resource_types = getattr(sdk_types, "resource_types", None)
         if (callable(resource_types) and getattr(rpc, "_types", None) is sdk_types
                 and list(inspect.signature(resource_types).parameters) == ["resource_cls"]):

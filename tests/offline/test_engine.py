@@ -206,7 +206,7 @@ def test_sdk_shortcuts_are_in_place_with_this_sdk() -> None:
 
     def current() -> list[object]:
         return [sdk_resource._get_stack_trace, rpc.transfer_properties, sdk_resource.create_urn, sdk_log.debug,
-                sdk_types.resource_types]
+                sdk_types.resource_types, sdk_types.unwrap_type, sdk_types.unwrap_optional_type]
 
     shipped = current()
     during: list[object] = []
@@ -237,17 +237,25 @@ def test_sdk_shortcuts_fall_back_when_the_sdk_changes(monkeypatch: pytest.Monkey
         calls["create_urn"] += 1
         return create_urn(name, type_, parent, project, stack)  # type: ignore[arg-type]
 
-    # A register_resource without a nested do_register, a transfer_properties, a resource_types and a log.debug
-    # with other parameters, and no _get_stack_trace: what a changed SDK could look like to the guards.
+    # A register_resource without a nested do_register, a transfer_properties, a resource_types, a log.debug and
+    # type unwrappers with other parameters, and no _get_stack_trace: what a changed SDK could look like to the guards.
     monkeypatch.setattr(sdk_resource, "register_resource", lambda *args, **kwargs: register(*args, **kwargs))
     monkeypatch.setattr(sdk_resource, "create_urn", counted_create_urn)
     monkeypatch.setattr(rpc, "transfer_properties", lambda *args: transfer(*args))
     monkeypatch.setattr(sdk_types, "resource_types", lambda cls, *rest: types(cls))
     monkeypatch.setattr(sdk_log, "debug", lambda *args: debug(*args))
-    changed = (sdk_resource.register_resource, rpc.transfer_properties, sdk_types.resource_types)
+    unwrap, unwrap_optional = sdk_types.unwrap_type, sdk_types.unwrap_optional_type
+    monkeypatch.setattr(sdk_types, "unwrap_type", lambda typ: unwrap(typ))
+    monkeypatch.setattr(sdk_types, "unwrap_optional_type", lambda val, default=None: unwrap_optional(val))
+
+    def current() -> tuple[object, ...]:
+        return (sdk_resource.register_resource, rpc.transfer_properties, sdk_types.resource_types,
+                sdk_types.unwrap_type, sdk_types.unwrap_optional_type)
+
+    changed = current()
     with engine._one_future_outputs(), engine._fewer_sdk_steps() as swapped:
         assert swapped == []
-        assert (sdk_resource.register_resource, rpc.transfer_properties, sdk_types.resource_types) == changed
+        assert current() == changed
     with monkeypatch.context() as renamed:
         renamed.delattr(sdk_resource, "_get_stack_trace")
         with engine._without_stack_traces():
@@ -328,3 +336,25 @@ def test_monitor_answers_through_the_sdk_when_its_register_resource_changes(
     captured = run_program(FIXTURE, "dev")
     assert len(calls) > len(captured.resources) // 2
     assert _everything(captured) == _everything(as_shipped)
+
+
+def test_type_unwrapping_is_cached_by_identity_not_equality() -> None:
+    """The cached unwrappers answer as the SDK's for every type the SDK unwraps, and two unions that compare
+    equal with their members in another order are unwrapped each as itself."""
+    import typing
+
+    from pulumi import _types as sdk_types
+
+    from serverless_patterns.offline import engine
+
+    unwrap = engine._cached_by_identity(sdk_types.unwrap_type)
+    optional = engine._cached_by_identity(sdk_types.unwrap_optional_type)
+    first, second = typing.Union[int, str, None], typing.Union[str, int, None]  # noqa: UP007 (typing's own)
+    assert first == second and first is not second
+    for typ in (first, second, first, second, pulumi.Input[str], pulumi.Output[int],
+                typing.Optional[pulumi.Input[aws.lambda_.FunctionEnvironmentArgs]],  # noqa: UP045
+                aws.lambda_.FunctionEnvironmentArgs):
+        for _ in range(2):
+            assert unwrap(typ) == sdk_types.unwrap_type(typ)
+            assert optional(typ) == sdk_types.unwrap_optional_type(typ)
+    assert typing.get_args(unwrap(second)) == typing.get_args(sdk_types.unwrap_type(second))
