@@ -196,11 +196,20 @@ def _one_future_per_property(res: Any, props: Any, custom: bool) -> dict[str, Ca
     tasks and 120 wake-ups). Here the resolver builds that `_OutputData` itself and sets it on the
     `Output`'s future directly: the same value, known and secret flags and dependencies (the resource
     itself included), and the same exception when the registration fails.
+
+    Each `Output` is tracked as `Output._track` tracks it (its future in the runtime's set of outputs to await
+    at the end of the program, until it succeeds); where `_track` is the one this follows
+    (`_TRACKING["direct"]`), the resolver takes the future out of that set itself when it succeeds, which is
+    what `_track`'s done-callback does a loop turn later (a failed one stays, as there).
     """
     from pulumi.output import Output, _OutputData
+    from pulumi.runtime.settings import SETTINGS
 
     loop = asyncio.get_event_loop()
     resolvers: dict[str, Callable[..., None]] = {}
+    direct = _TRACKING["direct"]
+    # Read where `_track` reads them (the context the resource's outputs are made in), once per resource.
+    tracked, lock = (SETTINGS.outputs, SETTINGS.lock) if direct else (set(), None)
 
     def resolve(r: Any, data: asyncio.Future[Any], value: Any, is_known: bool, is_secret: bool,
                 deps: set[Any] | None, failed: Exception | None) -> None:
@@ -210,14 +219,44 @@ def _one_future_per_property(res: Any, props: Any, custom: bool) -> dict[str, Ca
         deps_union = set(deps) if deps else set()
         deps_union.add(r)
         data.set_result(_OutputData(resources=deps_union, value=value, is_known=is_known, is_secret=is_secret))
+        if lock is not None:
+            with lock:
+                tracked.discard(data)
 
     for name in props:
         if name == "urn" or (name == "id" and custom):
             continue  # set by the SDK itself, as in the original
         data: asyncio.Future[Any] = loop.create_future()
         resolvers[name] = functools.partial(resolve, res, data)
-        res.__dict__[name] = Output._from_data(data)
+        if lock is None:
+            res.__dict__[name] = Output._from_data(data)
+            continue
+        output = object.__new__(Output)  # what `_from_data` makes of a future, tracked as `_track` tracks it
+        output._data = data
+        with lock:
+            tracked.add(data)
+        res.__dict__[name] = output
     return resolvers
+
+
+#: Whether `Output._track` is the one `_one_future_per_property` follows: it adds the output's future to
+#: `SETTINGS.outputs` under `SETTINGS.lock` and removes it from there when it succeeds.
+_TRACKING = {"direct": False}
+
+
+def _tracks_as_expected() -> bool:
+    from pulumi import output as sdk_output
+    from pulumi.runtime.settings import SETTINGS
+
+    track = getattr(getattr(sdk_output.Output, "_track", None), "__code__", None)
+    from_data = getattr(getattr(sdk_output.Output, "_from_data", None), "__func__", None)
+    cleanup = _code_of_nested(sdk_output.Output._track, "cleanup") if track is not None else None
+    return (track is not None and cleanup is not None and from_data is not None
+            and set(track.co_names) == {"SETTINGS", "lock", "outputs", "add", "_data", "add_done_callback"}
+            and set(cleanup.co_names) == {"cancelled", "exception", "SETTINGS", "lock", "outputs", "remove",
+                                          "KeyError"}
+            and {"ensure_future", "_track", "_data"} <= set(from_data.__code__.co_names)
+            and isinstance(getattr(SETTINGS, "outputs", None), set) and hasattr(SETTINGS, "lock"))
 
 
 @contextmanager
@@ -242,10 +281,12 @@ def _one_future_outputs() -> Iterator[None]:
         yield
         return
     setattr(rpc, "transfer_properties", _one_future_per_property)  # noqa: B010 (the SDK's own name)
+    _TRACKING["direct"] = _tracks_as_expected()
     try:
         yield
     finally:
         setattr(rpc, "transfer_properties", original)  # noqa: B010
+        _TRACKING["direct"] = False
 
 
 def _code_of_nested(function: Any, name: str) -> Any:

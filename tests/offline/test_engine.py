@@ -358,3 +358,49 @@ def test_type_unwrapping_is_cached_by_identity_not_equality() -> None:
             assert unwrap(typ) == sdk_types.unwrap_type(typ)
             assert optional(typ) == sdk_types.unwrap_optional_type(typ)
     assert typing.get_args(unwrap(second)) == typing.get_args(sdk_types.unwrap_type(second))
+
+
+def test_outputs_are_tracked_as_the_sdk_tracks_them(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Resource outputs are awaited at the end of the program until they succeed, as `Output._track` has it:
+    with this SDK the engine tracks them itself (and leaves none behind); an SDK whose `_track` is other code
+    tracks them its own way, and the stack is the same."""
+    from pulumi import output as sdk_output
+    from pulumi.runtime.settings import SETTINGS
+
+    from serverless_patterns.offline import engine
+
+    assert engine._tracks_as_expected()
+    left: list[int] = []
+
+    def program() -> None:
+        aws.s3.Bucket("tracked")
+        left.append(len(SETTINGS.outputs))
+
+    run_callable(program)
+    assert left[0] > 0  # the bucket's outputs are tracked while it registers...
+    assert len(SETTINGS.outputs) == 0  # ...and every one that succeeded is no longer
+    with engine.sdk_shortcuts(False):
+        as_shipped = run_program(FIXTURE, "dev")
+    track = sdk_output.Output._track
+    monkeypatch.setattr(sdk_output.Output, "_track", lambda self: track(self))
+    assert not engine._tracks_as_expected()
+    assert _everything(run_program(FIXTURE, "dev")) == _everything(as_shipped)
+
+
+@pytest.mark.parametrize("shortcuts", [True, False])
+def test_a_failed_registration_still_fails_the_program(monkeypatch: pytest.MonkeyPatch, shortcuts: bool) -> None:
+    """Outputs whose registration failed stay tracked, so the program fails with the monitor's error, with the
+    engine's shortcuts as without them."""
+    from serverless_patterns.offline.engine import sdk_shortcuts
+    from serverless_patterns.offline.mocks import AwsMocks
+
+    answer = AwsMocks.new_resource
+
+    def refusing(self: AwsMocks, args: object) -> object:
+        if getattr(args, "name", "") == "refused":
+            raise RuntimeError("the monitor refused this registration")
+        return answer(self, args)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(AwsMocks, "new_resource", refusing)
+    with sdk_shortcuts(shortcuts), pytest.raises(Exception, match="refused this registration"):
+        run_callable(lambda: (aws.s3.Bucket("kept"), aws.s3.Bucket("refused")))
