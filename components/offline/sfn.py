@@ -41,6 +41,16 @@ from AWS, this harness adapts moto (never the definition):
   harness reuses one client per service and Region (same settings), and parses each JSONPath once (moto
   rebuilds a jsonpath-ng parser for every path it reads), so thousands of tasks stay cheap; the clients the
   harness hands out (`h.s3`, and the one `wait` polls with) are likewise made once per service;
+- state data copies: moto's engine deep-copies the state data at every step (and, in an inline Map, the whole
+  Map input once per item); `json_deepcopy` gives what `copy.deepcopy` gives, faster for JSON-like data;
+- states without `TimeoutSeconds`: moto evaluates each Task, Map and Parallel state on a new thread and waits for
+  it up to 99,999,999 seconds; the harness runs that same evaluation in the waiting thread (a state with a time
+  limit keeps its thread and timeout);
+- the engine clients, JSONPaths, ASL parse trees, state copies and inline states above are the `SPEEDUPS`:
+  they change cost, never an answer, and tests/offline/test_sfn_speedups.py runs one workflow with none and with
+  each of them and compares history, output and side effects; `SfnHarness(speedups=...)` picks them;
+- moto's request dispatch lists every function of a response class to find the action's on every request;
+  `moto_action_lookup_without_listing` (on for the whole test session, tests/conftest.py) looks up the one name;
 - ASL parsing: moto parses a definition with its ANTLR grammar when the machine is created, again for each
   static analysis and again for each execution (about a second each for a large definition in pure Python).
   The harness keeps the parse tree of each definition that parsed without errors and builds the evaluation
@@ -80,7 +90,8 @@ import json
 import logging
 import re
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections import OrderedDict
+from collections.abc import Callable, Collection, Iterator, Sequence
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from functools import cache
@@ -107,6 +118,11 @@ REGION = "us-east-1"
 ROLE_ARN = f"arn:aws:iam::{ACCOUNT}:role/offline-state-machine"
 
 LambdaHandler = Callable[[Any], Any]
+
+#: Adaptations that only make moto's engine cheaper (see the module docstring). Each computes what moto computes,
+#: so an execution's history, output and side effects are the same with or without it; tests/offline/test_sfn.py
+#: runs one workflow with none of them and with each, and compares. `SfnHarness(speedups=...)` picks them.
+SPEEDUPS = ("engine_clients", "json_paths", "asl_trees", "state_copies", "inline_untimed_states")
 
 
 @dataclass
@@ -150,11 +166,17 @@ class SfnHarness:
     """A moto account with Step Functions execution switched on and the adaptations above."""
 
     def __init__(self, region: str = REGION, timeout_seconds: float = 30.0, *,
-                 head_404_error: str = HEAD_404_ERRORS[0], role_policies: Sequence[str] | None = None) -> None:
+                 head_404_error: str = HEAD_404_ERRORS[0], role_policies: Sequence[str] | None = None,
+                 speedups: Collection[str] = SPEEDUPS) -> None:
         """`head_404_error`: one of `HEAD_404_ERRORS`; `role_policies`: the JSON policy documents of the
-        role the executions run as (None: a role that may do everything, as moto assumes)."""
+        role the executions run as (None: a role that may do everything, as moto assumes); `speedups`: which of
+        `SPEEDUPS` to apply (all by default; tests compare executions with and without each)."""
         if head_404_error not in HEAD_404_ERRORS:
             raise ValueError(f"head_404_error must be one of {HEAD_404_ERRORS}, not {head_404_error!r}")
+        unknown = set(speedups) - set(SPEEDUPS)
+        if unknown:
+            raise ValueError(f"speedups must be among {SPEEDUPS}, not {sorted(unknown)}")
+        self.speedups = tuple(speedups)
         self.region = region
         self.timeout_seconds = timeout_seconds
         self.head_404_error = head_404_error
@@ -223,9 +245,8 @@ class SfnHarness:
         yield _list_objects_restore_status()
         yield _honour_http_status()
         yield _restore_expiry_at_midnight()
-        yield from _shared_engine_clients()
-        yield from _cached_json_paths()
-        yield from _cached_asl_trees()
+        for speedup in self.speedups:
+            yield from _SPEEDUP_PATCHES[speedup]()
         yield from _serial_maps_and_atomic_items()
         yield from self._distributed_map_patches()
         yield mock.patch.object(WaitFunction, "_wait_interval", lambda self, env, wait_seconds: None)
@@ -463,20 +484,25 @@ def _execution_ends(ended: dict[str, Any]) -> Iterator[Any]:
 
 
 def _shared_engine_clients() -> Iterator[Any]:
-    """One engine client per (Region, service) for the harness's lifetime."""
+    """One engine client per (Region, service, task credentials) for the harness's lifetime.
+
+    moto's `boto_client_for` builds a new boto3 client for every task (tens of milliseconds each), always with the
+    same settings for a Region and service; botocore clients are thread-safe, so one serves every task. The task's
+    `Credentials` role is part of the key, so a moto that starts using it still gets a client per role."""
     import importlib
     import threading
 
     from moto.stepfunctions.parser.asl.utils import boto_client
 
-    clients: dict[tuple[str, str], Any] = {}
+    clients: dict[tuple[str, str, str | None], Any] = {}
     lock = threading.Lock()
 
     def shared(region: str, service: str, state_credentials: Any = None) -> Any:
+        key = (region, service, getattr(state_credentials, "role_arn", None))
         with lock:
-            if (region, service) not in clients:
-                clients[(region, service)] = boto_client.boto_client_for(region, service, state_credentials)
-            return clients[(region, service)]
+            if key not in clients:
+                clients[key] = boto_client.boto_client_for(region, service, state_credentials)
+            return clients[key]
 
     for name in _ENGINE_CLIENT_MODULES:
         module = importlib.import_module(name)
@@ -555,6 +581,138 @@ def _cached_asl_trees() -> Iterator[Any]:
     yield mock.patch.object(StaticAnalyser, "analyse", analyse)
 
 
+_ATOMIC_JSON = frozenset({str, int, float, bool, type(None)})
+
+
+def json_deepcopy(value: Any, memo: dict[int, Any] | None = None) -> Any:
+    """`copy.deepcopy`, with its dispatch done inline for the values state data is made of.
+
+    The same result as `copy.deepcopy(value, memo)` for every value: str/int/float/bool/None are returned as
+    they are (deepcopy's atomic types); a dict, list or (plain) OrderedDict is rebuilt in order with each member
+    copied, registered in `memo` first, so shared and self-referencing members come out shared as deepcopy leaves
+    them; anything else goes to `copy.deepcopy` with the same memo. About 2.5 times faster on JSON-like data.
+    """
+    cls = type(value)
+    if cls in _ATOMIC_JSON:
+        return value
+    if memo is None:
+        memo = {}
+    else:
+        done = memo.get(id(value))
+        if done is not None:
+            return done
+    if cls is dict or (cls is OrderedDict and not vars(value)):
+        out: dict[Any, Any] = cls()
+        memo[id(value)] = out
+        for key, item in value.items():
+            out[key if type(key) in _ATOMIC_JSON else json_deepcopy(key, memo)] = \
+                item if type(item) in _ATOMIC_JSON else json_deepcopy(item, memo)
+        return out
+    if cls is list:
+        copied: list[Any] = []
+        memo[id(value)] = copied
+        copied.extend([item if type(item) in _ATOMIC_JSON else json_deepcopy(item, memo) for item in value])
+        return copied
+    return copy.deepcopy(value, memo)
+
+
+class _JsonFirstCopyModule:
+    """Stands in for the `copy` module in moto's engine modules: `deepcopy` is `json_deepcopy`, the rest is `copy`."""
+
+    deepcopy = staticmethod(json_deepcopy)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(copy, name)
+
+
+#: moto engine modules that deep-copy state data (input, results, context, the evaluation stack) at every step.
+_STATE_COPY_MODULES = (
+    "moto.stepfunctions.parser.asl.eval.states",
+    "moto.stepfunctions.parser.asl.eval.environment",
+    "moto.stepfunctions.parser.asl.eval.event.event_manager",
+    "moto.stepfunctions.parser.asl.component.state.exec.execute_state",
+    "moto.stepfunctions.parser.asl.component.state.exec.state_map.state_map",
+    "moto.stepfunctions.parser.asl.component.state.exec.state_map.iteration.job",
+    "moto.stepfunctions.parser.asl.component.state.exec.state_parallel.state_parallel",
+    "moto.stepfunctions.parser.asl.component.state.exec.state_task.service.state_task_service",
+    "moto.stepfunctions.parser.asl.component.common.path.result_path",
+    "moto.stepfunctions.parser.asl.component.common.string.string_expression",
+)
+
+
+def _json_first_state_copies() -> Iterator[Any]:
+    """moto's engine deep-copies the state data at every step (`States.reset`, `get_input`, `set_result`, the
+    evaluation stack of each state...); for an inline Map it copies the whole Map input once per item. These modules
+    copy with `json_deepcopy`, which returns what `copy.deepcopy` returns (see there) in less time. A module that no
+    longer imports `copy` as a module fails here, so a moto change cannot slip past the adaptation."""
+    import importlib
+
+    for name in _STATE_COPY_MODULES:
+        module = importlib.import_module(name)
+        if getattr(module, "copy", None) is not copy:
+            raise RuntimeError(f"{name} no longer uses the copy module: review the state_copies speedup")
+        yield mock.patch.object(module, "copy", _JsonFirstCopyModule())
+
+
+class _InlineThread:
+    """Stands in for the thread moto starts to evaluate one state: `start` runs its target in the calling thread."""
+
+    daemon = True
+
+    def __init__(self, target: Callable[[], None]) -> None:
+        self._target = target
+
+    def start(self) -> None:
+        self._target()
+
+    def join(self, timeout: float | None = None) -> None:
+        return None
+
+    def is_alive(self) -> bool:
+        return False
+
+
+def _inline_untimed_states() -> Iterator[Any]:
+    """States without a time limit are evaluated in the thread that reaches them.
+
+    moto evaluates every Task, Map and Parallel state on a thread of its own and waits for it with the state's
+    `TimeoutSeconds` (`ExecutionState._evaluate_with_timeout`); without one, moto waits 99,999,999 seconds, a wait
+    that cannot end before the state does. For such a state the harness runs the same function (moto's own, with
+    its own error capture) in the waiting thread instead, so the wait finds it done: the same history and output,
+    without a thread start and two thread switches per state. A state with `TimeoutSeconds` or `TimeoutSecondsPath`
+    keeps its thread and its timeout. If moto stops building that thread with `execute_state.Thread(target=...)`,
+    this fails (or leaves the thread as it is) instead of guessing."""
+    import threading
+
+    from moto.stepfunctions.parser.asl.component.common.timeouts.timeout import TimeoutSeconds
+    from moto.stepfunctions.parser.asl.component.state.exec import execute_state
+
+    if getattr(execute_state, "Thread", None) is not threading.Thread:
+        raise RuntimeError("moto's execute_state no longer starts threading.Thread: review inline_untimed_states")
+    untimed = threading.local()
+    original: Callable[[Any, Any], None] = execute_state.ExecutionState._evaluate_with_timeout
+
+    def evaluate_with_timeout(state: Any, env: Any) -> None:
+        timeout = state.timeout
+        outer = getattr(untimed, "next_thread", False)
+        untimed.next_thread = (type(timeout) is TimeoutSeconds
+                               and timeout.timeout_seconds == TimeoutSeconds.DEFAULT_TIMEOUT_SECONDS)
+        try:
+            original(state, env)
+        finally:
+            untimed.next_thread = outer
+
+    def thread(*args: Any, **kwargs: Any) -> Any:
+        if getattr(untimed, "next_thread", False) and not args and "target" in kwargs \
+                and set(kwargs) <= {"target", "daemon"}:
+            untimed.next_thread = False  # only the one thread this evaluation starts
+            return _InlineThread(kwargs["target"])
+        return threading.Thread(*args, **kwargs)
+
+    yield mock.patch.object(execute_state, "Thread", thread)
+    yield mock.patch.object(execute_state.ExecutionState, "_evaluate_with_timeout", evaluate_with_timeout)
+
+
 def _serial_maps_and_atomic_items() -> Iterator[Any]:
     """One worker per Map state; DynamoDB single-item writes under one lock (see the module docstring)."""
     import threading
@@ -584,6 +742,13 @@ def _serial_maps_and_atomic_items() -> Iterator[Any]:
                 return _original(backend, *args, **kwargs)
 
         yield mock.patch.object(DynamoDBBackend, name, atomic)
+
+
+#: The patches of each of `SPEEDUPS`.
+_SPEEDUP_PATCHES: dict[str, Callable[[], Iterator[Any]]] = {
+    "engine_clients": _shared_engine_clients, "json_paths": _cached_json_paths, "asl_trees": _cached_asl_trees,
+    "state_copies": _json_first_state_copies, "inline_untimed_states": _inline_untimed_states,
+}
 
 
 @cache
@@ -812,6 +977,49 @@ def emulate_missing_key_access(policies: Sequence[str]) -> Iterator[None]:
 
     with mock.patch.object(S3Response, "head_object", head_object), \
             mock.patch.object(S3Response, "_get_key", get_key):
+        yield
+
+
+class FunctionNames:
+    """The names of a class's functions as `inspect.getmembers(cls, inspect.isfunction)` lists them, answering `in`
+    for one name without listing them all.
+
+    `getmembers` takes every name `dir(cls)` gives and keeps those whose `getattr(cls, name)` is a plain function.
+    Under a metaclass that neither lists nor invents names of its own (`type`, `ABCMeta`: `dir` is every name of the
+    class and its bases, and `getattr` finds nothing else that is a function), that is
+    `inspect.isfunction(getattr(cls, name, None))` for a string name. Other classes are answered by listing."""
+
+    def __init__(self, clazz: type) -> None:
+        self.clazz = clazz
+
+    @staticmethod
+    def answers_for(clazz: type) -> bool:
+        meta = type(clazz)
+        return meta.__dir__ is type.__dir__ and getattr(meta, "__getattr__", None) is None
+
+    def __contains__(self, name: object) -> bool:
+        import inspect
+
+        if isinstance(name, str) and self.answers_for(self.clazz):
+            return inspect.isfunction(getattr(self.clazz, name, None))
+        return name in [n for n, _ in inspect.getmembers(self.clazz, inspect.isfunction)]
+
+
+@contextmanager
+def moto_action_lookup_without_listing() -> Iterator[None]:
+    """moto's dispatch (`BaseResponse.call_action`) checks `action in method_names_from_class(type(self))` on every
+    request, and that lists every function of the response class with `inspect.getmembers`: hundreds of `getattr`
+    calls per request (a few percent of a Step Functions test). Its only use is that `in`, which `FunctionNames`
+    answers for the one name, exactly as the list would (tests/offline/test_sfn_speedups.py compares both for
+    every name of moto's response classes). It first checks that moto's list still holds what `FunctionNames` says
+    for its base response class, so a moto change fails here instead of diverging."""
+    from moto.core import responses
+
+    base = responses.BaseResponse
+    listed = responses.method_names_from_class(base)  # type: ignore[attr-defined]
+    if set(listed) != {n for n in dir(base) if n in FunctionNames(base)}:
+        raise RuntimeError("moto's method_names_from_class changed its meaning: review this adaptation")
+    with mock.patch.object(responses, "method_names_from_class", FunctionNames):
         yield
 
 
