@@ -27,36 +27,6 @@ OFFLINE_ENV = {
 }
 
 
-#: The third collection threshold while tests run (CPython's default is 10), see `pytest_configure`.
-FULL_COLLECTION_EVERY = 100
-_SAVED_GC_THRESHOLDS: list[tuple[int, ...]] = []
-
-
-def pytest_configure(config: pytest.Config) -> None:
-    """Fewer full garbage collections: at most one per 100 collections of the middle generation, not per 10.
-
-    CPython collects the oldest generation once the middle one was collected `threshold2` times and the objects
-    that reached it since the last full pass exceed a quarter of it (https://docs.python.org/3/library/gc.html,
-    `set_threshold`, and the "Garbage collector design" page of the CPython devguide). A test process holds most of
-    a million long-lived objects (botocore models, moto's backends, Pulumi) and every full pass walks them all:
-    a fifth of the progress tracker tests' CPU went to them. The young generations are collected as before and
-    every unreachable cycle is still freed (by a later pass), so the only change is when cyclic garbage goes:
-    no test observes that (tests/offline/test_sfn_speedups.py checks cycles are still collected), and the peak
-    memory of the progress tracker tests stayed within 3%. Set before collection, so imports benefit too."""
-    import gc
-
-    _SAVED_GC_THRESHOLDS.append(gc.get_threshold())
-    young, middle, _ = gc.get_threshold()
-    gc.set_threshold(young, middle, FULL_COLLECTION_EVERY)
-
-
-def pytest_unconfigure(config: pytest.Config) -> None:
-    import gc
-
-    if _SAVED_GC_THRESHOLDS:
-        gc.set_threshold(*_SAVED_GC_THRESHOLDS.pop())
-
-
 @pytest.fixture(scope="session", autouse=True)
 def _offline_session(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
     """Fake credentials and a default Region for boto3 (moto intercepts every call), and the repo's own

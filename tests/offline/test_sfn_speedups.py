@@ -250,20 +250,3 @@ def test_moto_dispatch_uses_the_lookup() -> None:
     from moto.core import responses
 
     assert responses.method_names_from_class is FunctionNames  # the session fixture (tests/conftest.py) is on
-
-
-def test_cyclic_garbage_is_still_collected_with_fewer_full_collections() -> None:
-    """tests/conftest.py only spaces out full collections: unreachable cycles are still found and freed."""
-    import gc
-    import weakref
-
-    class Node:
-        pass
-
-    first, second = Node(), Node()
-    first.other, second.other = second, first  # type: ignore[attr-defined]
-    gone = weakref.ref(first)
-    del first, second
-    assert gc.get_threshold()[2] == 100
-    gc.collect()
-    assert gone() is None
