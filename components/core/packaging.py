@@ -15,7 +15,6 @@
 
 from __future__ import annotations
 
-import ast
 import hashlib
 import importlib
 import importlib.resources
@@ -27,6 +26,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import tokenize
 import zipfile
 from collections.abc import Callable, Mapping
 from pathlib import Path
@@ -110,13 +110,41 @@ def collect_files(root: Path) -> dict[str, Path]:
 
 
 def imported_modules(source: str) -> set[str]:
-    """The top-level names of the modules `source` imports (absolute imports, anywhere in the module)."""
+    """The top-level names of the modules `source` imports (absolute imports, anywhere in the module).
+
+    Read from the token stream, not `ast.parse`: on CPython 3.11 a parse can fail with a spurious "AST
+    constructor recursion depth mismatch" SystemError while another thread builds an AST (the depth is kept per
+    interpreter, not per thread: https://github.com/python/cpython/issues/106905), and Pulumi runs programs
+    beside its own threads."""
     names: set[str] = set()
-    for node in ast.walk(ast.parse(source)):
-        if isinstance(node, ast.Import):
-            names.update(alias.name.split(".")[0] for alias in node.names)
-        elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
-            names.add(node.module.split(".")[0])
+    statement: list[tokenize.TokenInfo] = []
+    lines = io.StringIO(source).readline
+    for token in tokenize.generate_tokens(lines):
+        if token.type in (tokenize.NEWLINE, tokenize.ENDMARKER) or (token.type == tokenize.OP and token.string == ";"):
+            names.update(_statement_imports(statement))
+            statement = []
+        elif token.type not in (tokenize.NL, tokenize.COMMENT, tokenize.INDENT, tokenize.DEDENT):
+            statement.append(token)
+    return names
+
+
+def _statement_imports(tokens: list[tokenize.TokenInfo]) -> set[str]:
+    """`import a.b as c, d` -> {a, d}; `from a.b import c` -> {a}; a relative `from . import x` -> nothing.
+    An import may also follow a colon on the same line (`try: import x`)."""
+    words = [t.string for t in tokens]
+    names: set[str] = set()
+    for start, word in enumerate(words):
+        if start and words[start - 1] != ":":
+            continue
+        if word == "import":
+            expect_name = True
+            for following in words[start + 1:]:
+                if expect_name and following.isidentifier():
+                    names.add(following)
+                expect_name = following == ","
+        elif word == "from" and start + 1 < len(words) and words[start + 1].isidentifier() \
+                and words[start + 1] != "import":
+            names.add(words[start + 1])
     return names
 
 

@@ -1,3 +1,4 @@
+import ast
 import importlib.metadata
 import re
 import sys
@@ -443,3 +444,26 @@ def test_each_distinct_pin_set_is_built_once_on_a_cold_cache(tmp_path: Path, mon
     for name in (*authorizers, other):
         packaging.package_files(name, runtime=DEFAULT_RUNTIME, architecture="arm64")
     assert len(installs) == 2
+
+
+def _imports_by_ast(source: str) -> set[str]:
+    names: set[str] = set()
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.Import):
+            names.update(alias.name.split(".")[0] for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+            names.add(node.module.split(".")[0])
+    return names
+
+
+@pytest.mark.parametrize("source", [
+    "import a.b as c, d\n", "from . import x\nfrom .y import z\n", "try: import q\nexcept ImportError: pass\n",
+    "from e.f import (g,\n    h)\n", "x = 1; import w\n", "s = 'import nope'  # import nor\n",
+    "if True:\n    from k import m\n", "def f():\n    import n.o\n    return n\n"])
+def test_imports_are_read_from_tokens_as_the_syntax_tree_has_them(source: str) -> None:
+    """The token scan finds exactly the absolute imports Python's own parser finds, here and in every module
+    we ship (it avoids `ast.parse`, which CPython 3.11 can fail beside other threads: gh-106905)."""
+    assert packaging.imported_modules(source) == _imports_by_ast(source)
+    for path in sorted(packaging.LAMBDAS_DIR.rglob("*.py")):
+        text = path.read_text()
+        assert packaging.imported_modules(text) == _imports_by_ast(text), path
