@@ -14,7 +14,7 @@ import argparse
 import json
 import sys
 import time
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -333,21 +333,7 @@ def converted_once(enabled: bool = True, servicer: _PolicyAnalyzerServicer | Non
         yield _Sharing(False)
         return
 
-    def once(function: Callable[..., Any]) -> Callable[..., Any]:
-        """`function` of one argument, memoized by that argument's identity (kept alive, so its id stays its
-        own); calls with more arguments (the remediation path keeps unknowns) run as they are."""
-        cache: dict[int, tuple[Any, Any]] = {}
-
-        def call(value: Any, *args: Any, **kwargs: Any) -> Any:
-            if args or kwargs:
-                return function(value, *args, **kwargs)
-            hit = cache.get(id(value))
-            if hit is None or hit[0] is not value:
-                hit = (value, function(value))
-                cache[id(value)] = hit
-            return hit[1]
-
-        return call
+    from serverless_patterns.offline.engine import cached_by_identity as once
 
     patched = {"json_format": SimpleNamespace(**{**vars(json_format), "MessageToDict": once(convert)}),
                "deserialize_properties": once(deserialize), "unknown_checking_proxy": once(proxy)}

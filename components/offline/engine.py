@@ -255,7 +255,8 @@ def _tracks_as_expected() -> bool:
             and set(track.co_names) == {"SETTINGS", "lock", "outputs", "add", "_data", "add_done_callback"}
             and set(cleanup.co_names) == {"cancelled", "exception", "SETTINGS", "lock", "outputs", "remove",
                                           "KeyError"}
-            and {"ensure_future", "_track", "_data"} <= set(from_data.__code__.co_names)
+            and set(from_data.__code__.co_names) == {"object", "__new__", "asyncio", "ensure_future", "_data",
+                                                     "_track"}
             and isinstance(getattr(SETTINGS, "outputs", None), set) and hasattr(SETTINGS, "lock"))
 
 
@@ -350,23 +351,26 @@ def _cached_by_class(original: Callable[[type], Any]) -> Callable[[type], Any]:
     return resource_types
 
 
-def _cached_by_identity(original: Callable[[Any], Any]) -> Callable[[Any], Any]:
-    """`pulumi._types.unwrap_type` / `unwrap_optional_type`, once per type object instead of once per value.
+def cached_by_identity(original: Callable[..., Any]) -> Callable[..., Any]:
+    """`original`, a function of one argument, called once per argument object instead of once per call.
 
-    The SDK unwraps the declared type of every property it serializes or resolves (`Output[T]`, `Input[T]`,
-    `Optional[T]` to `T`), for every resource: thousands of calls over a few hundred type objects. Both read
-    only the type they are given; keyed by that object's identity (kept alive, so its id stays its own), never
-    by equality, since unions that compare equal can list their members in another order.
+    Keyed by the object's identity (kept alive, so its id stays its own), never by equality: unions that compare
+    equal can list their members in another order, and equal protobuf messages are still different messages.
+    Calls with more arguments run as they are. Used for the SDK's `unwrap_type` / `unwrap_optional_type` (the
+    declared type of every property of every resource: thousands of calls over a few hundred type objects) and
+    for pulumi-policy's per-message conversions (`policies/runner.py`).
     """
     cache: dict[int, tuple[Any, Any]] = {}
 
-    def unwrapped(val: Any) -> Any:
-        hit = cache.get(id(val))
-        if hit is None or hit[0] is not val:
-            hit = cache[id(val)] = (val, original(val))
+    def call(value: Any, *args: Any, **kwargs: Any) -> Any:
+        if args or kwargs:
+            return original(value, *args, **kwargs)
+        hit = cache.get(id(value))
+        if hit is None or hit[0] is not value:
+            hit = cache[id(value)] = (value, original(value))
         return hit[1]
 
-    return unwrapped
+    return call
 
 
 def _debug_when_logged(original: Callable[..., None], logger: Any) -> Callable[..., None]:
@@ -387,7 +391,7 @@ def _debug_when_logged(original: Callable[..., None], logger: Any) -> Callable[.
 
 @contextmanager
 def _fewer_sdk_steps() -> Iterator[list[str]]:
-    """Swap in `_unused_mock_urn`, `_debug_when_logged`, `_cached_by_identity` and `_cached_by_class` while a
+    """Swap in `_unused_mock_urn`, `_debug_when_logged`, `cached_by_identity` and `_cached_by_class` while a
     program runs offline.
 
     Guarded: each swap happens only when the SDK still has the function with the same parameters and, for
@@ -419,7 +423,7 @@ def _fewer_sdk_steps() -> Iterator[list[str]]:
         for name in ("unwrap_type", "unwrap_optional_type"):
             unwrap = getattr(sdk_types, name, None)
             if callable(unwrap) and list(inspect.signature(unwrap).parameters) == ["val"]:
-                swaps.append((sdk_types, name, _cached_by_identity(unwrap)))
+                swaps.append((sdk_types, name, cached_by_identity(unwrap)))
         resource_types = getattr(sdk_types, "resource_types", None)
         if (callable(resource_types) and getattr(rpc, "_types", None) is sdk_types
                 and list(inspect.signature(resource_types).parameters) == ["resource_cls"]):

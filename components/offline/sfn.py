@@ -120,8 +120,9 @@ ROLE_ARN = f"arn:aws:iam::{ACCOUNT}:role/offline-state-machine"
 LambdaHandler = Callable[[Any], Any]
 
 #: Adaptations that only make moto's engine cheaper (see the module docstring). Each computes what moto computes,
-#: so an execution's history, output and side effects are the same with or without it; tests/offline/test_sfn.py
-#: runs one workflow with none of them and with each, and compares. `SfnHarness(speedups=...)` picks them.
+#: so an execution's history, output and side effects are the same with or without it;
+#: tests/offline/test_sfn_speedups.py runs one workflow with none of them and with each, and compares.
+#: `SfnHarness(speedups=...)` picks them.
 SPEEDUPS = ("engine_clients", "json_paths", "asl_trees", "state_copies", "inline_untimed_states")
 
 

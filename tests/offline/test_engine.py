@@ -338,7 +338,7 @@ def test_monitor_answers_through_the_sdk_when_its_register_resource_changes(
     assert _everything(captured) == _everything(as_shipped)
 
 
-def test_type_unwrapping_is_cached_by_identity_not_equality() -> None:
+def test_type_unwrapping_iscached_by_identity_not_equality() -> None:
     """The cached unwrappers answer as the SDK's for every type the SDK unwraps, and two unions that compare
     equal with their members in another order are unwrapped each as itself."""
     import typing
@@ -347,8 +347,8 @@ def test_type_unwrapping_is_cached_by_identity_not_equality() -> None:
 
     from serverless_patterns.offline import engine
 
-    unwrap = engine._cached_by_identity(sdk_types.unwrap_type)
-    optional = engine._cached_by_identity(sdk_types.unwrap_optional_type)
+    unwrap = engine.cached_by_identity(sdk_types.unwrap_type)
+    optional = engine.cached_by_identity(sdk_types.unwrap_optional_type)
     first, second = typing.Union[int, str, None], typing.Union[str, int, None]  # noqa: UP007 (typing's own)
     assert first == second and first is not second
     for typ in (first, second, first, second, pulumi.Input[str], pulumi.Output[int],
