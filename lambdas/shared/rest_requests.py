@@ -47,15 +47,16 @@ def json_body(event: APIGatewayProxyEvent, validator: Validator) -> dict[str, An
         if body is None or not body.strip():
             raise BadRequest("body", "a JSON body is required")
         data = json.loads(body)
+        return validator(stripped(data))  # type: ignore[no-any-return]
     except json.JSONDecodeError as error:
         raise BadRequest("body", f"is not JSON: {error.msg} at position {error.pos}") from None
-    except ValueError:  # base64 or UTF-8 that does not decode
-        raise BadRequest("body", "is not UTF-8 JSON") from None
-    try:
-        return validator(stripped(data))  # type: ignore[no-any-return]
     except Invalid as error:
         path, text = field_and_text(error)
         raise BadRequest(".".join(["body", *path]), text) from None
+    except ValueError:  # base64 or UTF-8 that does not decode, an integer past Python's 4,300 digits
+        raise BadRequest("body", "is not valid UTF-8 JSON") from None
+    except RecursionError:  # nested deeper than the parser, the trimming or the validator goes
+        raise BadRequest("body", "is nested too deeply") from None
 
 
 def query_int(parameters: Mapping[str, str] | None, name: str, *, default: int, low: int, high: int) -> int:

@@ -141,6 +141,9 @@ def test_owner_can_delete() -> None:
     pytest.param({"name": "anvil", "quantity": 1_000_001}, id="too-many"),
     pytest.param({"name": "anvil", "description": "x" * 2001}, id="long-description"),
     pytest.param('"anvil"', id="json-string"),
+    pytest.param('{"name": ' + "[" * 600 + "]" * 600 + "}", id="nested-past-the-trimming"),
+    pytest.param('{"name": ' + "[" * 50_000 + "]" * 50_000 + "}", id="nested-past-the-parser"),
+    pytest.param('{"name": "anvil", "quantity": ' + "9" * 5000 + "}", id="integer-past-python-digits"),
 ])
 def test_malformed_bodies_are_400_with_a_reason(body: Any) -> None:
     response = request("POST", "/items", body=body)
