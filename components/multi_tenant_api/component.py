@@ -517,7 +517,9 @@ class MultiTenantApi(PatternComponent):
             attributes=[aws.dynamodb.TableAttributeArgs(name="tenantId", type="S"),
                         aws.dynamodb.TableAttributeArgs(name="keyHash", type="S")],
             global_secondary_indexes=[aws.dynamodb.TableGlobalSecondaryIndexArgs(
-                name=KEY_HASH_INDEX, hash_key="keyHash", projection_type="ALL")],
+                name=KEY_HASH_INDEX, projection_type="ALL",
+                key_schemas=[aws.dynamodb.TableGlobalSecondaryIndexKeySchemaArgs(
+                    attribute_name="keyHash", key_type="HASH")])],
             server_side_encryption=aws.dynamodb.TableServerSideEncryptionArgs(enabled=True),
             point_in_time_recovery=aws.dynamodb.TablePointInTimeRecoveryArgs(enabled=True),
             deletion_protection_enabled=True,

@@ -31,6 +31,7 @@ DEFECTS = [
      "has no property 'attributes_require_verification_before_update'"),
     ("'users'", "userAttributeUpdateSettings.attributesRequireVerificationBeforeUpdates",
      "requires 'attributesRequireVerificationBeforeUpdates'"),
+    ("'indexed'", "globalSecondaryIndexes[0].hashKey", "hashKey is deprecated"),
     ("'fn-async'", "maximumEventAgeInSeconds", "must be at most 21600"),
     ("'head-object'", "role", "does not grant s3:ListBucket"),
     ("'consumer-fn'", "dependsOn", "must depend on the repository policy 'images-policy'"),

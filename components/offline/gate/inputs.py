@@ -2,7 +2,8 @@
 
 Types: `pulumi_aws.<module>.<Resource>Args` and the nested `...Args` of `_inputs.py` give every property's
 wire name (`@pulumi.getter(name=...)`), its type, and (no default in `__init__`) whether it is required.
-A dict literal with a misspelled key reaches the provider unchecked; here it is a finding.
+A dict literal with a misspelled key reaches the provider unchecked; here it is a finding. So is an input the
+SDK marks deprecated: it warns on every preview and is dropped in a later major version.
 
 Limits: `API_MEMBERS` maps the properties the components set to the API member they reach; the value
 must fit that member's shape in botocore's model (enums, minimums, maximums, lengths).
@@ -200,6 +201,20 @@ def input_spec(cls: type) -> tuple[dict[str, Any], frozenset[str]]:
     return types, required
 
 
+@cache
+def deprecated_inputs(cls: type) -> dict[str, str]:
+    """Wire name -> the SDK's advice, for each input the SDK marks deprecated.
+
+    `_utilities.deprecated` tags the getter (`_pulumi_deprecated_callable`); its docstring says what replaces it.
+    """
+    found = {}
+    for py_name, wire_name in pulumi_types.input_type_py_to_pulumi_names(cls).items():
+        getter = getattr(getattr(cls, py_name, None), "fget", None)
+        if getter is not None and "_pulumi_deprecated_callable" in getattr(getter, "__dict__", {}):
+            found[wire_name] = " ".join((getter.__doc__ or "").split()) or "see the SDK's documentation"
+    return found
+
+
 class _Typed:
     def __init__(self, resource: CapturedResource, report: GateReport, version: str) -> None:
         self.resource, self.report, self.version = resource, report, version
@@ -217,6 +232,10 @@ class _Typed:
                 self.finding(where, item, f"{cls.__name__} has no property {key!r} (it has: {known})", cls)
                 continue
             self.report.counts["properties"] += 1
+            deprecation = deprecated_inputs(cls).get(key)
+            if deprecation is not None:
+                self.finding(where, item, f"{cls.__name__}.{key} is deprecated (the SDK warns on every "
+                                          f"run): {deprecation}", cls)
             self.check_value(item, types[key], where, cls)
         for key in sorted(required - set(value)):
             if key == "region":
