@@ -1,4 +1,5 @@
 from pathlib import Path
+from typing import Any
 
 import pulumi
 import pulumi_aws as aws
@@ -264,6 +265,65 @@ def test_sdk_shortcuts_fall_back_when_the_sdk_changes(monkeypatch: pytest.Monkey
     assert _everything(captured) == _everything(as_shipped)
     # Every registration computed its mock URN through the SDK's own create_urn.
     assert calls["create_urn"] >= len(captured.resources)
+
+
+def _monitor_threads(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, bool]]:
+    """(call, on the loop's thread) for every mock monitor call from now on."""
+    import threading
+
+    from serverless_patterns.offline.mocks import CapturingMonitor
+
+    calls: list[tuple[str, bool]] = []
+
+    def recording(name: str, original: Any) -> Any:
+        def recorded(self: CapturingMonitor, request: object) -> object:
+            calls.append((name, threading.current_thread() is threading.main_thread()))
+            return original(self, request)
+        return recorded
+
+    for name in ("RegisterResource", "Invoke", "RegisterResourceOutputs"):
+        monkeypatch.setattr(CapturingMonitor, name, recording(name, getattr(CapturingMonitor, name)))
+    return calls
+
+
+def test_monitor_calls_run_on_the_loop_unless_one_is_already_running(monkeypatch: pytest.MonkeyPatch) -> None:
+    """With the shortcuts, the mock monitor answers on the loop's thread; a call that arrives while the SDK's
+    mock `Invoke` pumps the loop (`_sync_await`) goes to a pool thread. As shipped, every call is on a pool
+    thread. The stacks are the same (test_sdk_shortcuts_change_nothing_captured)."""
+    from serverless_patterns.offline.engine import sdk_shortcuts
+
+    calls = _monitor_threads(monkeypatch)
+    with sdk_shortcuts(False):
+        run_program(FIXTURE, "dev")
+    assert calls and not any(on_loop for _, on_loop in calls)
+    calls.clear()
+    run_program(FIXTURE, "dev")
+    on_loop = [on for _, on in calls]
+    assert {name for name, _ in calls} == {"RegisterResource", "Invoke", "RegisterResourceOutputs"}
+    assert sum(on_loop) > len(on_loop) // 2 and not all(on_loop)
+
+
+def test_inline_executor_hands_back_errors_and_sends_nested_calls_to_a_thread() -> None:
+    import threading
+
+    from serverless_patterns.offline.engine import _InlineExecutor
+
+    executor = _InlineExecutor()
+    try:
+        failed = executor.submit(lambda: {}["missing"])
+        assert failed.done() and isinstance(failed.exception(), KeyError)
+        where: list[threading.Thread] = []
+
+        def outer() -> str:
+            where.append(threading.current_thread())
+            return executor.submit(lambda: threading.current_thread().name).result(timeout=10)
+
+        inner = executor.submit(outer).result()
+        assert where == [threading.current_thread()]
+        assert inner != threading.current_thread().name and inner.startswith("offline-monitor")
+        assert executor.submit(lambda: threading.current_thread()).result() is threading.current_thread()
+    finally:
+        executor.shutdown(wait=True)
 
 
 @pytest.mark.gate_findings  # the gate fixture's `defects` stack is refused on purpose
