@@ -208,8 +208,8 @@ class _Sharing:
         return _ReadOnce(request, resources=resources)
 
 
-#: What pulumi-policy's `_PolicyAnalyzerServicer.AnalyzeStack` names and keeps as locals, in the versions
-#: `_shared_stack_analysis` follows (1.20 and 1.21): any other body runs as it ships.
+#: `code_signature` of pulumi-policy's `_PolicyAnalyzerServicer.AnalyzeStack` (names, locals, constants), in the
+#: versions `_shared_stack_analysis` follows (1.20 and 1.21, the same code): any other body runs as it ships.
 _STACK_ANALYSIS = (
     frozenset({
         "ADVISORY", "AnalyzeDiagnostic", "AnalyzeResponse", "DISABLED", "EnforcementLevel",
@@ -228,14 +228,17 @@ _STACK_ANALYSIS = (
      "intermediates", "r", "deserialized", "props", "opts", "provider", "resource", "property_dependencies",
      "k", "v", "urns_to_resources", "i", "d", "deps", "resources", "config", "args", "result", "loop", "task",
      "e"),
+    (None, ("loop",), "can't run policy '", "' from policy pack '", "@v", "' during preview: ", "",
+     ("policyName", "policyPackName", "policyPackVersion", "message", "urn", "description", "enforcementLevel"),
+     ("policy_name", "reason")),
 )
 
 
 def _stack_analysis_shareable(servicer: _PolicyAnalyzerServicer) -> bool:
     """True while the servicer's `AnalyzeStack` is the one `_shared_stack_analysis` follows."""
-    code = getattr(getattr(type(servicer), "AnalyzeStack", None), "__code__", None)
-    return (code is not None and frozenset(code.co_names) == _STACK_ANALYSIS[0]
-            and code.co_varnames == _STACK_ANALYSIS[1]
+    from serverless_patterns.offline.mocks import code_signature
+
+    return (code_signature(getattr(type(servicer), "AnalyzeStack", None)) == _STACK_ANALYSIS
             and isinstance(getattr(servicer, "_PolicyAnalyzerServicer__policies", None), list))
 
 

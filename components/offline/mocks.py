@@ -16,6 +16,7 @@ import json
 import re
 import string
 import threading
+import types
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -548,14 +549,26 @@ class CapturedResource:
     """Resource options the engine sees: protect, retainOnDelete, deleteBeforeReplace, ignoreChanges."""
 
 
-#: What pulumi's `MockMonitor.RegisterResource` names and keeps as locals in the versions `_register` follows
-#: (3.260 to 3.272): with any other body the SDK's own runs.
+def code_signature(function: Any) -> tuple[frozenset[str], tuple[str, ...], tuple[Any, ...]] | None:
+    """What a function's code names, keeps as locals and holds as constants (nested code objects left out):
+    enough to tell whether a copied step-for-step version still follows it."""
+    code = getattr(function, "__code__", None)
+    if code is None:
+        return None
+    return (frozenset(code.co_names), code.co_varnames,
+            tuple(const for const in code.co_consts if not isinstance(const, types.CodeType)))
+
+
+#: `code_signature` of pulumi's `MockMonitor.RegisterResource` in the versions `_register` follows (3.260 to
+#: 3.272, the same source): with any other body the SDK's own runs.
 _SDK_REGISTER = (
     frozenset({"MockMonitor", "MockResourceArgs", "RegisterResourceResponse", "ResourceRegistration",
                "_ensure_event_loop", "_resolve_callbacks", "_sync_await", "custom", "deserialize_properties",
                "importId", "make_urn", "mocks", "name", "new_resource", "object", "parent", "provider",
                "resource_pb2", "resources", "rpc", "serialize_properties", "transforms", "type"}),
     ("self", "request", "urn", "inputs", "resource_args", "id_", "state", "obj_proto"),
+    (None, "pulumi:pulumi:Stack", ("urn",), False,
+     ("typ", "name", "inputs", "provider", "resource_id", "custom", "transforms"), ("urn", "id", "object")),
 )
 
 
@@ -596,9 +609,7 @@ class CapturingMonitor(MockMonitor):
 
     def __init__(self, mocks: Mocks, *, shortcuts: bool = False) -> None:
         super().__init__(mocks)
-        code = getattr(MockMonitor.RegisterResource, "__code__", None)
-        self.shortcuts = (shortcuts and code is not None and frozenset(code.co_names) == _SDK_REGISTER[0]
-                          and code.co_varnames == _SDK_REGISTER[1])
+        self.shortcuts = shortcuts and code_signature(MockMonitor.RegisterResource) == _SDK_REGISTER
         self.captured: list[CapturedResource] = []
         self.by_urn: dict[str, CapturedResource] = {}
         self.thread_loops: set[asyncio.AbstractEventLoop] = set()

@@ -371,6 +371,24 @@ def test_plain_struct_takes_only_plain_json() -> None:
     assert plain_struct(OrderedDict(a=1)) is None  # type: ignore[arg-type]
 
 
+def test_monitor_shortcut_follows_only_the_sdk_code_it_copies(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A `MockMonitor.RegisterResource` that differs from the SDK's the monitor copies, even in one constant,
+    turns the copy off."""
+    import types
+
+    from pulumi.runtime.mocks import MockMonitor
+
+    from serverless_patterns.offline.mocks import AwsMocks, CapturingMonitor
+
+    shipped = MockMonitor.RegisterResource
+    assert CapturingMonitor(AwsMocks(), shortcuts=True).shortcuts
+    consts = tuple("pulumi:pulumi:Renamed" if c == "pulumi:pulumi:Stack" else c for c in shipped.__code__.co_consts)
+    assert consts != shipped.__code__.co_consts
+    monkeypatch.setattr(MockMonitor, "RegisterResource",
+                        types.FunctionType(shipped.__code__.replace(co_consts=consts), shipped.__globals__))
+    assert not CapturingMonitor(AwsMocks(), shortcuts=True).shortcuts
+
+
 def test_monitor_answers_through_the_sdk_when_its_register_resource_changes(
         monkeypatch: pytest.MonkeyPatch) -> None:
     """With the SDK this library pins, the capturing monitor answers registrations itself; a MockMonitor whose
