@@ -8,7 +8,7 @@ STACK  ?= dev
 LOWEST       := .venv-lowest
 LOWEST_STAMP := $(LOWEST)/.installed-$(shell cat pyproject.toml setup.py constraints-lowest.txt | sha256sum | cut -c1-12)
 
-.PHONY: setup plan test test-install test-lowest lint bench mutate browser wheel clean
+.PHONY: setup plan test test-bench test-install test-lowest lint bench mutate browser wheel clean
 
 # Create the virtual environment and install the library with its dev extras, pinned by constraints.txt.
 $(STAMP): pyproject.toml setup.py constraints.txt
@@ -45,6 +45,10 @@ lint: $(STAMP)
 ## Lint, then the whole test suite on every core (pytest-xdist; a file's tests stay on one worker, so module fixtures are built once).
 test: $(STAMP) browser lint
 	$(BIN)/pytest -n auto --dist loadfile --no-loadscope-reorder
+
+## `make bench`'s pattern scenarios, run as tests (they fail when a scenario no longer ends as described).
+test-bench: $(STAMP)
+	$(BIN)/pytest -m bench -p no:cacheprovider
 
 ## `pulumi install` on a fresh clone, emulated: a new .venv, pip as the language host runs it, then the program.
 test-install: $(STAMP)

@@ -56,8 +56,8 @@ def _ongoing_restores() -> Iterator[None]:
 def _measure() -> dict[str, Execution | list[Execution]]:
     stack = run_callable(lambda: GlacierRestore("bench", {"sender_email": SENDER}), config={"aws:region": REGION},
                          account=DEFAULT_ACCOUNT_ID)
-    bucket = stack.one("aws:s3/bucket:Bucket").outputs["bucket"]
-    table = stack.one("aws:dynamodb/table:Table").outputs["name"]
+    bucket = stack.one("aws:s3/bucket:Bucket", "bench-archive").outputs["bucket"]
+    table = stack.one("aws:dynamodb/table:Table", "bench-requests").outputs["name"]
     request_def = stack.one("aws:sfn/stateMachine:StateMachine", "bench-request").inputs["definition"]
     events_def = stack.one("aws:sfn/stateMachine:StateMachine", "bench-events").inputs["definition"]
     cost = stack.one("aws:lambda/function:Function", "cost")
@@ -102,7 +102,7 @@ def _measure() -> dict[str, Execution | list[Execution]]:
         runs["joined"] = [request(f"r{i}@research.example.org") for i in range(1, 5)]
         s3_backends[DEFAULT_ACCOUNT_ID]["aws"].get_object(bucket, KEY).status = "RESTORED"
         runs["completed-5"] = event("Object Restore Completed")
-        runs["restored"] = request("late@research.example.org")
+        runs["restored"] = request("late@research.example.org", days=1)  # within the copy's remaining days
         runs["expired"] = event("Object Restore Expired")
         s3_backends[DEFAULT_ACCOUNT_ID]["aws"].get_object(bucket, KEY).set_expiry(None)  # the copy is gone
         runs["new-2"] = request("solo@research.example.org", tier="Standard")

@@ -25,6 +25,8 @@ from pathlib import Path
 from typing import Any
 from unittest import mock
 
+from serverless_patterns.core.packaging import SHARED_DIR
+
 ROOT = Path(__file__).resolve().parents[1]
 TESTS = ROOT / "tests" / "progress_tracker"
 WEBSOCKET = ROOT / "lambdas" / "progress_tracker" / "websocket"
@@ -45,7 +47,8 @@ Figures = list[tuple[str, str]]
 
 @contextmanager
 def _environment() -> Iterator[None]:
-    for path in (str(TESTS), str(WEBSOCKET)):
+    # The handlers import the shared Lambda modules as their archives hold them, at the top level.
+    for path in (str(SHARED_DIR), str(TESTS), str(WEBSOCKET)):
         if path not in sys.path:
             sys.path.insert(0, path)
     with mock.patch.dict(os.environ, ENV):
