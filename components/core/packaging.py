@@ -29,6 +29,7 @@ import tempfile
 import tokenize
 import zipfile
 from collections.abc import Callable, Mapping
+from functools import cache
 from pathlib import Path
 
 import pulumi
@@ -109,8 +110,11 @@ def collect_files(root: Path) -> dict[str, Path]:
     return dict(sorted(files.items()))
 
 
-def imported_modules(source: str) -> set[str]:
+@cache
+def imported_modules(source: str) -> frozenset[str]:
     """The top-level names of the modules `source` imports (absolute imports, anywhere in the module).
+
+    Kept per source text: functions that share a folder (the WebSocket handlers) read the same modules.
 
     Read from the token stream, not `ast.parse`: on CPython 3.11 a parse can fail with a spurious "AST
     constructor recursion depth mismatch" SystemError while another thread builds an AST (the depth is kept per
@@ -125,7 +129,7 @@ def imported_modules(source: str) -> set[str]:
             statement = []
         elif token.type not in (tokenize.NL, tokenize.COMMENT, tokenize.INDENT, tokenize.DEDENT):
             statement.append(token)
-    return names
+    return frozenset(names)
 
 
 def _statement_imports(tokens: list[tokenize.TokenInfo]) -> set[str]:
