@@ -16,6 +16,7 @@ import json
 import os
 import runpy
 import sys
+import threading
 from collections import Counter
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -439,34 +440,41 @@ def _fewer_sdk_steps() -> Iterator[list[str]]:
             setattr(module, name, value)
 
 
-class _InlineExecutor(concurrent.futures.ThreadPoolExecutor):
-    """The event loop's default executor while a program runs offline: a monitor call runs at once, on the loop.
+#: How the SDK hands a monitor call to the executor (every `run_in_executor` of pulumi 3.260 to 3.272):
+#: wrapped by `pulumi.runtime._context.wrap_with_context`.
+_MONITOR_CALL = ("pulumi.runtime._context", "wrap_with_context.<locals>.wrapper")
 
-    The SDK hands every monitor call to a thread pool (`run_in_executor`) because the real monitor is a
-    blocking gRPC stub. The mock monitor answers in-process, so each hop only costs a thread switch and two
-    wake-ups of the loop: about a tenth of the plan of `dev`. The answer is the same future, set before the
-    SDK awaits it. A call that arrives while another runs inline (the SDK's mock monitor pumps the loop with
-    `_sync_await` to serialize a non-plain answer) goes to the pool's threads as before, so the loop is
-    never pumped more than one level deep.
+
+class _InlineExecutor(concurrent.futures.ThreadPoolExecutor):
+    """The event loop's default executor while a program runs offline: the SDK's monitor calls run at once, on
+    the loop's thread; everything else (the program's own `asyncio.to_thread`, `run_in_executor`, DNS lookups)
+    runs on the pool's threads as before.
+
+    The SDK hands every monitor call to a thread pool because the real monitor is a blocking gRPC stub. The mock
+    monitor answers in-process, so each hop only costs a thread switch and wake-ups of the loop (about 6% of the
+    plan of `dev`). The answer is the same future, already set when the SDK awaits it. A monitor call that
+    arrives while another runs inline on this thread (the SDK's mock monitor pumps the loop with `_sync_await` to
+    serialize a non-plain answer) goes to a pool thread, so inline calls never nest.
     """
 
     def __init__(self) -> None:
         super().__init__(thread_name_prefix="offline-monitor")
-        self._running_inline = False
+        self._inline = threading.local()
 
     def submit(self, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> concurrent.futures.Future[Any]:
-        if self._running_inline:
-            return super().submit(fn, *args, **kwargs)
+        monitor_call = (getattr(fn, "__module__", None), getattr(fn, "__qualname__", None)) == _MONITOR_CALL
+        if not monitor_call or getattr(self._inline, "running", False) or self._shutdown:
+            return super().submit(fn, *args, **kwargs)  # refuses after shutdown, as the pool does
         future: concurrent.futures.Future[Any] = concurrent.futures.Future()
-        self._running_inline = True
+        self._inline.running = True
         try:
             result = fn(*args, **kwargs)
-        except BaseException as error:  # as the pool's worker does: the awaiting coroutine re-raises it
+        except Exception as error:  # as the pool's worker does: the awaiting coroutine re-raises it
             future.set_exception(error)
         else:
             future.set_result(result)
         finally:
-            self._running_inline = False
+            self._inline.running = False
         return future
 
 

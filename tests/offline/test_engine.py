@@ -303,27 +303,59 @@ def test_monitor_calls_run_on_the_loop_unless_one_is_already_running(monkeypatch
     assert sum(on_loop) > len(on_loop) // 2 and not all(on_loop)
 
 
-def test_inline_executor_hands_back_errors_and_sends_nested_calls_to_a_thread() -> None:
+def test_inline_executor_runs_only_monitor_calls_inline_hands_back_errors_and_never_nests() -> None:
+    """Monitor calls (as the SDK wraps them) run on the calling thread, errors come back on the future, a monitor
+    call made inside one goes to a pool thread; anything else (a program's own blocking work) always runs on
+    pool threads, so two of them can wait for each other."""
     import threading
+
+    from pulumi.runtime._context import wrap_with_context
 
     from serverless_patterns.offline.engine import _InlineExecutor
 
+    here = threading.current_thread()
     executor = _InlineExecutor()
     try:
-        failed = executor.submit(lambda: {}["missing"])
+        failed = executor.submit(wrap_with_context(lambda: {}["missing"]))
         assert failed.done() and isinstance(failed.exception(), KeyError)
-        where: list[threading.Thread] = []
 
-        def outer() -> str:
-            where.append(threading.current_thread())
-            return executor.submit(lambda: threading.current_thread().name).result(timeout=10)
+        def outer() -> threading.Thread:
+            inner = executor.submit(wrap_with_context(threading.current_thread))
+            return inner.result(timeout=10)  # type: ignore[no-any-return]
 
-        inner = executor.submit(outer).result()
-        assert where == [threading.current_thread()]
-        assert inner != threading.current_thread().name and inner.startswith("offline-monitor")
-        assert executor.submit(lambda: threading.current_thread()).result() is threading.current_thread()
+        outer_call = executor.submit(wrap_with_context(lambda: (threading.current_thread(), outer())))
+        assert outer_call.done()
+        where, nested = outer_call.result()
+        assert where is here and nested is not here and nested.name.startswith("offline-monitor")
+
+        barrier = threading.Barrier(2, timeout=10)
+        waiting = [executor.submit(barrier.wait) for _ in range(2)]
+        assert sorted(f.result(timeout=20) for f in waiting) == [0, 1]
+        assert executor.submit(threading.current_thread).result(timeout=10) is not here
     finally:
         executor.shutdown(wait=True)
+    with pytest.raises(RuntimeError, match="shutdown"):
+        executor.submit(wrap_with_context(threading.current_thread))
+
+
+def test_a_program_s_own_threads_can_wait_for_the_loop() -> None:
+    """A program's blocking work handed to the loop's default executor runs on a pool thread while the engine's
+    executor is in place: it may wait for a coroutine on the loop without hanging the run."""
+    import asyncio
+
+    def blocking(loop: asyncio.AbstractEventLoop) -> str:
+        async def on_the_loop() -> str:
+            return "answered"
+        return asyncio.run_coroutine_threadsafe(on_the_loop(), loop).result(timeout=10)
+
+    async def program_step() -> str:
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(None, blocking, loop)
+
+    def program() -> None:
+        pulumi.export("answer", pulumi.Output.from_input(asyncio.ensure_future(program_step())))
+
+    assert run_callable(program).outputs["answer"] == "answered"
 
 
 @pytest.mark.gate_findings  # the gate fixture's `defects` stack is refused on purpose
