@@ -173,6 +173,7 @@ def render(result: PlanResult) -> str:
         sources = ", ".join(f"{name} {version}" for name, version in result.gate.sources.items())
         lines.append(f"    sources: {sources}")
         lines += [f"    [finding] {finding}" for finding in result.gate.findings]
+        lines += [f"    [deprecated] {item}" for item in result.gate.deprecated]
         lines += [f"    [unchecked] {item}" for item in result.gate.unchecked]
         if not result.gate.findings:
             lines.append("    no findings")

@@ -2,8 +2,9 @@
 
 Types: `pulumi_aws.<module>.<Resource>Args` and the nested `...Args` of `_inputs.py` give every property's
 wire name (`@pulumi.getter(name=...)`), its type, and (no default in `__init__`) whether it is required.
-A dict literal with a misspelled key reaches the provider unchecked; here it is a finding. So is an input the
-SDK marks deprecated: it warns on every preview and is dropped in a later major version.
+A dict literal with a misspelled key reaches the provider unchecked; here it is a finding. An input the SDK marks
+deprecated is listed apart (`GateReport.deprecated`): AWS accepts it and the SDK only warns, so it never fails the
+plan.
 
 Limits: `API_MEMBERS` maps the properties the components set to the API member they reach; the value
 must fit that member's shape in botocore's model (enums, minimums, maximums, lengths).
@@ -203,15 +204,20 @@ def input_spec(cls: type) -> tuple[dict[str, Any], frozenset[str]]:
 
 @cache
 def deprecated_inputs(cls: type) -> dict[str, str]:
-    """Wire name -> the SDK's advice, for each input the SDK marks deprecated.
+    """Wire name -> the SDK's deprecation message, for each input the SDK marks deprecated.
 
-    `_utilities.deprecated` tags the getter (`_pulumi_deprecated_callable`); its docstring says what replaces it.
+    `_utilities.deprecated(message)` tags the getter it wraps (`_pulumi_deprecated_callable`) and keeps the
+    message it warns with in the wrapper's closure; the getter's docstring (the property's description) stands in
+    where that is not found.
     """
     found = {}
     for py_name, wire_name in pulumi_types.input_type_py_to_pulumi_names(cls).items():
         getter = getattr(getattr(cls, py_name, None), "fget", None)
-        if getter is not None and "_pulumi_deprecated_callable" in getattr(getter, "__dict__", {}):
-            found[wire_name] = " ".join((getter.__doc__ or "").split()) or "see the SDK's documentation"
+        if getter is None or "_pulumi_deprecated_callable" not in getattr(getter, "__dict__", {}):
+            continue
+        message = inspect.getclosurevars(getter).nonlocals.get("message")
+        found[wire_name] = (message if isinstance(message, str) and message
+                            else " ".join((getter.__doc__ or "").split()) or "deprecated")
     return found
 
 
@@ -234,8 +240,10 @@ class _Typed:
             self.report.counts["properties"] += 1
             deprecation = deprecated_inputs(cls).get(key)
             if deprecation is not None:
-                self.finding(where, item, f"{cls.__name__}.{key} is deprecated (the SDK warns on every "
-                                          f"run): {deprecation}", cls)
+                self.report.deprecated.append(Finding(
+                    self.resource.type, self.resource.name, where, item,
+                    f"{cls.__name__}.{key} is deprecated (the SDK warns on every run): {deprecation}",
+                    TYPES_SOURCE.format(version=self.version, cls=cls.__name__)))
             self.check_value(item, types[key], where, cls)
         for key in sorted(required - set(value)):
             if key == "region":

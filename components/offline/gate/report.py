@@ -1,4 +1,5 @@
-"""What the gate found: findings (fail the plan), unchecked values (unknown at preview) and counts."""
+"""What the gate found: findings (fail the plan), deprecated inputs (listed, never fail it), unchecked values
+(unknown at preview) and counts."""
 
 import json
 from collections import Counter
@@ -41,6 +42,8 @@ class GateReport:
 
     findings: list[Finding] = field(default_factory=list)
     unchecked: list[Unchecked] = field(default_factory=list)
+    deprecated: list[Finding] = field(default_factory=list)
+    """Inputs the SDK marks deprecated: AWS accepts them and the SDK only warns, so they never fail the plan."""
     counts: Counter[str] = field(default_factory=Counter)
     seconds: float = 0.0
     sources: dict[str, str] = field(default_factory=dict)
@@ -58,15 +61,20 @@ class GateReport:
                 f"checked against the reference, {c['functions']} functions' calls and {c['workflows']} workflows' "
                 f"answer-changing permissions against their roles, "
                 f"{c['orderings']} orderings; {len(self.findings)} findings, {len(self.unchecked)} unchecked, "
+                f"{len(self.deprecated)} deprecated, "
                 f"{self.seconds * 1000:.0f} ms")
 
     def to_json(self) -> dict[str, Any]:
         return {"ok": self.ok, "counts": dict(sorted(self.counts.items())), "seconds": round(self.seconds, 3),
                 "sources": self.sources,
-                "findings": [{"resource_type": f.resource_type, "resource_name": f.resource_name, "path": f.path,
-                              "value": _jsonable(f.value), "rule": f.rule, "source": f.source}
-                             for f in self.findings],
+                "findings": [_finding_json(f) for f in self.findings],
+                "deprecated": [_finding_json(f) for f in self.deprecated],
                 "unchecked": [asdict(u) for u in self.unchecked]}
+
+
+def _finding_json(finding: Finding) -> dict[str, Any]:
+    return {"resource_type": finding.resource_type, "resource_name": finding.resource_name, "path": finding.path,
+            "value": _jsonable(finding.value), "rule": finding.rule, "source": finding.source}
 
 
 def show(value: Any, limit: int = 120) -> str:
