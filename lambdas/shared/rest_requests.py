@@ -12,7 +12,8 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+from datetime import UTC, date, datetime
 from typing import TYPE_CHECKING, Any
 
 from aws_lambda_powertools.event_handler import Response, content_types
@@ -67,3 +68,30 @@ def query_int(parameters: Mapping[str, str] | None, name: str, *, default: int, 
     if not INTEGER.fullmatch(value) or not low <= int(value) <= high:
         raise BadRequest(f"query.{name}", f"must be an integer from {low} to {high}")
     return int(value)
+
+
+#: A date as GetUsage takes it (`startDate`, `endDate`: YYYY-MM-DD).
+DAY = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+
+
+def usage_window(parameters: Mapping[str, str] | None, *, max_days: int,
+                 refuse: Callable[[str], Exception]) -> tuple[date, date]:
+    """The `?start=&end=` days of a usage query: end defaults to today (UTC), start to the first of end's month;
+    both `YYYY-MM-DD`, start not after end, at most `max_days` days with both ends. Otherwise `refuse(reason)`
+    is raised: each API answers a bad window in its own error shape."""
+    def day(name: str, default: date) -> date:
+        value = (parameters or {}).get(name)
+        if value is None:
+            return default
+        try:
+            if not DAY.fullmatch(value):
+                raise ValueError(value)
+            return date.fromisoformat(value)
+        except ValueError:
+            raise refuse(f"{name} must be a date YYYY-MM-DD") from None
+
+    end = day("end", datetime.now(UTC).date())
+    start = day("start", end.replace(day=1))
+    if start > end or (end - start).days + 1 > max_days:
+        raise refuse(f"start must not be after end, and the window at most {max_days} days")
+    return start, end

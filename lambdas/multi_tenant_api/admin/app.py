@@ -25,7 +25,7 @@ import re
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import boto3
@@ -34,7 +34,7 @@ from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
 from aws_lambda_powertools.event_handler.exceptions import ServiceError
 from aws_lambda_powertools.logging import correlation_paths
 from botocore.config import Config
-from rest_requests import BadRequest, json_body, query_int
+from rest_requests import BadRequest, json_body, query_int, usage_window
 from schema_checks import DRAFT, compiled
 
 logger = Logger()
@@ -493,17 +493,6 @@ def delete_tenant(tenant_id: str) -> Response[dict[str, Any]]:
     return start("delete", tenant_id, purge=data == "purge")
 
 
-def day(field: str, value: str | None, default: date) -> date:
-    if value is None:
-        return default
-    try:
-        if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
-            raise ValueError
-        return date.fromisoformat(value)
-    except ValueError:
-        raise problem(400, f"{field} must be a date YYYY-MM-DD") from None
-
-
 def decode_next(token: str | None) -> dict[str, Any] | None:
     if token is None:
         return None
@@ -530,11 +519,8 @@ def all_usage() -> dict[str, Any]:
     require_admin()
     event = app.current_event
     limit = query_int(event.query_string_parameters, "limit", default=DEFAULT_PAGE, low=1, high=MAX_PAGE)
-    today = datetime.now(UTC).date()
-    end_day = day("end", event.get_query_string_value("end"), today)
-    start_day = day("start", event.get_query_string_value("start"), end_day.replace(day=1))
-    if start_day > end_day or (end_day - start_day).days + 1 > MAX_USAGE_DAYS:
-        raise problem(400, f"start must not be after end, and the window at most {MAX_USAGE_DAYS} days")
+    start_day, end_day = usage_window(event.query_string_parameters, max_days=MAX_USAGE_DAYS,
+                                      refuse=lambda reason: problem(400, reason))
     exclusive = decode_next(event.get_query_string_value("next"))
     page = clients().dynamodb.scan(
         TableName=settings().keys_table, Limit=limit,

@@ -16,12 +16,11 @@ on every cold start (README, Benchmarks).
 """
 
 import os
-import re
 import threading
 import time
 import uuid
 from collections.abc import Callable
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import boto3
@@ -30,7 +29,7 @@ from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
 from aws_lambda_powertools.event_handler.exceptions import BadRequestError, ForbiddenError, NotFoundError
 from aws_lambda_powertools.logging import correlation_paths
 from botocore.config import Config
-from rest_requests import BadRequest, json_body, query_int
+from rest_requests import BadRequest, json_body, query_int, usage_window
 from schema_checks import DRAFT, compiled
 
 logger = Logger()
@@ -207,18 +206,6 @@ def apigateway() -> Any:
     return _apigateway
 
 
-def day(field: str, value: str | None, default: date) -> date:
-    """A `YYYY-MM-DD` query parameter (the format GetUsage takes), else 400."""
-    if value is None:
-        return default
-    if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
-        raise BadRequestError(f"{field} must be a date YYYY-MM-DD")
-    try:
-        return date.fromisoformat(value)
-    except ValueError:
-        raise BadRequestError(f"{field} must be a date YYYY-MM-DD") from None
-
-
 @app.get("/usage")
 @tracer.capture_method
 def usage() -> dict[str, Any]:
@@ -233,11 +220,8 @@ def usage() -> dict[str, Any]:
     key_id = app.current_event.request_context.identity.api_key_id
     if not plan_id or not key_id:
         raise ForbiddenError("no usage plan or API key for this request")
-    today = datetime.now(UTC).date()
-    end_day = day("end", app.current_event.get_query_string_value("end"), today)
-    start_day = day("start", app.current_event.get_query_string_value("start"), end_day.replace(day=1))
-    if start_day > end_day or (end_day - start_day).days + 1 > MAX_USAGE_DAYS:
-        raise BadRequestError(f"start must not be after end, and the window at most {MAX_USAGE_DAYS} days")
+    start_day, end_day = usage_window(app.current_event.query_string_parameters, max_days=MAX_USAGE_DAYS,
+                                      refuse=BadRequestError)
     response = apigateway().get_usage(usagePlanId=plan_id, keyId=key_id, startDate=start_day.isoformat(),
                                       endDate=end_day.isoformat())
     # items: keyId -> [[used, remaining], ...], one pair per day from startDate.
