@@ -9,7 +9,8 @@ from typing import Any
 
 @dataclass(frozen=True)
 class Finding:
-    """A value AWS would refuse: where it is, what it is, which rule it breaks and where the rule comes from."""
+    """A value AWS would refuse (or, in `GateReport.deprecated`, an input the SDK deprecates): where it is, what it
+    is, which rule it breaks and where the rule comes from."""
 
     resource_type: str
     resource_name: str
