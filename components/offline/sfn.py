@@ -56,7 +56,10 @@ from AWS, this harness adapts moto (never the definition):
   The harness keeps the parse tree of each definition that parsed without errors and builds the evaluation
   components afresh from it every time (nothing of one execution is shared with another); a definition
   with syntax errors is parsed and refused as before. CreateStateMachine's check (moto builds the components
-  and discards them) runs once per definition text it accepted: building them is a pure function of that text;
+  and discards them) runs once per definition text it accepted: building them is a pure function of that text.
+  What the builder reads again from a kept tree is read once: a finished rule's text (it formats the whole
+  program's text into two error messages per program it builds, needed or not), string literals' values
+  and intrinsic functions' parse trees (about a tenth of the bulk and workflow tests);
 - waiting: `wait` waits for the end of the execution's engine thread, then reads the status once (it polled
   DescribeExecution every 20 ms, which competed with the engine thread for the interpreter);
 - Map iterations: moto starts a worker thread per concurrent iteration (hundreds for a Distributed Map of
@@ -580,6 +583,65 @@ def _cached_asl_trees() -> Iterator[Any]:
     yield mock.patch.object(AmazonStateLanguageParser, "parse", staticmethod(parse))
     yield mock.patch.object(StepFunctionsParserBackend, "_validate_definition", staticmethod(validate))
     yield mock.patch.object(StaticAnalyser, "analyse", analyse)
+    yield from _cached_tree_reads()
+
+
+#: Parse trees of the intrinsic functions (`States.Format(...)`) that parsed, by source text.
+_INTRINSIC_TREES: dict[str, Any] = {}
+
+
+def _cached_tree_reads() -> Iterator[Any]:
+    """What the preprocessor reads again from a kept tree at every execution, read once.
+
+    - The text of a finished rule context (`getText`, which joins the text of every token below it): the
+      preprocessor asks for the whole program's text twice per program it builds, for error messages it
+      formats before it knows whether it needs them. A context is finished once the parser has set its `stop`
+      token; its children never change after that, so neither does its text.
+    - The value of a string literal (`from_string_literal`, an `ast.literal_eval` of the literal's text).
+    - The parse tree of an intrinsic function, kept as the definitions' trees are (the functions are built
+      afresh from it for every caller, as moto's own parse returns them).
+    """
+    from antlr4.RuleContext import RuleContext  # type: ignore[import-untyped]
+    from moto.stepfunctions.parser.asl.antlt4utils import antlr4utils
+    from moto.stepfunctions.parser.asl.parse import preprocessor
+    from moto.stepfunctions.parser.asl.parse.intrinsic.intrinsic_parser import IntrinsicParser
+    from moto.stepfunctions.parser.asl.parse.intrinsic.preprocessor import Preprocessor as IntrinsicPreprocessor
+
+    if getattr(preprocessor, "from_string_literal", None) is not antlr4utils.from_string_literal:
+        raise RuntimeError("moto's preprocessor no longer reads string literals with from_string_literal: "
+                           "review the asl_trees speedup")
+    original_text: Callable[[Any], str] = RuleContext.getText
+    original_literal: Callable[..., Any] = antlr4utils.from_string_literal
+    original_intrinsic: Callable[[str], tuple[Any, Any]] = IntrinsicParser.parse
+
+    def get_text(context: Any) -> str:
+        cached: str | None = getattr(context, "__dict__", {}).get("_harness_text")
+        if cached is not None:
+            return cached
+        text = original_text(context)
+        if getattr(context, "stop", None) is not None and hasattr(context, "__dict__"):
+            context.__dict__["_harness_text"] = text
+        return text
+
+    @cache
+    def literal_of(text: str) -> Any:
+        return original_literal(SimpleNamespace(getText=lambda: text))
+
+    def from_string_literal(parser_rule_context: Any) -> Any:
+        return literal_of(parser_rule_context.getText())
+
+    def intrinsic(src: str) -> tuple[Any, Any]:
+        tree = _INTRINSIC_TREES.get(src)
+        if tree is None:
+            _, tree = original_intrinsic(src)
+            if len(_INTRINSIC_TREES) >= _ASL_TREES_MAX:
+                _INTRINSIC_TREES.clear()
+            _INTRINSIC_TREES[src] = tree
+        return IntrinsicPreprocessor().visit(tree), tree
+
+    yield mock.patch.object(RuleContext, "getText", get_text)
+    yield mock.patch.object(preprocessor, "from_string_literal", from_string_literal)
+    yield mock.patch.object(IntrinsicParser, "parse", staticmethod(intrinsic))
 
 
 _ATOMIC_JSON = frozenset({str, int, float, bool, type(None)})

@@ -1,7 +1,7 @@
 """The harness's speedups change no answer: one workflow that exercises what they touch (a Distributed Map of
 batches from an S3 CSV, inline Maps, DynamoDB and AWS SDK tasks with Catch and Retry, a timed Task, a Parallel, a
-Lambda task, a Wait) gives the same history, output and side effects with none of them, with each alone, and
-with all of them."""
+Lambda task, a Wait, an escaped string literal and an intrinsic function read for every item) gives the same
+history, output and side effects with none of them, with each alone, and with all of them."""
 
 from __future__ import annotations
 
@@ -56,7 +56,10 @@ def per_object_states() -> dict[str, Any]:
                                  "UpdateExpression": "ADD requested :one",
                                  "ExpressionAttributeValues": {":one": {"N": "1"}}, "ReturnValues": "UPDATED_NEW"},
                   "ResultSelector": {"n.$": "$.Attributes.requested.N"}, "ResultPath": "$.count", "Next": "Done"},
-        "Done": {"Type": "Pass", "End": True},
+        # A string literal with escapes and an intrinsic function, read again for every item (asl_trees).
+        "Done": {"Type": "Pass", "Parameters": {"label": "tab\there, quote \" and \u00e9",
+                                                "note.$": "States.Format('{} of run {}', $.key, $.run)"},
+                 "ResultPath": "$.done", "End": True},
         "Failed": {"Type": "Pass", "Parameters": {"key.$": "$.key", "error.$": "$.failure.Error"}, "End": True},
     }
 
@@ -162,6 +165,7 @@ def test_the_workflow_covers_what_the_speedups_touch(without_speedups: dict[str,
     assert [r.get("error") for r in results] == [None, None, None, "S3.NoSuchKeyException",
                                                  "S3.InvalidObjectStateException", None, None]
     assert results[2]["join"] == {"joined": "1"} and results[1]["count"] == {"n": "2"}
+    assert results[0]["done"] == {"label": "tab\there, quote \" and \u00e9", "note": "a.dat of run r-1"}
     assert run["output"]["after"] == [{"requested": "5"}] and run["output"]["doubled"] == {"value": 42}
     assert len(run["lambda"]) == 2  # the first attempt failed and was retried
     assert {k for k, v in run["restores"].items() if v} == {"a.dat", "b.dat", "c.dat", "d.dat"}
