@@ -263,9 +263,11 @@ class PythonFunction(LambdaFunction):
             timeout_seconds=timeout_seconds, environment=environment, description=description,
             reserved_concurrency=reserved_concurrency,
             runtime=s["runtime"], handler=handler, code=code_archive(files),
-            layers=[powertools_layer_arn(self.env.partition, self.env.region, s["runtime"], s["architecture"],
-                                         s.get("powertools_layer_version"),
-                                         opts=pulumi.InvokeOutputOptions(parent=self))])
+            layers=[self.env.once(
+                ("powertools-layer", s["runtime"], s["architecture"], s.get("powertools_layer_version")),
+                lambda: powertools_layer_arn(self.env.partition, self.env.region, s["runtime"], s["architecture"],
+                                             s.get("powertools_layer_version"),
+                                             opts=pulumi.InvokeOutputOptions(parent=self)))])
         self.finish(self._function_outputs())
 
 

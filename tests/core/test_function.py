@@ -98,3 +98,31 @@ def test_component_depends_on_reaches_every_child() -> None:
     component = stack.one("serverless-patterns:index:PythonFunction")
     for child in stack.children(component.urn):
         assert gate in child.dependencies, child.name
+
+
+def test_a_function_shares_its_components_env_only_through_the_same_provider() -> None:
+    """A function inside a pattern component reads account, Region and the Powertools layer once with it when
+    both reach AWS through the same provider, and through its own provider when it has one."""
+    import pulumi_aws as aws
+
+    from serverless_patterns.core.base import PatternComponent
+
+    def program() -> None:
+        outer = PatternComponent("outer")
+        PythonFunction("inherits", code=FOLDER, service="orders", opts=outer.child_opts()).allow_invoke(
+            "api", "apigateway.amazonaws.com", "arn:aws:execute-api:eu-west-1:111111111111:abc/*")
+        PythonFunction("intel", code=FOLDER, service="orders", settings={"architecture": "x86_64"},
+                       opts=outer.child_opts())
+        other = aws.Provider("other", region="us-east-1", allowed_account_ids=["222222222222"])
+        PythonFunction("elsewhere", code=FOLDER, service="orders",
+                       opts=outer.child_opts(providers={"aws": other})).allow_invoke(
+            "api", "apigateway.amazonaws.com", "arn:aws:execute-api:us-east-1:222222222222:abc/*")
+
+    stack = run_callable(program, region="eu-west-1", account="111111111111")
+    accounts = {p.name.split("-")[0]: p.inputs["sourceAccount"]
+                for p in stack.of_type("aws:lambda/permission:Permission")}
+    assert accounts == {"inherits": "111111111111", "elsewhere": "222222222222"}
+    layers = {f.name.split("-")[0]: f.inputs["layers"][0] for f in stack.of_type("aws:lambda/function:Function")}
+    assert layers["inherits"].startswith("arn:aws:lambda:eu-west-1:017000801446:layer:")
+    assert "-arm64:" in layers["inherits"] and "-x86_64:" in layers["intel"]
+    assert layers["elsewhere"].startswith("arn:aws:lambda:us-east-1:017000801446:layer:")
