@@ -12,8 +12,13 @@ policy-pack violation. Exit codes: 0 clean, 1 gate findings or mandatory policy 
 
 from __future__ import annotations
 
-import argparse
 import gc
+
+if __name__ == "__main__":
+    # A one-shot process (see `main`): the cyclic collector stays off from its first import of the SDK on.
+    gc.disable()
+
+import argparse
 import json
 import os
 import sys

@@ -134,3 +134,41 @@ def test_tree_names_explicit_providers(capsys: pytest.CaptureFixture[str]) -> No
     _, out, _ = run(capsys, "--no-policies")
     assert "+ aws:lambda/function:Function  echo-remote-fn  (provider other-account)" in out
     assert "+ aws:lambda/function:Function  echo-fn\n" in out
+
+
+#: Runs the plan as `python -m` does and reports whether the cyclic collector was on when the Pulumi SDK's
+#: package began to load (a finder ahead of the others sees every import first).
+_PROBE = """
+import gc, json, runpy, sys
+
+seen = {}
+
+class Probe:
+    def find_spec(self, name, path=None, target=None):
+        if name == "pulumi" and "pulumi" not in seen:
+            seen["pulumi"] = gc.isenabled()
+        return None
+
+sys.meta_path.insert(0, Probe())
+sys.argv = ["plan", "--help"]
+try:
+    runpy.run_module("serverless_patterns.offline.plan", run_name="__main__", alter_sys=True)
+except SystemExit:
+    pass
+print(json.dumps(seen))
+"""
+
+
+def test_as_a_process_the_plan_loads_the_sdk_with_the_collector_off() -> None:
+    import subprocess
+    import sys
+
+    done = subprocess.run([sys.executable, "-c", _PROBE], capture_output=True, text=True, timeout=60, check=True)
+    assert json.loads(done.stdout.splitlines()[-1]) == {"pulumi": False}
+
+
+def test_imported_as_a_library_the_plan_leaves_the_collector_alone(capsys: pytest.CaptureFixture[str]) -> None:
+    import gc
+
+    main(["-C", str(FIXTURE), "--no-policies", "--no-gate", "--json"])
+    assert gc.isenabled()  # as the test process had it, after importing the plan module and running it
