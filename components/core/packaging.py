@@ -20,6 +20,7 @@ import importlib
 import importlib.resources
 import importlib.util
 import io
+import json
 import os
 import re
 import shutil
@@ -110,11 +111,39 @@ def collect_files(root: Path) -> dict[str, Path]:
     return dict(sorted(files.items()))
 
 
+#: Bump when `scan_imports` changes, so answers kept in the build cache the old way are not reused.
+IMPORTS_FORMAT = "1"
+
+
 @cache
 def imported_modules(source: str) -> frozenset[str]:
     """The top-level names of the modules `source` imports (absolute imports, anywhere in the module).
 
-    Kept per source text: functions that share a folder (the WebSocket handlers) read the same modules.
+    Kept per source text: in this process (functions that share a folder, like the WebSocket handlers, read the
+    same modules) and across processes under the build cache (`.build/imports/<digest of the text>.json`):
+    reading tokens in Python is the slowest step of packaging a function, paid again by every preview."""
+    digest = hashlib.sha256(f"{IMPORTS_FORMAT}\n{source}".encode()).hexdigest()[:32]
+    kept = build_cache_root().parent / "imports" / f"{digest}.json"
+    try:
+        names = json.loads(kept.read_text())
+        if isinstance(names, list) and all(isinstance(name, str) for name in names):
+            return frozenset(names)
+    except (OSError, ValueError):
+        pass
+    found = scan_imports(source)
+    try:
+        kept.parent.mkdir(parents=True, exist_ok=True)
+        handle, temp = tempfile.mkstemp(dir=kept.parent, suffix=".tmp")
+        with os.fdopen(handle, "w") as out:
+            json.dump(sorted(found), out)
+        os.replace(temp, kept)
+    except OSError:
+        pass  # a cache that cannot be written is simply not used
+    return found
+
+
+def scan_imports(source: str) -> frozenset[str]:
+    """`imported_modules` without its caches.
 
     Read from the token stream, not `ast.parse`: on CPython 3.11 a parse can fail with a spurious "AST
     constructor recursion depth mismatch" SystemError while another thread builds an AST (the depth is kept per

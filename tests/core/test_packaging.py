@@ -1,5 +1,6 @@
 import ast
 import importlib.metadata
+import json
 import re
 import sys
 import zipfile
@@ -463,10 +464,35 @@ def _imports_by_ast(source: str) -> set[str]:
 def test_imports_are_read_from_tokens_as_the_syntax_tree_has_them(source: str) -> None:
     """The token scan finds exactly the absolute imports Python's own parser finds (it avoids `ast.parse`,
     which CPython 3.11 can fail beside other threads: gh-106905)."""
-    assert packaging.imported_modules(source) == _imports_by_ast(source)
+    assert packaging.scan_imports(source) == _imports_by_ast(source)
 
 
 def test_every_lambda_module_s_imports_are_read_as_the_syntax_tree_has_them() -> None:
     for path in sorted(packaging.LAMBDAS_DIR.rglob("*.py")):
         text = path.read_text()
+        assert packaging.scan_imports(text) == _imports_by_ast(text), path
         assert packaging.imported_modules(text) == _imports_by_ast(text), path
+
+
+def test_imports_read_once_are_kept_for_later_processes_and_a_damaged_answer_is_read_again(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("SERVERLESS_PATTERNS_BUILD_DIR", str(tmp_path / "build"))
+    source = "import boto3\nfrom rest_requests import route\n"
+    packaging.imported_modules.cache_clear()
+    assert packaging.imported_modules(source) == {"boto3", "rest_requests"}
+    [kept] = (tmp_path / "build" / "imports").iterdir()
+
+    def unread(text: str) -> frozenset[str]:
+        raise AssertionError("read again although the build cache has the answer")
+
+    packaging.imported_modules.cache_clear()  # a later process: only the build cache remembers
+    with monkeypatch.context() as later:
+        later.setattr(packaging, "scan_imports", unread)
+        assert packaging.imported_modules(source) == {"boto3", "rest_requests"}
+    for damaged in ("[\"boto3\"", '{"names": 1}', "[1]"):
+        kept.write_text(damaged)
+        packaging.imported_modules.cache_clear()
+        assert packaging.imported_modules(source) == {"boto3", "rest_requests"}
+        assert json.loads(kept.read_text()) == ["boto3", "rest_requests"]
+    packaging.imported_modules.cache_clear()
+    assert packaging.imported_modules(source + "import json\n") == {"boto3", "rest_requests", "json"}
