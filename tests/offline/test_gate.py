@@ -383,3 +383,14 @@ def test_compact_models_judge_like_botocores_own(stack: str, tmp_path: Path, mon
     assert cold == warm == full
     if stack == "defects":
         assert len(cold[0]) == len(DEFECTS)
+
+
+def test_a_service_is_looked_up_as_the_listing_of_botocore_s_models_has_it() -> None:
+    """One folder lookup answers as the whole listing does, for every service botocore has and for names it
+    has not (Step Functions' own names, other cases, paths)."""
+    from serverless_patterns.offline.gate import sources
+
+    listed = sources.botocore_services()
+    assert len(listed) > 300
+    for name in [*sorted(listed), "sfn", "eventbridge", "cognitoidentityprovider", "S3", "../s3", "s3/..", "", "-"]:
+        assert sources.botocore_has_service(name) == (name in listed), name

@@ -52,6 +52,12 @@ def botocore_services() -> frozenset[str]:
     return frozenset(p.name for p in (_package_dir("botocore") / "data").iterdir() if p.is_dir())
 
 
+@cache
+def botocore_has_service(name: str) -> bool:
+    """Whether botocore has a model folder named `name` (one lookup instead of listing its 400 services)."""
+    return re.fullmatch(r"[a-z0-9][a-z0-9-]*", name) is not None and (_package_dir("botocore") / "data" / name).is_dir()
+
+
 #: The only sentence of a shape's documentation the gate reads (`shapes.documented_values`).
 POSSIBLE_VALUES = re.compile(r"Possible values are:? ((?:\d+,? (?:and )?)*\d+)")
 

@@ -74,10 +74,9 @@ def sdk_service(name: str) -> str | None:
     """botocore's name of a Step Functions SDK service, or None."""
     if name in SDK_SERVICES:
         return SDK_SERVICES[name]
-    services = sources.botocore_services()
-    if name in services:
+    if sources.botocore_has_service(name):
         return name
-    return next((s for s in sorted(services) if s.replace("-", "") == name), None)
+    return next((s for s in sorted(sources.botocore_services()) if s.replace("-", "") == name), None)
 
 
 def check_task(path: str, state: Mapping[str, Any]) -> tuple[list[Issue], bool]:
