@@ -35,6 +35,8 @@ from pathlib import Path
 
 import pulumi
 
+from serverless_patterns.core import build_cache
+
 #: Where the function folders live (inside the installed package, so the code ships with it).
 LAMBDAS_DIR = Path(str(importlib.resources.files("serverless_patterns.lambdas"))).resolve()
 
@@ -123,7 +125,7 @@ def imported_modules(source: str) -> frozenset[str]:
     same modules) and across processes under the build cache (`.build/imports/<digest of the text>.json`):
     reading tokens in Python is the slowest step of packaging a function, paid again by every preview."""
     digest = hashlib.sha256(f"{IMPORTS_FORMAT}\n{source}".encode()).hexdigest()[:32]
-    kept = build_cache_root().parent / "imports" / f"{digest}.json"
+    kept = build_cache.root() / "imports" / f"{digest}.json"
     try:
         names = json.loads(kept.read_text())
         if isinstance(names, list) and all(isinstance(name, str) for name in names):
@@ -131,14 +133,7 @@ def imported_modules(source: str) -> frozenset[str]:
     except (OSError, ValueError):
         pass
     found = scan_imports(source)
-    try:
-        kept.parent.mkdir(parents=True, exist_ok=True)
-        handle, temp = tempfile.mkstemp(dir=kept.parent, suffix=".tmp")
-        with os.fdopen(handle, "w") as out:
-            json.dump(sorted(found), out)
-        os.replace(temp, kept)
-    except OSError:
-        pass  # a cache that cannot be written is simply not used
+    build_cache.write_atomic(kept, json.dumps(sorted(found)).encode())
     return found
 
 
@@ -336,8 +331,8 @@ def requirement_lines(requirements: Path) -> list[str]:
 
 
 def build_cache_root() -> Path:
-    """`.build/deps` under the program's folder, or `SERVERLESS_PATTERNS_BUILD_DIR`."""
-    return Path(os.environ.get("SERVERLESS_PATTERNS_BUILD_DIR", Path.cwd() / ".build")) / "deps"
+    """Where built dependencies are kept: `deps/` in the build cache."""
+    return build_cache.root() / "deps"
 
 
 #: Bump when the build itself changes, so caches built the old way are not reused.

