@@ -531,6 +531,35 @@ def run_program(project_dir: str | Path = ".", stack: str = "dev", *, preview: b
                         preview=preview)
 
 
+#: What asyncio reports of a future or task collected unfinished or with an exception nobody retrieved.
+_LEFT_BEHIND = ("Future exception was never retrieved", "Task exception was never retrieved",
+                "Task was destroyed but it is pending!")
+
+
+def _settle(loop: asyncio.AbstractEventLoop, failed: bool) -> None:
+    """Leave nothing of a run that asyncio reports when it is collected: cancel the tasks still pending (as
+    `asyncio.run` does before it closes its loop) and, after a failure, have the loop drop its reports of the
+    failed futures the run leaves (every future of each output of a resource whose registration failed).
+
+    Collected later, during another run or in the middle of any `ast.parse` (pytest's assertion rewriting, a
+    test's own), each would be logged with its traceback, and on CPython 3.11 formatting a traceback parses
+    source with `ast`: nested inside another parse, that fails it with "AST constructor recursion depth mismatch"
+    (https://github.com/python/cpython/issues/106905). The run's own error has already reached the caller; any
+    other report of the loop still goes to asyncio's own handler.
+    """
+    pending = [task for task in asyncio.all_tasks(loop) if not task.done()]
+    for task in pending:
+        task.cancel()
+    if pending:
+        loop.run_until_complete(asyncio.gather(*pending, return_exceptions=True))
+    if failed:
+        def report(loop: asyncio.AbstractEventLoop, context: dict[str, Any]) -> None:
+            if context.get("message") not in _LEFT_BEHIND:
+                loop.default_exception_handler(context)
+
+        loop.set_exception_handler(report)
+
+
 def run_callable(program: Callable[[], Any], *, project: str = "test", stack: str = "test",
                  config: dict[str, str] | None = None, secret_keys: list[str] | None = None,
                  account: str | None = None, region: str | None = None, preview: bool = True) -> CapturedStack:
@@ -574,6 +603,11 @@ def run_callable(program: Callable[[], Any], *, project: str = "test", stack: st
     try:
         with _without_stack_traces(), _one_future_outputs(), _fewer_sdk_steps():
             _sync_await(run_pulumi_func(main))
+    except BaseException:
+        _settle(loop, failed=True)
+        raise
+    else:
+        _settle(loop, failed=False)
     finally:
         loop.run_until_complete(loop.shutdown_asyncgens())
         loop.close()

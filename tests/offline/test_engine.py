@@ -514,3 +514,37 @@ def test_a_failed_registration_still_fails_the_program(monkeypatch: pytest.Monke
     monkeypatch.setattr(AwsMocks, "new_resource", refusing)
     with sdk_shortcuts(shortcuts), pytest.raises(Exception, match="refused this registration"):
         run_callable(lambda: (aws.s3.Bucket("kept"), aws.s3.Bucket("refused")))
+
+
+@pytest.mark.parametrize("shortcuts", [True, False])
+def test_a_failed_run_leaves_nothing_for_asyncio_to_report_later(monkeypatch: pytest.MonkeyPatch,
+                                                                 caplog: pytest.LogCaptureFixture,
+                                                                 shortcuts: bool) -> None:
+    """After a failed run, asyncio reports nothing of it when the next run or the collector drops what it left
+    (pending tasks, failed futures nobody retrieved): it would log each with a traceback from `__del__`, and on
+    CPython 3.11 that formatting parses source with `ast`, which fails a parse it interrupts (gh-106905; the next
+    `ast.parse` in this process then raised "AST constructor recursion depth mismatch")."""
+    import ast
+    import gc
+    import logging
+
+    from serverless_patterns.offline.engine import sdk_shortcuts
+    from serverless_patterns.offline.mocks import AwsMocks
+
+    answer = AwsMocks.new_resource
+
+    def refusing(self: AwsMocks, args: object) -> object:
+        if getattr(args, "name", "") == "refused":
+            raise RuntimeError("the monitor refused this registration")
+        return answer(self, args)  # type: ignore[arg-type]
+
+    caplog.set_level(logging.ERROR, logger="asyncio")
+    with sdk_shortcuts(shortcuts):
+        with monkeypatch.context() as refusal:
+            refusal.setattr(AwsMocks, "new_resource", refusing)
+            with pytest.raises(Exception, match="refused this registration"):
+                run_callable(lambda: (aws.s3.Bucket("kept"), aws.s3.Bucket("refused")))
+        run_callable(lambda: aws.s3.Bucket("next"))
+    gc.collect()
+    ast.parse("x = 1")
+    assert [r.getMessage().splitlines()[0] for r in caplog.records if r.name == "asyncio"] == []
