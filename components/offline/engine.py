@@ -17,6 +17,7 @@ import os
 import runpy
 import sys
 import threading
+import typing
 from collections import Counter
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -292,6 +293,11 @@ def _one_future_outputs() -> Iterator[None]:
         _TRACKING["direct"] = False
 
 
+def _names_used_by(function: Any) -> tuple[str, ...]:
+    """The global names the code of `function` (or of the function a `functools.cache` wraps) reads."""
+    return tuple(getattr(getattr(getattr(function, "__wrapped__", function), "__code__", None), "co_names", ()))
+
+
 def _code_of_nested(function: Any, name: str) -> Any:
     """The code object of the function `name` defined inside `function`, or None."""
     for const in getattr(getattr(function, "__code__", None), "co_consts", ()):
@@ -375,6 +381,75 @@ def cached_by_identity(original: Callable[..., Any]) -> Callable[..., Any]:
     return call
 
 
+def _forward_names(annotation: Any, into: set[str]) -> bool:
+    """Add to `into` every name the forward references inside `annotation` read (through `__args__`, as typing
+    evaluates them); False if a reference does not show its compiled expression (another typing)."""
+    if isinstance(annotation, typing.ForwardRef):
+        code = getattr(annotation, "__forward_code__", None)
+        if code is None:
+            return False
+        into.update(code.co_names)
+        return True
+    if isinstance(annotation, (list, tuple)):
+        return all(_forward_names(item, into) for item in annotation)
+    args = getattr(annotation, "__args__", None)
+    return not isinstance(args, tuple) or all(_forward_names(item, into) for item in args)
+
+
+def _getter_hints_reused(original: Callable[..., dict[str, Any]]) -> Callable[..., dict[str, Any]]:
+    """`typing.get_type_hints` as the SDK's `_types` module calls it for property getters, each return
+    annotation object evaluated once instead of once per getter.
+
+    For each class it reads types from (247 in the plan of `dev`), the SDK builds a globals namespace (the
+    class's modules) and a locals one (`Output` and `T`) and resolves every property getter's return annotation
+    in them: about 1,900 evaluations, a tenth of the program's own time. Typing caches its subscriptions, so an
+    annotation such as `Optional[pulumi.Input[str]]` is one object on getters of every class (about 60 distinct
+    objects on 1,550 getters there). One object evaluated in the same namespaces resolves to the same type, so:
+
+    - an annotation whose forward references read only names of the locals (`'Output[T]'`) is evaluated once
+      per locals content, for every class (eval reads locals before globals);
+    - any other (`'outputs.BucketGrant'`) once per class: per globals and locals objects the SDK passes.
+
+    The memo holds each annotation and namespace it keys by identity, so no identity is reused. Classes,
+    string or absent annotations and other arguments go to `typing.get_type_hints` as it is.
+    """
+    names: dict[int, tuple[Any, frozenset[str] | None]] = {}
+    shared: dict[tuple[int, tuple[tuple[str, int], ...]], tuple[Any, Any, dict[str, Any]]] = {}
+    per_class: dict[int, tuple[Any, dict[str, Any]]] = {}
+    namespaces: list[Any] = [None, None, ()]
+
+    def get_type_hints(obj: Any, globalns: Any = None, localns: Any = None, include_extras: bool = False
+                       ) -> dict[str, Any]:
+        annotations = getattr(obj, "__annotations__", None)
+        if (include_extras or not isinstance(globalns, dict) or not isinstance(localns, dict)
+                or not inspect.isfunction(obj) or not isinstance(annotations, dict) or list(annotations) != ["return"]
+                or isinstance(annotations["return"], str)):
+            return original(obj, globalns=globalns, localns=localns, include_extras=include_extras)
+        if namespaces[0] is not globalns or namespaces[1] is not localns:
+            namespaces[:] = [globalns, localns, tuple(sorted((k, id(v)) for k, v in localns.items()))]
+            per_class.clear()
+        annotation = annotations["return"]
+        known = names.get(id(annotation))
+        if known is None or known[0] is not annotation:
+            found: set[str] = set()
+            known = names[id(annotation)] = (annotation, frozenset(found) if _forward_names(annotation, found)
+                                             else None)
+        needed = known[1]
+        if needed is not None and needed <= localns.keys():
+            key = (id(annotation), namespaces[2])
+            hit = shared.get(key)
+            if hit is None or hit[0] is not annotation:
+                # The locals' values, kept so the ids in the key stay theirs.
+                hit = shared[key] = (annotation, dict(localns), original(obj, globalns=globalns, localns=localns))
+            return dict(hit[2])
+        own = per_class.get(id(annotation))
+        if own is None or own[0] is not annotation:
+            own = per_class[id(annotation)] = (annotation, original(obj, globalns=globalns, localns=localns))
+        return dict(own[1])
+
+    return get_type_hints
+
+
 def _debug_when_logged(original: Callable[..., None], logger: Any) -> Callable[..., None]:
     """`pulumi.log.debug` that does nothing while the mock engine's logger drops debug messages.
 
@@ -393,8 +468,8 @@ def _debug_when_logged(original: Callable[..., None], logger: Any) -> Callable[.
 
 @contextmanager
 def _fewer_sdk_steps() -> Iterator[list[str]]:
-    """Swap in `_unused_mock_urn`, `_debug_when_logged`, `cached_by_identity` and `_cached_by_class` while a
-    program runs offline.
+    """Swap in `_unused_mock_urn`, `_debug_when_logged`, `cached_by_identity`, `_cached_by_class` and
+    `_getter_hints_reused` while a program runs offline.
 
     Guarded: each swap happens only when the SDK still has the function with the same parameters and, for
     the URN, a `do_register` inside `register_resource` that names `create_urn` and keeps a `mock_urn`;
@@ -426,6 +501,10 @@ def _fewer_sdk_steps() -> Iterator[list[str]]:
             unwrap = getattr(sdk_types, name, None)
             if callable(unwrap) and list(inspect.signature(unwrap).parameters) == ["val"]:
                 swaps.append((sdk_types, name, cached_by_identity(unwrap)))
+        getter_hints = [getattr(sdk_types, name, None) for name in ("_raw_return_hints", "_types_from_py_properties")]
+        if (getattr(sdk_types, "get_type_hints", None) is typing.get_type_hints
+                and any("get_type_hints" in _names_used_by(caller) for caller in getter_hints)):
+            swaps.append((sdk_types, "get_type_hints", _getter_hints_reused(typing.get_type_hints)))
         resource_types = getattr(sdk_types, "resource_types", None)
         if (callable(resource_types) and getattr(rpc, "_types", None) is sdk_types
                 and list(inspect.signature(resource_types).parameters) == ["resource_cls"]):

@@ -207,7 +207,8 @@ def test_sdk_shortcuts_are_in_place_with_this_sdk() -> None:
 
     def current() -> list[object]:
         return [sdk_resource._get_stack_trace, rpc.transfer_properties, sdk_resource.create_urn, sdk_log.debug,
-                sdk_types.resource_types, sdk_types.unwrap_type, sdk_types.unwrap_optional_type]
+                sdk_types.resource_types, sdk_types.unwrap_type, sdk_types.unwrap_optional_type,
+                sdk_types.get_type_hints]
 
     shipped = current()
     during: list[object] = []
@@ -248,10 +249,12 @@ def test_sdk_shortcuts_fall_back_when_the_sdk_changes(monkeypatch: pytest.Monkey
     unwrap, unwrap_optional = sdk_types.unwrap_type, sdk_types.unwrap_optional_type
     monkeypatch.setattr(sdk_types, "unwrap_type", lambda typ: unwrap(typ))
     monkeypatch.setattr(sdk_types, "unwrap_optional_type", lambda val, default=None: unwrap_optional(val))
+    hints = sdk_types.get_type_hints  # an SDK that resolves annotations through a function of its own
+    monkeypatch.setattr(sdk_types, "get_type_hints", lambda *args, **kwargs: hints(*args, **kwargs))
 
     def current() -> tuple[object, ...]:
         return (sdk_resource.register_resource, rpc.transfer_properties, sdk_types.resource_types,
-                sdk_types.unwrap_type, sdk_types.unwrap_optional_type)
+                sdk_types.unwrap_type, sdk_types.unwrap_optional_type, sdk_types.get_type_hints)
 
     changed = current()
     with engine._one_future_outputs(), engine._fewer_sdk_steps() as swapped:
@@ -265,6 +268,56 @@ def test_sdk_shortcuts_fall_back_when_the_sdk_changes(monkeypatch: pytest.Monkey
     assert _everything(captured) == _everything(as_shipped)
     # Every registration computed its mock URN through the SDK's own create_urn.
     assert calls["create_urn"] >= len(captured.resources)
+
+
+def test_getter_hints_resolve_as_the_sdk_resolves_them() -> None:
+    """Every class of the pulumi-aws modules the plan of `dev` loads (resources, their argument types and their
+    nested input and output types: about 2,400 classes, the few hundred it reads among them) gets the same
+    return types from the SDK's getter-hint function with the engine's reuse of evaluated annotations as without
+    it, member order included (`repr`: unions that compare equal may list their members in another order), in
+    an order that evaluates each module's classes both before and after other modules'."""
+    import sys
+
+    from pulumi import _types as sdk_types
+
+    from serverless_patterns.offline import engine
+
+    run_program(ROOT, "dev")
+    getter_hints = next(function.__wrapped__ for function in (getattr(sdk_types, "_raw_return_hints", None),
+                                                              sdk_types._types_from_py_properties)
+                        if function is not None and "get_type_hints" in engine._names_used_by(function))
+    classes = sorted({value for name, module in list(sys.modules.items()) if name.startswith("pulumi_aws.")
+                      for value in list(vars(module).values())
+                      if isinstance(value, type) and value.__module__ == name and sdk_types._py_properties(value)},
+                     key=lambda cls: (cls.__module__, cls.__qualname__))
+    assert len(classes) > 1000
+    shipped = {cls: repr(getter_hints(cls)) for cls in classes}
+    with engine._fewer_sdk_steps() as swapped:
+        assert "get_type_hints" in swapped
+        reused = {cls: repr(getter_hints(cls)) for cls in [*classes[::2], *reversed(classes[1::2])]}
+    assert reused == shipped
+
+
+def test_only_names_the_locals_hold_make_an_annotation_shared_between_classes() -> None:
+    """The names read by an annotation's forward references decide whether its evaluation is shared between
+    classes: every name, through nested arguments, lists of them and attribute access."""
+    from collections.abc import Callable
+    from typing import ForwardRef, Union
+
+    from serverless_patterns.offline.engine import _forward_names
+
+    def names(annotation: object) -> set[str] | None:
+        found: set[str] = set()
+        return found if _forward_names(annotation, found) else None
+
+    assert names(pulumi.Output[str]) == set()
+    assert names(pulumi.Input[str] | None) == {"Output", "T"}
+    assert names(list[ForwardRef("outputs.BucketGrant")] | None) == {"outputs", "BucketGrant"}
+    assert names(Callable[[ForwardRef("Thing")], Union[int, ForwardRef("Other")]]) == {"Thing", "Other"}  # noqa: UP007
+
+    unreadable = ForwardRef("Thing")
+    del unreadable.__forward_code__  # a reference that does not show its compiled expression
+    assert names(pulumi.Output[unreadable]) is None
 
 
 def _monitor_threads(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, bool]]:
