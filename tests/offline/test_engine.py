@@ -550,6 +550,17 @@ def test_outputs_are_tracked_as_the_sdk_tracks_them(monkeypatch: pytest.MonkeyPa
     assert _everything(run_program(FIXTURE, "dev")) == _everything(as_shipped)
 
 
+def _refusing(answer: Any) -> Any:
+    """`AwsMocks.new_resource` that refuses the resource named "refused", as a monitor refuses a registration."""
+
+    def refusing(self: Any, args: object) -> object:
+        if getattr(args, "name", "") == "refused":
+            raise RuntimeError("the monitor refused this registration")
+        return answer(self, args)
+
+    return refusing
+
+
 @pytest.mark.parametrize("shortcuts", [True, False])
 def test_a_failed_registration_still_fails_the_program(monkeypatch: pytest.MonkeyPatch, shortcuts: bool) -> None:
     """Outputs whose registration failed stay tracked, so the program fails with the monitor's error, with the
@@ -557,14 +568,7 @@ def test_a_failed_registration_still_fails_the_program(monkeypatch: pytest.Monke
     from serverless_patterns.offline.engine import sdk_shortcuts
     from serverless_patterns.offline.mocks import AwsMocks
 
-    answer = AwsMocks.new_resource
-
-    def refusing(self: AwsMocks, args: object) -> object:
-        if getattr(args, "name", "") == "refused":
-            raise RuntimeError("the monitor refused this registration")
-        return answer(self, args)  # type: ignore[arg-type]
-
-    monkeypatch.setattr(AwsMocks, "new_resource", refusing)
+    monkeypatch.setattr(AwsMocks, "new_resource", _refusing(AwsMocks.new_resource))
     with sdk_shortcuts(shortcuts), pytest.raises(Exception, match="refused this registration"):
         run_callable(lambda: (aws.s3.Bucket("kept"), aws.s3.Bucket("refused")))
 
@@ -584,17 +588,10 @@ def test_a_failed_run_leaves_nothing_for_asyncio_to_report_later(monkeypatch: py
     from serverless_patterns.offline.engine import sdk_shortcuts
     from serverless_patterns.offline.mocks import AwsMocks
 
-    answer = AwsMocks.new_resource
-
-    def refusing(self: AwsMocks, args: object) -> object:
-        if getattr(args, "name", "") == "refused":
-            raise RuntimeError("the monitor refused this registration")
-        return answer(self, args)  # type: ignore[arg-type]
-
     caplog.set_level(logging.ERROR, logger="asyncio")
     with sdk_shortcuts(shortcuts):
         with monkeypatch.context() as refusal:
-            refusal.setattr(AwsMocks, "new_resource", refusing)
+            refusal.setattr(AwsMocks, "new_resource", _refusing(AwsMocks.new_resource))
             with pytest.raises(Exception, match="refused this registration"):
                 run_callable(lambda: (aws.s3.Bucket("kept"), aws.s3.Bucket("refused")))
         run_callable(lambda: aws.s3.Bucket("next"))
