@@ -71,6 +71,8 @@ class Paired:
     cpu_b: Spread
     cpu_ratio: Spread
     """A/B of CPU time (user + sys), pair by pair."""
+    runs_a: tuple[Run, ...] = ()
+    """A's counted runs (with what each printed)."""
 
     def fmt_ratio(self, cpu: bool = False) -> str:
         r = self.cpu_ratio if cpu else self.ratio
@@ -116,7 +118,8 @@ def paired(a: Sequence[str], b: Sequence[str], *, runs: int = RUNS, warmup: int 
 
     wall_a, wall_b, wall_ratio = spreads("wall")
     cpu_a, cpu_b, cpu_ratio = spreads("cpu")
-    return Paired(wall_a, wall_b, wall_ratio, Spread.of([r.peak_rss_mb for r in runs_a]), cpu_a, cpu_b, cpu_ratio)
+    return Paired(wall_a, wall_b, wall_ratio, Spread.of([r.peak_rss_mb for r in runs_a]), cpu_a, cpu_b, cpu_ratio,
+                  tuple(runs_a))
 
 
 def repeated(command: Sequence[str], *, runs: int = RUNS, warmup: int = WARMUP, cwd: Path | None = None,
