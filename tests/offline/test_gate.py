@@ -357,29 +357,40 @@ def test_calls_made_with_an_assumed_roles_session_are_checked_against_that_role(
 @pytest.mark.parametrize("stack", ["defects", "fixed"])
 def test_compact_models_judge_like_botocores_own(stack: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
                                                 ) -> None:
-    """The gate's compact copies of botocore's models (prose cut to the "Possible values" sentence) give the
-    same findings and counts as the full models, with the cache cold, warm and bypassed."""
+    """The gate's compact copies of botocore's models (prose cut to the "Possible values" sentence) and the slices
+    of them it keeps per operation give the same findings and counts as the full models, with the cache cold,
+    warm (slices only) and bypassed."""
+    import functools
+
     from serverless_patterns.offline import run_program
     from serverless_patterns.offline.gate import sources
 
     captured = run_program(FIXTURE, stack)
 
+    def forget() -> None:
+        for cached in (sources.service_model, sources.operation_index, sources.input_shape, sources._model_dir):
+            cached.cache_clear()
+
     def judged() -> tuple[list[str], dict[str, Any]]:
-        sources.service_model.cache_clear()
-        sources.operation_index.cache_clear()
-        sources._model_dir.cache_clear()
+        forget()
         report = run_gate(captured)
         return [str(f) for f in report.findings], report.to_json()["counts"]
 
     monkeypatch.setenv("SERVERLESS_PATTERNS_BUILD_DIR", str(tmp_path))
-    cold, warm = judged(), judged()
+    cold = judged()
     assert list(tmp_path.glob("gate/botocore-*/*.json"))
+    assert list(tmp_path.glob(f"gate/botocore-*/{sources.SLICE_FORMAT}/*/*.json"))
+
+    def unread(service: str) -> None:
+        raise AssertionError(f"the whole model of {service} read although its slices are kept")
+
+    with monkeypatch.context() as sliced:  # a later process: only the slices the first one kept are read
+        sliced.setattr(sources, "service_model", functools.cache(unread))
+        warm = judged()
     monkeypatch.setattr(sources, "_compact", lambda model: model)
     monkeypatch.setenv("SERVERLESS_PATTERNS_BUILD_DIR", str(tmp_path / "full"))
     full = judged()
-    sources.service_model.cache_clear()
-    sources.operation_index.cache_clear()
-    sources._model_dir.cache_clear()
+    forget()
     assert cold == warm == full
     if stack == "defects":
         assert len(cold[0]) == len(DEFECTS)
@@ -394,3 +405,29 @@ def test_a_service_is_looked_up_as_the_listing_of_botocore_s_models_has_it() -> 
     assert len(listed) > 300
     for name in [*sorted(listed), "sfn", "eventbridge", "cognitoidentityprovider", "S3", "../s3", "s3/..", "", "-"]:
         assert sources.botocore_has_service(name) == (name in listed), name
+
+
+def test_an_operation_s_slice_holds_every_shape_its_input_reaches() -> None:
+    """Every shape a kept slice's shapes refer to (members, list members, map keys and values, at any depth) is in
+    the slice, for every operation of the services the stacks' workflows and limits are checked against."""
+    from serverless_patterns.offline.gate import sources
+
+    def referred(value: Any) -> set[str]:
+        if isinstance(value, dict):
+            own = {value["shape"]} if isinstance(value.get("shape"), str) else set()
+            return own.union(*(referred(item) for item in value.values()))
+        if isinstance(value, list):
+            return set().union(*(referred(item) for item in value))
+        return set()
+
+    checked = 0
+    for service in ("dynamodb", "lambda", "s3", "sesv2", "stepfunctions", "apigateway", "cognito-idp"):
+        model = sources.service_model(service)
+        assert model is not None
+        for operation in model["operations"].values():
+            root = operation.get("input", {}).get("shape", "")
+            sliced = sources._reachable(model["shapes"], root)
+            assert (root in sliced) == bool(root)
+            assert referred(sliced) <= sliced.keys(), operation["name"]
+            checked += len(sliced)
+    assert checked > 5000

@@ -117,16 +117,47 @@ def operation_index(service: str) -> dict[str, str]:
     return {name.lower(): name for name in model.get("operations", {})}
 
 
+#: Bump when `_reachable` changes, so slices kept the old way are not reused.
+SLICE_FORMAT = "inputs-1"
+
+
+@cache
 def input_shape(service: str, operation: str) -> tuple[dict[str, Any], str] | None:
-    """(the model, the input shape's name) of `service`'s `operation` (any case), or None."""
+    """(a model, the input shape's name) of `service`'s `operation` (any case), or None if botocore has no such
+    service or operation. The model holds the input shape and every shape it reaches (`shapes`), which is all
+    the gate reads.
+
+    The first process to ask keeps that slice in the build cache beside the compact model; later ones read only
+    the slice (a few KB, where the whole model of a service is 25-230 KB)."""
+    kept = _model_dir() / SLICE_FORMAT / service / f"{operation.lower()}.json"
+    if kept.exists():
+        found = _load_json(kept.read_bytes())
+        return None if found is None else ({"shapes": found["shapes"]}, found["shape"])
     model = service_model(service)
     if model is None:
         return None
     name = operation_index(service).get(operation.lower())
     if name is None:
+        _write(kept, None)
         return None
-    shape = model["operations"][name].get("input", {}).get("shape")
-    return (model, shape) if shape else (model, "")
+    shape = model["operations"][name].get("input", {}).get("shape") or ""
+    sliced = {"shapes": _reachable(model["shapes"], shape)}
+    _write(kept, {"shape": shape, "shapes": sliced["shapes"]})
+    return sliced, shape
+
+
+def _reachable(shapes: dict[str, Any], root: str) -> dict[str, Any]:
+    """`root` and every shape it reaches through members, list members and map keys and values."""
+    found: dict[str, Any] = {}
+    pending = [root] if root else []
+    while pending:
+        name = pending.pop()
+        if name in found or name not in shapes:
+            continue
+        shape = found[name] = shapes[name]
+        pending += [member["shape"] for member in shape.get("members", {}).values()]
+        pending += [shape[part]["shape"] for part in ("member", "key", "value") if part in shape]
+    return found
 
 
 def _load_json(raw: bytes) -> Any:
