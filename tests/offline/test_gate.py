@@ -420,14 +420,11 @@ def test_an_operation_s_slice_holds_every_shape_its_input_reaches() -> None:
             return set().union(*(referred(item) for item in value))
         return set()
 
-    checked = 0
     for service in ("dynamodb", "lambda", "s3", "sesv2", "stepfunctions", "apigateway", "cognito-idp"):
         model = sources.service_model(service)
-        assert model is not None
+        assert model is not None and len(model["operations"]) > 20
         for operation in model["operations"].values():
             root = operation.get("input", {}).get("shape", "")
             sliced = sources._reachable(model["shapes"], root)
             assert (root in sliced) == bool(root)
             assert referred(sliced) <= sliced.keys(), operation["name"]
-            checked += len(sliced)
-    assert checked > 5000
