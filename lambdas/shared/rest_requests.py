@@ -1,9 +1,9 @@
 """Request checks of the REST API handlers that route with Powertools' `APIGatewayRestResolver`.
 
 They validate without the resolver's `enable_validation`, which imports pydantic (about 0.4x a bare
-`import boto3` on each cold start; README, Benchmarks): a JSON body is checked against a JSON Schema compiled
-once (`schema_checks`), its strings trimmed first (a blank name is an empty one), and integer query parameters
-are parsed here. A malformed request is a `BadRequest`, answered with 400 and
+`import boto3` on each cold start; README, Benchmarks): a JSON body is checked against a JSON Schema (its
+validator generated once, on first use: `schema_checks`), its strings trimmed first (a blank name is an empty one),
+and integer query parameters are parsed here. A malformed request is a `BadRequest`, answered with 400 and
 `{"message": "Bad request", "errors": [{"location": "body.name", "message": "..."}]}`: one error, the first the
 validator meets. Register the answer on the resolver with `app.exception_handler(BadRequest)(BadRequest.response)`.
 """
@@ -17,7 +17,7 @@ from datetime import UTC, date, datetime
 from typing import TYPE_CHECKING, Any
 
 from aws_lambda_powertools.event_handler import Response, content_types
-from schema_checks import Invalid, Validator, field_and_text, stripped
+from schema_checks import Invalid, Validator, stripped
 
 if TYPE_CHECKING:
     from aws_lambda_powertools.utilities.data_classes import APIGatewayProxyEvent
@@ -52,8 +52,7 @@ def json_body(event: APIGatewayProxyEvent, validator: Validator) -> dict[str, An
     except json.JSONDecodeError as error:
         raise BadRequest("body", f"is not JSON: {error.msg} at position {error.pos}") from None
     except Invalid as error:
-        path, text = field_and_text(error)
-        raise BadRequest(".".join(["body", *path]), text) from None
+        raise BadRequest(".".join(["body", *error.path]), error.text) from None
     except ValueError:  # base64 or UTF-8 that does not decode, an integer past Python's 4,300 digits
         raise BadRequest("body", "is not valid UTF-8 JSON") from None
     except RecursionError:  # nested deeper than the parser, the trimming or the validator goes

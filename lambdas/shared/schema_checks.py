@@ -1,4 +1,5 @@
-"""JSON Schema checks shared by handlers: validators compiled once, strings trimmed, the first error named.
+"""JSON Schema checks shared by handlers: validators generated once, on first use; strings trimmed; the first error
+named.
 
 A function's archive holds this module next to its handler when its code imports it (`lambdas/shared/`,
 `serverless_patterns.core.packaging.shared_files`). The schemas stay with the handlers that own them, as data
@@ -7,28 +8,50 @@ utility is built on (https://docs.powertools.aws.dev/lambda/python/latest/utilit
 from the Powertools layer, built with every extra (`aws-lambda-powertools[all]`). Why not pydantic: importing it
 costs about 0.4x a bare `import boto3` on each cold start (README, Benchmarks).
 
-Each handler compiles its schemas once, at import (`compiled`), rather than calling Powertools' `validate()`,
-which calls `fastjsonschema.validate` and so generates and compiles the validator's code again on every request.
-fastjsonschema stops at the first error, so one error is reported: `field_and_text` names it.
+Each validator is generated once, when it first checks data (`compiled`), rather than on every request as
+Powertools' `validate()` does (it calls `fastjsonschema.validate`), and not at import: a cold start whose
+requests carry no body (a listing, a usage query, `$connect`) neither imports fastjsonschema nor generates code.
+fastjsonschema stops at the first error, so one error is reported, as `Invalid`.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
-
-import fastjsonschema
 
 DRAFT = "http://json-schema.org/draft-07/schema#"
 
-Validator = Callable[[Any], Any]
-#: What a validator raises for data that does not match its schema.
-Invalid = fastjsonschema.JsonSchemaValueException
+
+class Invalid(ValueError):
+    """Data its schema refuses: `path`, the first invalid field below the document (empty: the document itself),
+    and `text`, what is wrong with it in fastjsonschema's words without the field's name."""
+
+    def __init__(self, path: list[str], text: str) -> None:
+        super().__init__(f"{'.'.join(path) or 'data'}: {text}")
+        self.path, self.text = path, text
+
+
+class Validator:
+    """Checks data against one schema and returns it with missing fields that have a `default` filled in, or
+    raises `Invalid`. The validator's code is generated on the first check and kept."""
+
+    def __init__(self, schema: dict[str, Any]) -> None:
+        self.schema = schema
+        self._check: Any = None
+
+    def __call__(self, data: Any) -> Any:
+        import fastjsonschema
+
+        if self._check is None:
+            self._check = fastjsonschema.compile(self.schema)
+        try:
+            return self._check(data)
+        except fastjsonschema.JsonSchemaValueException as error:
+            raise Invalid(*_field_and_text(error)) from None
 
 
 def compiled(schema: dict[str, Any]) -> Validator:
-    """The validator of `schema`, generated once (missing fields with a `default` are filled in)."""
-    return fastjsonschema.compile(schema)  # type: ignore[no-any-return]
+    """The validator of `schema` (its code generated once, on first use)."""
+    return Validator(schema)
 
 
 def stripped(value: Any) -> Any:
@@ -43,9 +66,9 @@ def stripped(value: Any) -> Any:
     return value
 
 
-def field_and_text(error: Invalid) -> tuple[list[str], str]:
-    """The path of the invalid field below the document (empty: the document itself) and what is wrong with it,
-    in fastjsonschema's words without the field's name."""
+def _field_and_text(error: Any) -> tuple[list[str], str]:
+    """The path of fastjsonschema's invalid field below the document and what is wrong with it, in its words
+    without the field's name."""
     path = [str(part) for part in (error.path or ["data"])[1:]]
     text = error.message.removeprefix(error.name or "data").strip()
     if error.rule == "oneOf" and isinstance(error.definition, dict):

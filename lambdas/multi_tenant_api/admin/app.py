@@ -11,7 +11,7 @@ execution of the lifecycle state machine (202 with the execution ARN). The key t
 (`managedBy = runtime`, `status = onboarding`, condition: no row with that id), so two requests cannot
 claim one id. API key values never appear in answers or logs.
 
-Bodies are checked against JSON Schemas compiled once at import and query parameters parsed here
+Bodies are checked against JSON Schemas (validators generated on first use) and query parameters parsed here
 (`rest_requests`, shared with the tenant backend), not by the resolver's `enable_validation`, which imports
 pydantic on every cold start (README, Benchmarks).
 """

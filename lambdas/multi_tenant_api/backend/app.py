@@ -10,7 +10,7 @@ session tag `tenant` (`ScopedCredentials`); that role may touch only items whose
 (`dynamodb:LeadingKeys`) equals `${aws:PrincipalTag/tenant}`, so a query for another tenant's key is
 refused by IAM (AccessDeniedException), whatever this code does.
 
-Bodies are checked against JSON Schemas compiled once at import and query parameters parsed here
+Bodies are checked against JSON Schemas (validators generated on first use) and query parameters parsed here
 (`rest_requests`, shared with the admin function), not by the resolver's `enable_validation`, which imports pydantic
 on every cold start (README, Benchmarks).
 """

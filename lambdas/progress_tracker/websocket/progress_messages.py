@@ -1,8 +1,9 @@
 """The validated messages of the progress protocol: JSON Schema documents, and `compiled`/`validate`.
 
-The schemas are data (JSON Schema draft 7), compiled once at import by each handler that uses one (`compiled`, from
-the shared `schema_checks`, which the archive carries next to the handler; why fastjsonschema rather than pydantic
-is said there). Kept apart from `progress_protocol` so `$connect`, `$disconnect` and `$default` load none of it.
+The schemas are data (JSON Schema draft 7); each handler that uses one gets its validator from `compiled` (the
+shared `schema_checks`, which the archive carries next to the handler; the validator is generated on first use, and
+why fastjsonschema rather than pydantic is said there). Kept apart from `progress_protocol` so `$connect`,
+`$disconnect` and `$default` load none of it.
 
 Behaviour the schemas fix: the first invalid field is reported (`field: what is wrong`); nothing is coerced, so
 `"50"` is not a percent (the protocol says a number); 50.0 is an integer in JSON Schema and is stored as 50.
@@ -14,7 +15,7 @@ import json
 from typing import Any, Literal, NotRequired, TypedDict
 
 from progress_protocol import MAX_ORDER_BYTES, ProtocolError
-from schema_checks import DRAFT, Invalid, Validator, compiled, field_and_text
+from schema_checks import DRAFT, Invalid, Validator, compiled
 
 __all__ = ["PROGRESS_SCHEMA", "RESUME_SCHEMA", "START_SCHEMA", "ProgressUpdate", "ResumeRequest", "StartRequest",
            "Validator", "compiled", "progress_update", "reason", "start_request", "validate"]
@@ -84,9 +85,8 @@ class ProgressUpdate(TypedDict):
 
 
 def reason(error: Invalid) -> str:
-    """`field: what is wrong` for fastjsonschema's first error (`message:` when it is the whole message)."""
-    path, text = field_and_text(error)
-    return f"{'.'.join(path) or 'message'}: {text}"
+    """`field: what is wrong` for the first error (`message:` when it is the whole message)."""
+    return f"{'.'.join(error.path) or 'message'}: {error.text}"
 
 
 def validate(validator: Validator, data: dict[str, Any]) -> Any:
