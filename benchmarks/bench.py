@@ -4,7 +4,8 @@
   and loads every `pulumi_aws` resource module the stack uses (they load lazily, so each is touched), with
   the plan's phases (program, gate, pack, render; import is the rest of the wall time).
 - A scale table: tenants x consumer accounts, with resources, wall time, cost per resource and peak memory.
-- Every zip function's cold import in a Lambda-like environment against a bare `import boto3` there.
+- Every zip function's cold import in a Lambda-like environment against a bare `import boto3` there, and the
+  floors the handlers' libraries set (processes that import only those libraries).
 - The whole test suite's wall time against its two-minute budget (`BENCH_SUITE=0` skips it).
 Then every `benchmarks/<pattern>.py` that defines `figures()` adds its own.
 
@@ -205,10 +206,39 @@ def staged_code(folder: Path, into: Path) -> Path:
     return target
 
 
+#: Pairs of each handler's figure: as many as the plan's, so consecutive runs agree on the medians (with 7, one
+#: handler's median moved by up to 0.2x between runs on the shared machine).
+HANDLER_RUNS = int(os.environ.get("BENCH_HANDLER_RUNS", str(max(15, RUNS))))
+
+#: What the handlers' libraries cost alone, before any of their code runs: processes that import only those (and
+#: build what a handler builds at import with them), each a floor of some handlers.
+LIBRARY_FLOORS = {
+    "boto3, Powertools Logger and Tracer (botocore patched)":
+        "import boto3; from aws_lambda_powertools import Logger, Tracer; "
+        "Logger(); Tracer(patch_modules=('botocore',))",
+    "the same + the event-source data classes (the WebSocket handlers)":
+        "import boto3; from aws_lambda_powertools import Logger, Tracer; "
+        "from aws_lambda_powertools.utilities.data_classes import APIGatewayWebSocketEvent, event_source; "
+        "Logger(); Tracer(patch_modules=('botocore',))",
+    "the same + Metrics and the REST resolver (the REST handlers)":
+        "import boto3; from aws_lambda_powertools import Logger, Metrics, Tracer; "
+        "from aws_lambda_powertools.event_handler import APIGatewayRestResolver; "
+        "Logger(); Tracer(patch_modules=('botocore',)); Metrics(); APIGatewayRestResolver()",
+}
+
+
 def handler_figures(stack: CapturedStack) -> Figures:
-    """Cold import of each handler module vs `import boto3`, both in the function's Lambda-like environment."""
+    """Cold import of each handler module vs `import boto3`, both in the function's Lambda-like environment, and
+    the floors its libraries set."""
+    env = lambda_environment({"POWERTOOLS_SERVICE_NAME": "bench", "POWERTOOLS_METRICS_NAMESPACE": "bench"})
+    floors: Figures = []
+    for label, statement in LIBRARY_FLOORS.items():
+        result = paired([sys.executable, "-c", statement], [sys.executable, "-c", "import boto3"], env_a=env,
+                        env_b=env, cwd=ROOT, runs=HANDLER_RUNS)
+        floors.append((f"libraries alone: {label} / import boto3",
+                       f"wall {result.fmt_ratio()}  CPU {result.fmt_ratio(cpu=True)}"))
     with tempfile.TemporaryDirectory(prefix="bench-handlers-") as staging:
-        return _handler_figures(stack, Path(staging))
+        return floors + _handler_figures(stack, Path(staging))
 
 
 def _handler_figures(stack: CapturedStack, staging: Path) -> Figures:
@@ -233,9 +263,10 @@ def _handler_figures(stack: CapturedStack, staging: Path) -> Figures:
         code = staged_code(source.parent, staging)
         path = f"import sys; sys.path.insert(0, {str(code)!r}); "
         result = paired([sys.executable, "-c", path + f"import {handler_module}"],
-                        [sys.executable, "-c", path + "import boto3"], env_a=env, env_b=env, cwd=ROOT)
+                        [sys.executable, "-c", path + "import boto3"], env_a=env, env_b=env, cwd=ROOT,
+                        runs=HANDLER_RUNS)
         size = len(zip_bytes({name: Path(a.path) for name, a in assets.items()}))
-        figures.append((f"{label}: cold import / import boto3 (goal <= 1.5x)",
+        figures.append((f"{label}: cold import / import boto3, {HANDLER_RUNS} pairs (goal <= 1.5x)",
                         f"wall {result.fmt_ratio()}  CPU {result.fmt_ratio(cpu=True)}  "
                         f"[{result.a.fmt('ms', 1000, 0)} vs {result.b.fmt('ms', 1000, 0)}]"))
         figures.append((f"{label}: archive size", f"{size / 1024:.1f} KiB"))
