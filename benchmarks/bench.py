@@ -132,6 +132,10 @@ def scaled_patterns(tenants: int, consumers: int) -> str:
 
 #: Rounds of the scale table: each round plans every stack once, in turn.
 SCALE_ROUNDS = max(3, RUNS // 2)
+#: Rounds of the four corner stacks, which the marginal costs compare (the table's rounds included): a marginal
+#: cost is the difference of two plans, so one noisy plan moves it most; with 3 rounds, two runs of `make bench`
+#: on the shared machine printed -29% and +27% for the same code.
+MARGINAL_ROUNDS = max(9, RUNS)
 
 
 def scale_figures() -> Figures:
@@ -145,12 +149,18 @@ def scale_figures() -> Figures:
     at the most tenants. A plan that grows faster than linearly costs more per added resource on the larger
     stack; the goal is the same cost within ±20%. The marginal costs are differences of two plans, so each is
     taken within one round (the stacks of a round ran minutes apart at most, on the same machine load) and
-    reported as the median over the rounds, with its range."""
+    reported as the median over the rounds, with its range; the four corner stacks they compare run
+    `MARGINAL_ROUNDS` rounds."""
     figures: Figures = []
     commands = {key: [*PLAN, "--config", f"serverless-patterns:patterns={scaled_patterns(*key)}"] for key in SCALE}
     rounds: list[dict[tuple[int, int], Run]] = [
         {key: run(command, cwd=ROOT, env=measured_env(), ok=(0, 1)) for key, command in commands.items()}
         for _ in range(SCALE_ROUNDS)]
+    tenants, consumers = sorted({t for t, _ in SCALE}), sorted({c for _, c in SCALE})
+    corners = [(t, c) for t in (tenants[0], tenants[-1]) for c in (consumers[0], consumers[-1])]
+    corner_rounds = [{key: r[key] for key in corners} for r in rounds] + [
+        {key: run(commands[key], cwd=ROOT, env=measured_env(), ok=(0, 1)) for key in corners}
+        for _ in range(MARGINAL_ROUNDS - SCALE_ROUNDS)]
     resources = {key: json.loads(rounds[0][key].stdout)["summary"]["resources"] for key in SCALE}
     cpu = {key: Spread.of([r[key].cpu for r in rounds]) for key in SCALE}
     for key in SCALE:
@@ -164,9 +174,8 @@ def scale_figures() -> Figures:
 
     def marginal(small: tuple[int, int], large: tuple[int, int]) -> Spread:
         added = resources[large] - resources[small]
-        return Spread.of([(r[large].cpu - r[small].cpu) / added for r in rounds])
+        return Spread.of([(r[large].cpu - r[small].cpu) / added for r in corner_rounds])
 
-    tenants, consumers = sorted({t for t, _ in SCALE}), sorted({c for _, c in SCALE})
     axes = [("tenants", [((tenants[0], c), (tenants[-1], c)) for c in (consumers[0], consumers[-1])]),
             ("consumers", [((t, consumers[0]), (t, consumers[-1])) for t in (tenants[0], tenants[-1])])]
     for axis, (at_small, at_large) in axes:
