@@ -8,9 +8,10 @@ utility is built on (https://docs.powertools.aws.dev/lambda/python/latest/utilit
 from the Powertools layer, built with every extra (`aws-lambda-powertools[all]`). Why not pydantic: importing it
 costs about 0.4x a bare `import boto3` on each cold start (README, Benchmarks).
 
-Each validator is generated once, when it first checks data (`compiled`), rather than on every request as
-Powertools' `validate()` does (it calls `fastjsonschema.validate`), and not at import: a cold start whose
-requests carry no body (a listing, a usage query, `$connect`) neither imports fastjsonschema nor generates code.
+Each validator is generated once (`compiled`), rather than on every request as Powertools' `validate()` does (it
+calls `fastjsonschema.validate`): at import for a handler that checks every request it gets (the cost is the same
+either way, and init is where it belongs), or on first use for a route that not every request takes, so a cold
+start that never checks a body (a listing, a usage query) neither imports fastjsonschema nor generates code.
 fastjsonschema stops at the first error, so one error is reported, as `Invalid`.
 """
 
@@ -32,26 +33,38 @@ class Invalid(ValueError):
 
 class Validator:
     """Checks data against one schema and returns it with missing fields that have a `default` filled in, or
-    raises `Invalid`. The validator's code is generated on the first check and kept."""
+    raises `Invalid`. Its code is generated once: when it is made, or on its first check (`on_first_use`)."""
 
-    def __init__(self, schema: dict[str, Any]) -> None:
+    def __init__(self, schema: dict[str, Any], *, on_first_use: bool = False) -> None:
         self.schema = schema
         self._check: Any = None
+        if not on_first_use:
+            self._generate()
+
+    def _generate(self) -> Any:
+        import fastjsonschema
+
+        try:
+            self._check = fastjsonschema.compile(self.schema)
+        except fastjsonschema.JsonSchemaDefinitionException as error:
+            # A defect of the schema, not of the data: never answered as the client's bad request.
+            raise RuntimeError(f"the schema cannot be compiled: {error}") from error
+        return self._check
 
     def __call__(self, data: Any) -> Any:
         import fastjsonschema
 
-        if self._check is None:
-            self._check = fastjsonschema.compile(self.schema)
+        check = self._check or self._generate()
         try:
-            return self._check(data)
+            return check(data)
         except fastjsonschema.JsonSchemaValueException as error:
             raise Invalid(*_field_and_text(error)) from None
 
 
-def compiled(schema: dict[str, Any]) -> Validator:
-    """The validator of `schema` (its code generated once, on first use)."""
-    return Validator(schema)
+def compiled(schema: dict[str, Any], *, on_first_use: bool = False) -> Validator:
+    """The validator of `schema`, its code generated now or, with `on_first_use`, on its first check (for a
+    route not every request takes: a cold start that never checks pays nothing)."""
+    return Validator(schema, on_first_use=on_first_use)
 
 
 def stripped(value: Any) -> Any:

@@ -145,8 +145,9 @@ TIER_CHANGE_SCHEMA: dict[str, Any] = {
     "required": ["tier"],
     "additionalProperties": False,
 }
-valid_new_tenant = compiled(NEW_TENANT_SCHEMA)
-valid_tier_change = compiled(TIER_CHANGE_SCHEMA)
+# Generated on first use: most cold starts serve reads (a tenant, the usage) and check no body.
+valid_new_tenant = compiled(NEW_TENANT_SCHEMA, on_first_use=True)
+valid_tier_change = compiled(TIER_CHANGE_SCHEMA, on_first_use=True)
 
 
 def problem(status: int, message: str) -> Problem:

@@ -121,7 +121,8 @@ NEW_ITEM_SCHEMA: dict[str, Any] = {
     "required": ["name"],
     "additionalProperties": False,
 }
-valid_new_item = compiled(NEW_ITEM_SCHEMA)
+# Generated on first use: only POST /items checks a body.
+valid_new_item = compiled(NEW_ITEM_SCHEMA, on_first_use=True)
 #: `GET /items?limit=`: items per answer, 1 to `MAX_LIMIT`.
 MAX_LIMIT, DEFAULT_LIMIT = 100, 50
 

@@ -1,9 +1,9 @@
 """The validated messages of the progress protocol: JSON Schema documents, and `compiled`/`validate`.
 
 The schemas are data (JSON Schema draft 7); each handler that uses one gets its validator from `compiled` (the
-shared `schema_checks`, which the archive carries next to the handler; the validator is generated on first use, and
-why fastjsonschema rather than pydantic is said there). Kept apart from `progress_protocol` so `$connect`,
-`$disconnect` and `$default` load none of it.
+shared `schema_checks`, which the archive carries next to the handler, says why fastjsonschema rather than
+pydantic). Each handler checks every message it gets, so its validator is generated at import. Kept apart from
+`progress_protocol` so `$connect`, `$disconnect` and `$default` load none of it.
 
 Behaviour the schemas fix: the first invalid field is reported (`field: what is wrong`); nothing is coerced, so
 `"50"` is not a percent (the protocol says a number); 50.0 is an integer in JSON Schema and is stored as 50.
