@@ -35,7 +35,7 @@ from pathlib import Path
 import yaml
 
 import benchmarks
-from benchmarks.timing import RUNS, Paired, Run, Spread, load, paired, repeated, run
+from benchmarks.timing import RUNS, Paired, Run, Spread, instructions, load, paired, repeated, run
 from serverless_patterns.core.packaging import LAMBDAS_DIR, function_files, zip_bytes
 from serverless_patterns.offline import CapturedStack, run_program
 
@@ -241,20 +241,40 @@ LIBRARY_FLOORS = {
 
 def handler_figures(stack: CapturedStack) -> Figures:
     """Cold import of each handler module vs `import boto3`, both in the function's Lambda-like environment, and
-    the floors its libraries set."""
-    env = lambda_environment({"POWERTOOLS_SERVICE_NAME": "bench", "POWERTOOLS_METRICS_NAMESPACE": "bench"})
-    floors: Figures = []
-    for label, statement in LIBRARY_FLOORS.items():
-        result = paired([sys.executable, "-c", statement], [sys.executable, "-c", "import boto3"], env_a=env,
-                        env_b=env, cwd=ROOT, runs=HANDLER_RUNS)
-        floors.append((f"libraries alone: {label} / import boto3",
-                       f"wall {result.fmt_ratio()}  CPU {result.fmt_ratio(cpu=True)}"))
+    the floors its libraries set; with valgrind, each one's instructions over `import boto3`'s too."""
     with tempfile.TemporaryDirectory(prefix="bench-handlers-") as staging:
-        return floors + _handler_figures(stack, Path(staging))
+        measured = library_floors() + handler_imports(stack, Path(staging))
+        figures: Figures = []
+        for label, result, _ in measured:
+            figures.append((label, f"wall {result.fmt_ratio()}  CPU {result.fmt_ratio(cpu=True)}  "
+                                   f"[{result.a.fmt('ms', 1000, 0)} vs {result.b.fmt('ms', 1000, 0)}]"))
+        env = lambda_environment({})
+        counted = instructions({"boto3": ([sys.executable, "-c", "import boto3"], env),
+                                **{label: (command, env) for label, _, (command, env) in measured}}, cwd=ROOT)
+        if counted is None:
+            return [*figures, ("instructions (callgrind)", "not counted (no valgrind, or BENCH_INSTRUCTIONS=0)")]
+        return figures + [(f"{label.split(' / ')[0]}: instructions / import boto3's (one count each)",
+                           f"{counted[label] / counted['boto3']:.2f}x ({counted[label] / 1e6:,.0f} M vs "
+                           f"{counted['boto3'] / 1e6:,.0f} M)") for label, _, _ in measured]
 
 
-def _handler_figures(stack: CapturedStack, staging: Path) -> Figures:
-    figures: Figures = []
+#: A measured import: its label, the paired timing against `import boto3`, and its command and environment.
+Measured = tuple[str, Paired, tuple[list[str], dict[str, str]]]
+
+
+def library_floors() -> list[Measured]:
+    env = lambda_environment({"POWERTOOLS_SERVICE_NAME": "bench", "POWERTOOLS_METRICS_NAMESPACE": "bench"})
+    measured: list[Measured] = []
+    for label, statement in LIBRARY_FLOORS.items():
+        command = [sys.executable, "-c", statement]
+        result = paired(command, [sys.executable, "-c", "import boto3"], env_a=env, env_b=env, cwd=ROOT,
+                        runs=HANDLER_RUNS)
+        measured.append((f"libraries alone: {label} / import boto3", result, (command, env)))
+    return measured
+
+
+def handler_imports(stack: CapturedStack, staging: Path) -> list[Measured]:
+    measured: list[Measured] = []
     seen: set[str] = set()
     for fn in stack.of_type("aws:lambda/function:Function"):
         assets = getattr(fn.inputs.get("code"), "assets", None)
@@ -274,15 +294,13 @@ def _handler_figures(stack: CapturedStack, staging: Path) -> Figures:
         env = lambda_environment(variables)
         code = staged_code(source.parent, staging)
         path = f"import sys; sys.path.insert(0, {str(code)!r}); "
-        result = paired([sys.executable, "-c", path + f"import {handler_module}"],
-                        [sys.executable, "-c", path + "import boto3"], env_a=env, env_b=env, cwd=ROOT,
+        command = [sys.executable, "-c", path + f"import {handler_module}"]
+        result = paired(command, [sys.executable, "-c", path + "import boto3"], env_a=env, env_b=env, cwd=ROOT,
                         runs=HANDLER_RUNS)
         size = len(zip_bytes({name: Path(a.path) for name, a in assets.items()}))
-        figures.append((f"{label}: cold import / import boto3, {HANDLER_RUNS} pairs (goal <= 1.5x)",
-                        f"wall {result.fmt_ratio()}  CPU {result.fmt_ratio(cpu=True)}  "
-                        f"[{result.a.fmt('ms', 1000, 0)} vs {result.b.fmt('ms', 1000, 0)}]"))
-        figures.append((f"{label}: archive size", f"{size / 1024:.1f} KiB"))
-    return figures
+        measured.append((f"{label}: cold import / import boto3, {HANDLER_RUNS} pairs (goal <= 1.5x); archive "
+                         f"{size / 1024:.1f} KiB", result, (command, env)))
+    return measured
 
 
 def suite_figures() -> Figures:

@@ -4,7 +4,8 @@ A figure measured alone drifts with the machine (a shared 2-core box can be twic
 later), so every comparison is paired: the two commands run in turn, A B A B …, after a warm-up, and the
 ratio is taken pair by pair. The median of those ratios is stable where the absolute times are not.
 Each run's CPU time (user + sys) and peak memory are the child's own (`os.wait4`), not the benchmark's:
-on a loaded machine CPU time moves much less than wall time, so both are reported.
+on a loaded machine CPU time moves much less than wall time, so both are reported. Where even CPU time spreads
+too widely to settle a goal, `instructions` counts the work itself (valgrind).
 """
 
 from __future__ import annotations
@@ -127,6 +128,45 @@ def repeated(command: Sequence[str], *, runs: int = RUNS, warmup: int = WARMUP, 
     """Wall time and peak memory of `command` over `runs` counted runs (and the runs, for their CPU time)."""
     done = [run(command, cwd=cwd, env=env, ok=ok) for _ in range(warmup + runs)][warmup:]
     return Spread.of([r.wall for r in done]), Spread.of([r.peak_rss_mb for r in done]), done
+
+
+#: Whether `instructions` counts (`BENCH_INSTRUCTIONS=0` turns it off; it needs valgrind on the PATH).
+COUNT_INSTRUCTIONS = os.environ.get("BENCH_INSTRUCTIONS", "1") != "0"
+
+
+def instructions(commands: Mapping[str, tuple[Sequence[str], Mapping[str, str]]], *,
+                 cwd: Path | None = None) -> dict[str, int] | None:
+    """The instructions each command executes, counted by valgrind's callgrind (about 40x slower than the
+    command itself, so the commands run in parallel, one per core), or None without valgrind.
+
+    Unlike time, the count does not move with the machine's load: on a shared machine whose paired ratios
+    spread ±30%, two commands' counts compare to within about 1% run to run. It is a proxy (it ignores cache
+    misses, page faults and system time), faithful only between commands doing the same kind of work: two cold
+    imports, as the handler figures compare, agree with their timed ratio; the plan against its import floor
+    would not (the floor's imports run at a lower rate of instructions per second). So it is printed beside the
+    timed figures, not instead of them. The hash seed is fixed so that two runs of one command execute the same
+    instructions."""
+    import re
+    import shutil
+    from concurrent.futures import ThreadPoolExecutor
+
+    valgrind = shutil.which("valgrind")
+    if valgrind is None or not COUNT_INSTRUCTIONS:
+        return None
+
+    def count(command: Sequence[str], env: Mapping[str, str]) -> int:
+        done = subprocess.run([valgrind, "--tool=callgrind", "--callgrind-out-file=/dev/null", *command],
+                              cwd=cwd, env={**env, "PYTHONHASHSEED": "0"}, capture_output=True, text=True,
+                              check=False)
+        found = re.search(r"Collected : (\d+)", done.stderr)
+        if done.returncode != 0 or found is None:
+            raise BenchCommandError(f"{' '.join(command)[:200]} under callgrind exited {done.returncode}: "
+                                    f"{done.stderr[-2000:]}")
+        return int(found.group(1))
+
+    with ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as pool:
+        futures = {name: pool.submit(count, command, env) for name, (command, env) in commands.items()}
+        return {name: future.result() for name, future in futures.items()}
 
 
 def load() -> str:
