@@ -2,8 +2,8 @@
 
 They validate without the resolver's `enable_validation`, which imports pydantic (about 0.4x a bare
 `import boto3` on each cold start; README, Benchmarks): a JSON body is checked against a JSON Schema (its
-validator generated once, on first use: `schema_checks`), its strings trimmed first (a blank name is an empty one),
-and integer query parameters are parsed here. A malformed request is a `BadRequest`, answered with 400 and
+validator generated once: `schema_checks`), its strings trimmed first (a blank name is an empty one), and integer
+query parameters are parsed here. A malformed request is a `BadRequest`, answered with 400 and
 `{"message": "Bad request", "errors": [{"location": "body.name", "message": "..."}]}`: one error, the first the
 validator meets. Register the answer on the resolver with `app.exception_handler(BadRequest)(BadRequest.response)`.
 """

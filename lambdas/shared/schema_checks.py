@@ -1,5 +1,5 @@
-"""JSON Schema checks shared by handlers: validators generated once, on first use; strings trimmed; the first error
-named.
+"""JSON Schema checks shared by handlers: validators generated once (at import or on first use), strings trimmed,
+the first error named.
 
 A function's archive holds this module next to its handler when its code imports it (`lambdas/shared/`,
 `serverless_patterns.core.packaging.shared_files`). The schemas stay with the handlers that own them, as data
